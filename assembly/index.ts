@@ -1,0 +1,141 @@
+// The ABI of rnn.wasm: exactly the functions the wrapper (src/wasm.ts, RnnExports) calls.
+// Pointers are byte offsets into the exported memory; the wrapper reads them with >>> 0.
+// Sizes are validated by the wrapper before any call (the release build has no asserts).
+
+import {
+  Model, param_block_floats, plan_params, work_block_words, plan_work,
+} from "./layout";
+import { rnn_forward, rnn_loss, rnn_outputs, rnn_backward } from "./rnn";
+import { sgd_update, adam_update, clip_grad_norm } from "./optim";
+import { f32_fill, f32_count_nonfinite } from "./simd";
+import { pcg32_seed, pcg32_next, f32_fill_uniform } from "./rng";
+
+/** Bytes of the parameter block, in f64 so that the wrapper can check any size before creating. */
+export function model_param_bytes(n: i32, d: i32, k: i32, input: i32): f64 {
+  return 4 * param_block_floats(n, d, k, input);
+}
+
+/** Bytes of a work block for T × B, in f64 (see model_param_bytes). */
+export function model_work_bytes(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, T: i32, B: i32): f64 {
+  return 4 * work_block_words(n, d, k, input, task, loss, T, B);
+}
+
+/**
+ * Create a model: header and parameter block, parameters drawn from U(−1/√d, 1/√d) in the
+ * order U, W, b, V, c (PyTorch's nn.RNN / nn.Linear default), from PCG32 seeded with
+ * (seedHi·2³² + seedLo). Returns the header pointer.
+ */
+export function model_create(n: i32, d: i32, k: i32, input: i32, task: i32, act: i32, loss: i32, seedLo: u32, seedHi: u32): usize {
+  const p = heap.alloc(offsetof<Model>());
+  memory.fill(p, 0, offsetof<Model>());
+  const m = changetype<Model>(p);
+  m.n = n; m.d = d; m.k = k; m.input = input; m.task = task; m.act = act; m.loss = loss;
+  const floats = <i32>param_block_floats(n, d, k, input);
+  const block = heap.alloc(<usize>floats << 2);
+  memory.fill(block, 0, <usize>floats << 2);
+  plan_params(m, block);
+  const state = changetype<usize>(m) + offsetof<Model>("rng");
+  pcg32_seed(state, (<u64>seedHi << 32) | <u64>seedLo);
+  const a: f32 = 1.0 / Mathf.sqrt(<f32>d);
+  f32_fill_uniform(block + (<usize>m.offU << 2), d * n, -a, a, state);
+  f32_fill_uniform(block + (<usize>m.offW << 2), d * d, -a, a, state);
+  f32_fill_uniform(block + (<usize>m.offb << 2), d, -a, a, state);
+  f32_fill_uniform(block + (<usize>m.offV << 2), k * d, -a, a, state);
+  f32_fill_uniform(block + (<usize>m.offc << 2), k, -a, a, state);
+  return p;
+}
+
+/** Free a model's three blocks. */
+export function model_free(p: usize): void {
+  const m = changetype<Model>(p);
+  if (m.work) heap.free(m.work);
+  heap.free(m.params);
+  heap.free(p);
+}
+
+/** Make the work block hold T × B (growing each capacity to at least that). 1 if replaced. */
+export function model_reserve(p: usize, T: i32, B: i32): i32 {
+  const m = changetype<Model>(p);
+  if (m.work && T <= m.Tcap && B <= m.Bcap) return 0;
+  const Tn = max(T, m.Tcap), Bn = max(B, m.Bcap);
+  if (m.work) { heap.free(m.work); m.work = 0; }
+  const words = <i32>work_block_words(m.n, m.d, m.k, m.input, m.task, m.loss, Tn, Bn);
+  const block = heap.alloc(<usize>words << 2);
+  memory.fill(block, 0, <usize>words << 2);
+  plan_work(m, block, Tn, Bn);
+  return 1;
+}
+
+// ── pointers and sizes for the wrapper's views ─────────────────────────────────────────
+export function model_params(p: usize): usize { return changetype<Model>(p).params; }
+export function model_grads(p: usize): usize { return changetype<Model>(p).grads; }
+export function model_nparams(p: usize): i32 { return changetype<Model>(p).nparams; }
+/** Float offset of tensor i (0 U, 1 W, 2 b, 3 V, 4 c) inside one parameter copy. */
+export function model_offset(p: usize, i: i32): i32 {
+  const m = changetype<Model>(p);
+  return i == 0 ? m.offU : i == 1 ? m.offW : i == 2 ? m.offb : i == 3 ? m.offV : m.offc;
+}
+export function model_inputs(p: usize): usize { return changetype<Model>(p).X; }
+export function model_targets(p: usize): usize { return changetype<Model>(p).targets; }
+export function model_lengths(p: usize): usize { return changetype<Model>(p).lengths; }
+/** H: (T+1, B, d); H[0] is h0, H[T] the final states. */
+export function model_states(p: usize): usize { return changetype<Model>(p).H; }
+export function model_outputs(p: usize): usize { return changetype<Model>(p).O; }
+/** ∂L/∂h0 (B, d) after model_gradients. */
+export function model_dh0(p: usize): usize { return changetype<Model>(p).dnext; }
+/** Optimizer state: m (Adam first moment / SGD momentum buffer) and v, same layout as params. */
+export function model_moments(p: usize): usize { return changetype<Model>(p).m; }
+export function model_step(p: usize): i32 { return changetype<Model>(p).step; }
+export function model_set_step(p: usize, step: i32): void { changetype<Model>(p).step = step; }
+/** Address of the 8-byte PCG32 state. */
+export function model_rng(p: usize): usize { return p + offsetof<Model>("rng"); }
+/** Next 32-bit output of the model's generator (sampling, shuffling). */
+export function model_random(p: usize): u32 { return pcg32_next(model_rng(p)); }
+
+// ── the step ───────────────────────────────────────────────────────────────────────────
+
+/** Forward pass and outputs ŷ = f2(o) into O (inference). */
+export function model_predict(p: usize, T: i32, B: i32, hasH0: bool): void {
+  const m = changetype<Model>(p);
+  rnn_forward(m, T, B, hasH0);
+  rnn_outputs(m, T, B);
+}
+
+/** Zero the gradients, forward, loss, BPTT. Returns L; gradients land in the grads copy. */
+export function model_gradients(p: usize, T: i32, B: i32, hasH0: bool): f64 {
+  const m = changetype<Model>(p);
+  f32_fill(m.grads, 0, m.nparams);
+  rnn_forward(m, T, B, hasH0);
+  const loss = rnn_loss(m, T, B);
+  rnn_backward(m, T, B);
+  return loss;
+}
+
+/** Clip the gradients to a global L2 norm (clip_grad_norm_); returns the norm before. */
+export function model_clip(p: usize, maxNorm: f32): f64 {
+  const m = changetype<Model>(p);
+  return clip_grad_norm(m.grads, m.nparams, maxNorm);
+}
+
+// Optimizer codes for model_update / model_train_step (src/wasm.ts mirrors them).
+const OPT_ADAM = 1;
+
+/** One optimizer update from the current gradients (a1..a3: momentum, or β1, β2, ε). */
+export function model_update(p: usize, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32): void {
+  const m = changetype<Model>(p);
+  m.step++;
+  if (opt == OPT_ADAM) adam_update(m.params, m.grads, m.m, m.v, m.nparams, lr, a1, a2, a3, m.step);
+  else sgd_update(m.params, m.grads, m.m, m.nparams, lr, a1);
+}
+
+/** A whole training step in one call: gradients, clipping (if maxNorm > 0), update. Returns L. */
+export function model_train_step(p: usize, T: i32, B: i32, hasH0: bool, maxNorm: f32, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32): f64 {
+  const loss = model_gradients(p, T, B, hasH0);
+  if (maxNorm > 0) model_clip(p, maxNorm);
+  model_update(p, opt, lr, a1, a2, a3);
+  return loss;
+}
+
+/** Count of NaN/±Infinity in n floats at ptr (parameter and input validation). */
+export function f32_nonfinite(ptr: usize, n: i32): i32 { return f32_count_nonfinite(ptr, n); }
+

@@ -1,0 +1,203 @@
+// The Elman RNN over a padded batch: rnn_forward, the loss, rnn_backward (BPTT), side by side.
+//
+//   n input size   d hidden   k outputs   T steps   B sequences   (row r = t·B + i, time-major)
+//
+//   z_t = U x_t + W s_{t−1} + b     s_t = f1(z_t)     o_t = V s_t + c     ŷ_t = f2(o_t)
+//
+// The wrapper writes sequences sorted by length, longest first, so at step t the sequences
+// still running are rows 0..b_t−1 (b_t = #{i : len_i > t}): the recurrence touches only
+// those rows, as packed sequences do. A finished row carries its state unchanged, so
+// H[T] holds every sequence's state at its true length (the final state), and no work or
+// gradient ever comes from a padded step.
+//
+// Only the recurrence is sequential; the input projection, the output layer and the
+// parameter gradients are single products over all T·B rows (DESIGN §4).
+
+import { Model, INPUT_DENSE, TASK_MANY_TO_ONE, ACT_TANH, ACT_SIGMOID, LOSS_SOFTMAX_XENT, LOSS_SIGMOID_BCE } from "./layout";
+import { f32_gemm, f32_gemm_tn } from "./gemm";
+import { f32_fill, f32_copy, f32_colsum_acc, f32_rows_set, f32_transpose } from "./simd";
+import {
+  f32_vtanh, f32_vtanh_backward, f32_vsigmoid, f32_vsigmoid_backward, f32_vrelu, f32_vrelu_backward,
+} from "./activation";
+import {
+  softmax_xent_forward_backward, softmax_probs, sigmoid_bce_forward_backward, sigmoid_probs, mse_forward_backward,
+} from "./loss";
+
+// @ts-ignore: decorator
+@inline function f32p(base: usize, index: i32): usize {
+  return base + (<usize>index << 2);
+}
+
+/** Sequences still running at step t: #{i : len_i > t} for lengths sorted descending. */
+// @ts-ignore: decorator
+@inline function running(lengths: usize, B: i32, t: i32): i32 {
+  let bt = B;
+  while (bt > 0 && load<i32>(lengths + (<usize>(bt - 1) << 2)) <= t) bt--;
+  return bt;
+}
+
+/**
+ * Forward pass. Reads X, lengths, H[0] (if hasH0; otherwise sets it to zero) and the
+ * parameters; writes Z (the input projection), H[1..T] and the logits O.
+ * Saves for the backward: H (f1' comes from s_t itself) and O.
+ */
+export function rnn_forward(m: Model, T: i32, B: i32, hasH0: bool): void {
+  const n = m.n, d = m.d, k = m.k;
+  const U = f32p(m.params, m.offU), W = f32p(m.params, m.offW), b = f32p(m.params, m.offb);
+  const V = f32p(m.params, m.offV), c = f32p(m.params, m.offc);
+  const H = m.H, Z = m.Z, X = m.X, lengths = m.lengths;
+  const Bd = B * d;
+  if (!hasH0) f32_fill(H, 0, Bd);
+
+  // 1. Input projection for every step at once: Z = b + U x_t.
+  f32_rows_set(Z, b, T * B, d);
+  if (m.input == INPUT_DENSE) {
+    f32_transpose(m.UT, U, d, n);                       // UT (n,d)
+    f32_gemm(Z, d, X, n, m.UT, d, T * B, d, n);         // Z (TB,d) += X (TB,n) · UT
+  } else {
+    // x_t one-hot: U x_t is column `id` of U (stride n).
+    for (let r = 0; r < T * B; r++) {
+      const id = load<i32>(X + (<usize>r << 2));
+      const pz = f32p(Z, r * d);
+      for (let j = 0; j < d; j++) {
+        const p = pz + (<usize>j << 2);
+        store<f32>(p, load<f32>(p) + load<f32>(f32p(U, j * n + id)));
+      }
+    }
+  }
+
+  // 2. The recurrence over the running rows: s_t = f1(Z_t + s_{t−1} · Wᵀ).
+  f32_transpose(m.WT, W, d, d);                         // WT (d,d)
+  for (let t = 0; t < T; t++) {
+    const bt = running(lengths, B, t);
+    const hp = f32p(H, t * Bd), hc = f32p(H, (t + 1) * Bd);
+    f32_copy(hc, f32p(Z, t * Bd), bt * d);
+    f32_gemm(hc, d, hp, d, m.WT, d, bt, d, d);
+    activate(m.act, hc, bt * d);
+    f32_copy(f32p(hc, bt * d), f32p(hp, bt * d), (B - bt) * d);   // finished rows: carried
+  }
+
+  // 3. Outputs: o = V s + c, for the scored rows only.
+  f32_transpose(m.VT, V, k, d);                         // VT (d,k)
+  if (m.task == TASK_MANY_TO_ONE) {
+    f32_rows_set(m.O, c, B, k);
+    f32_gemm(m.O, k, f32p(H, T * Bd), d, m.VT, k, B, k, d);
+  } else {
+    for (let t = 0; t < T; t++) {
+      const bt = running(lengths, B, t);
+      const ot = f32p(m.O, t * B * k);
+      f32_rows_set(ot, c, bt, k);
+      f32_gemm(ot, k, f32p(H, (t + 1) * Bd), d, m.VT, k, bt, k, d);
+    }
+  }
+}
+
+function activate(act: i32, h: usize, count: i32): void {
+  if (act == ACT_TANH) f32_vtanh(h, h, count);
+  else if (act == ACT_SIGMOID) f32_vsigmoid(h, h, count);
+  else f32_vrelu(h, h, count);
+}
+
+function activate_backward(act: i32, dz: usize, dh: usize, h: usize, count: i32): void {
+  if (act == ACT_TANH) f32_vtanh_backward(dz, dh, h, count);
+  else if (act == ACT_SIGMOID) f32_vsigmoid_backward(dz, dh, h, count);
+  else f32_vrelu_backward(dz, dh, h, count);
+}
+
+/** Loss and ∂L/∂o of `rows` rows; returns the unscaled sum of per-row losses. */
+function loss_rows(m: Model, dO: usize, O: usize, targets: usize, rows: i32, scale: f32): f64 {
+  if (m.loss == LOSS_SOFTMAX_XENT) return softmax_xent_forward_backward(dO, O, targets, rows, m.k, scale);
+  if (m.loss == LOSS_SIGMOID_BCE) return sigmoid_bce_forward_backward(dO, O, targets, rows, m.k, scale);
+  return mse_forward_backward(dO, O, targets, rows, m.k, scale);
+}
+
+/**
+ * L = (1/B) Σ_i Σ_{scored t} loss(o_t^i, y_t^i); writes dO = ∂L/∂O (zero on unscored rows).
+ * Reads O and targets.
+ */
+export function rnn_loss(m: Model, T: i32, B: i32): f64 {
+  const k = m.k;
+  const scale: f32 = 1.0 / <f32>B;
+  if (m.task == TASK_MANY_TO_ONE) return loss_rows(m, m.dO, m.O, m.targets, B, scale) / <f64>B;
+  const tw = m.loss == LOSS_SOFTMAX_XENT ? 1 : k;       // target words per row
+  let total: f64 = 0;
+  for (let t = 0; t < T; t++) {
+    const bt = running(m.lengths, B, t);
+    const dot = f32p(m.dO, t * B * k);
+    total += loss_rows(m, dot, f32p(m.O, t * B * k), f32p(m.targets, t * B * tw), bt, scale);
+    f32_fill(f32p(dot, bt * k), 0, (B - bt) * k);
+  }
+  return total / <f64>B;
+}
+
+/** ŷ = f2(o) in place over O's scored rows (softmax, sigmoid, or identity for MSE). */
+export function rnn_outputs(m: Model, T: i32, B: i32): void {
+  if (m.loss != LOSS_SOFTMAX_XENT && m.loss != LOSS_SIGMOID_BCE) return;
+  const k = m.k;
+  if (m.task == TASK_MANY_TO_ONE) {
+    if (m.loss == LOSS_SOFTMAX_XENT) softmax_probs(m.O, m.O, B, k);
+    else sigmoid_probs(m.O, m.O, B, k);
+    return;
+  }
+  for (let t = 0; t < T; t++) {
+    const bt = running(m.lengths, B, t);
+    const ot = f32p(m.O, t * B * k);
+    if (m.loss == LOSS_SOFTMAX_XENT) softmax_probs(ot, ot, bt, k);
+    else sigmoid_probs(ot, ot, bt, k);
+  }
+}
+
+/**
+ * Backward pass through time. Accumulates (+=) into the gradient copy of every parameter;
+ * overwrites Z with dz and dnext with ∂L/∂h0. Needs H, dO and the parameters (and WT's
+ * source W, V); call rnn_forward and rnn_loss first.
+ */
+export function rnn_backward(m: Model, T: i32, B: i32): void {
+  const n = m.n, d = m.d, k = m.k;
+  const W = f32p(m.params, m.offW), V = f32p(m.params, m.offV);
+  const dU = f32p(m.grads, m.offU), dW = f32p(m.grads, m.offW), db = f32p(m.grads, m.offb);
+  const dV = f32p(m.grads, m.offV), dc = f32p(m.grads, m.offc);
+  const H = m.H, Z = m.Z, dO = m.dO, dnext = m.dnext, lengths = m.lengths;
+  const Bd = B * d;
+  const m2o = m.task == TASK_MANY_TO_ONE;
+
+  // Output layer: dV += dOᵀ · S, dc += Σ dO, over the scored rows in one product each.
+  const rows = m2o ? B : T * B;
+  const S = m2o ? f32p(H, T * Bd) : f32p(H, Bd);
+  f32_gemm_tn(dV, d, dO, k, S, d, k, d, rows);
+  f32_colsum_acc(dc, dO, rows, k);
+
+  // ∂L/∂s for the state after the last step: V-projection of dO for many-to-one, else 0.
+  f32_fill(dnext, 0, Bd);
+  if (m2o) f32_gemm(dnext, d, dO, k, V, d, B, d, k);
+
+  // Through time, t = T−1 … 0, over the rows running at t. A finished row's dnext is left
+  // alone: its state was carried, so its gradient is too.
+  let bt = 0;
+  for (let t = T - 1; t >= 0; t--) {
+    while (bt < B && load<i32>(lengths + (<usize>bt << 2)) > t) bt++;
+    const dz = f32p(Z, t * Bd);
+    if (!m2o) f32_gemm(dnext, d, f32p(dO, t * B * k), k, V, d, bt, d, k);   // + dO_t · V
+    activate_backward(m.act, dz, dnext, f32p(H, (t + 1) * Bd), bt * d);    // dz = dh ⊙ f1'
+    f32_fill(f32p(dz, bt * d), 0, (B - bt) * d);
+    f32_fill(dnext, 0, bt * d);
+    f32_gemm(dnext, d, dz, d, W, d, bt, d, d);                              // dnext = dz · W
+  }
+
+  // Parameter gradients over all steps at once (dz is zero on padded rows).
+  f32_gemm_tn(dW, d, Z, d, H, d, d, d, T * B);          // dW += Σ_t dz_tᵀ · s_{t−1}
+  f32_colsum_acc(db, Z, T * B, d);                      // db += Σ dz
+  if (m.input == INPUT_DENSE) {
+    f32_gemm_tn(dU, n, Z, d, m.X, n, d, n, T * B);      // dU += dZᵀ · X
+  } else {
+    // Scatter-add dz into column `id` of dU.
+    for (let r = 0; r < T * B; r++) {
+      const id = load<i32>(m.X + (<usize>r << 2));
+      const pz = f32p(Z, r * d);
+      for (let j = 0; j < d; j++) {
+        const p = f32p(dU, j * n + id);
+        store<f32>(p, load<f32>(p) + load<f32>(pz + (<usize>j << 2)));
+      }
+    }
+  }
+}

@@ -1,0 +1,10 @@
+// rnn-wasm: the public API. Everything not exported here (the raw ABI's pointers, the batch
+// writer, the memory plan) is internal and may change between versions.
+
+export { RNN } from "./model.js";
+export type { Parameters, ParameterInput, Gradients, StepResult, PredictOptions } from "./model.js";
+export type { RNNConfig, ResolvedConfig, OptimizerOptions, SGDOptions, AdamOptions, TrainStepOptions } from "./options.js";
+export type { Batch, Sequence, IdSequence, DenseSequence, Targets } from "./batch.js";
+export { RnnError } from "./errors.js";
+export { init, initSync } from "./wasm.js";
+export type { Engine, WasmSource } from "./wasm.js";

@@ -1,0 +1,268 @@
+// The RNN class users hold: one model in the engine's linear memory.
+
+import { RnnError } from "./errors.js";
+import { defaultEngine, type Engine, type RnnExports } from "./wasm.js";
+import {
+  resolveConfig, resolveOptimizer, resolveClipNorm, codes, describe,
+  type RNNConfig, type ResolvedConfig, type TrainStepOptions,
+} from "./options.js";
+import { planBatch, writeInputs, writeTargets, writeH0, unsortRows, type Batch, type BatchPlan, type Sequence } from "./batch.js";
+
+/** The five parameter tensors, row-major: U (d×n), W (d×d), b (d), V (k×d), c (k). */
+export interface Parameters {
+  U: Float32Array;
+  W: Float32Array;
+  b: Float32Array;
+  V: Float32Array;
+  c: Float32Array;
+}
+
+/** Parameters to set: each a Float32Array or number[] of exactly its shape's size. */
+export type ParameterInput = { [K in keyof Parameters]: ArrayLike<number> };
+
+/** Gradients of the last computeGradients/trainStep; `h0` when that batch had initial states (B×d). */
+export interface Gradients extends Parameters {
+  h0?: Float32Array;
+}
+
+/** What a step returns. */
+export interface StepResult {
+  /** L = (1/B) Σ_i Σ_{scored t} loss_it. */
+  loss: number;
+  /** Each sequence's state at its true length, B×d row-major in the batch's order. */
+  finalState: Float32Array;
+}
+
+/** Options of predict. */
+export interface PredictOptions {
+  /** Initial states: B vectors of d numbers, or B·d numbers. Zeros when absent. */
+  h0?: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
+}
+
+/** The largest single block the allocator hands out (TLSF's limit in AssemblyScript's runtime). */
+const MAX_BLOCK_BYTES = 2 ** 30 - 64;
+
+const TENSORS = ["U", "W", "b", "V", "c"] as const;
+
+/**
+ * An Elman RNN: s_t = f1(U x_t + W s_{t−1} + b), ŷ_t = f2(V s_t + c), trained and run inside
+ * rnn.wasm. Create with {@link RNN.create}; free with {@link RNN.dispose}.
+ *
+ * @example
+ * const model = await RNN.create({ inputSize: 8, hiddenSize: 16, outputSize: 8, seed: 1 });
+ * const { loss } = model.trainStep({ inputs: [[1, 2, 3]], targets: [[2, 3, 4]] });
+ */
+export class RNN {
+  /** The configuration, with defaults filled in. */
+  readonly config: Readonly<ResolvedConfig>;
+  #engine: Engine;
+  #ptr: number;
+  #disposed = false;
+  #dh0: Float32Array | undefined;
+  #optimizer: "sgd" | "adam" | undefined;
+
+  private constructor(engine: Engine, ptr: number, config: ResolvedConfig) {
+    this.#engine = engine;
+    this.#ptr = ptr;
+    this.config = Object.freeze(config);
+  }
+
+  /**
+   * Create a model with parameters drawn from U(−1/√d, 1/√d) by the seeded generator
+   * inside the module (the same numbers in every runtime).
+   * @param config sizes, task, activation, loss and seed.
+   * @param options.engine a loaded module to share (default: the embedded module, loaded once).
+   */
+  static async create(config: RNNConfig, options: { engine?: Engine } = {}): Promise<RNN> {
+    const cfg = resolveConfig(config);
+    return RNN.#make(options.engine ?? (await defaultEngine()), cfg);
+  }
+
+  /** Create a model synchronously on an engine from `initSync` (workers, edge runtimes). */
+  static createSync(config: RNNConfig, engine: Engine): RNN {
+    return RNN.#make(engine, resolveConfig(config));
+  }
+
+  static #make(engine: Engine, cfg: ResolvedConfig): RNN {
+    const ex = engine.exports;
+    const bytes = ex.model_param_bytes(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg));
+    const ptr = allocate(ex, "the model's parameters", bytes, () =>
+      ex.model_create(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg), codes.task(cfg), codes.act(cfg), codes.loss(cfg),
+        cfg.seed % 2 ** 32, Math.floor(cfg.seed / 2 ** 32)) >>> 0);
+    return new RNN(engine, ptr, cfg);
+  }
+
+  get #ex(): RnnExports {
+    if (this.#disposed) throw new RnnError("this model has been disposed");
+    return this.#engine.exports;
+  }
+
+  #f32(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.#engine.exports.memory.buffer, ptr >>> 0, length);
+  }
+
+  #sizes(): Record<(typeof TENSORS)[number], number> {
+    const { inputSize: n, hiddenSize: d, outputSize: k } = this.config;
+    return { U: d * n, W: d * d, b: d, V: k * d, c: k };
+  }
+
+  #readTensors(base: number): Parameters {
+    const ex = this.#ex;
+    const sizes = this.#sizes();
+    const out = {} as Parameters;
+    TENSORS.forEach((name, i) => {
+      out[name] = this.#f32(base + 4 * ex.model_offset(this.#ptr, i), sizes[name]).slice();
+    });
+    return out;
+  }
+
+  /** Copies of the parameters, row-major: U (d×n), W (d×d), b (d), V (k×d), c (k). */
+  parameters(): Parameters {
+    return this.#readTensors(this.#ex.model_params(this.#ptr));
+  }
+
+  /** Replace all five parameters. Every value is checked before any is written. */
+  setParameters(params: ParameterInput): void {
+    const ex = this.#ex;
+    if (params === null || typeof params !== "object") throw new RnnError(`setParameters: expected { U, W, b, V, c }, got ${describe(params)}`);
+    const sizes = this.#sizes();
+    for (const key of Object.keys(params)) {
+      if (!(TENSORS as readonly string[]).includes(key)) throw new RnnError(`setParameters: unknown tensor "${key}" (expected U, W, b, V, c)`);
+    }
+    for (const name of TENSORS) {
+      const v = params[name];
+      if (v === undefined || v === null || typeof v.length !== "number") throw new RnnError(`setParameters: ${name} is missing (expected ${sizes[name]} numbers)`);
+      if (v.length !== sizes[name]) throw new RnnError(`setParameters: ${name} must have ${sizes[name]} numbers (${shapeOf(name, this.config)}), got ${v.length}`);
+      for (let i = 0; i < v.length; i++) {
+        if (typeof v[i] !== "number" || !Number.isFinite(v[i])) throw new RnnError(`setParameters: ${name}[${i}] must be a finite number, got ${describe(v[i])}`);
+      }
+    }
+    const base = ex.model_params(this.#ptr);
+    TENSORS.forEach((name, i) => this.#f32(base + 4 * ex.model_offset(this.#ptr, i), sizes[name]).set(params[name]));
+  }
+
+  /** Copies of the gradients of the last computeGradients/trainStep (zeros before any). */
+  gradients(): Gradients {
+    const g: Gradients = this.#readTensors(this.#ex.model_grads(this.#ptr));
+    if (this.#dh0) g.h0 = this.#dh0.slice();
+    return g;
+  }
+
+  /** Forward pass and BPTT, no update: the gradients are then in {@link gradients}. */
+  computeGradients(batch: Batch): StepResult {
+    const plan = this.#prepare(batch, true);
+    const hasH0 = batch.h0 !== undefined ? 1 : 0;
+    const loss = this.#ex.model_gradients(this.#ptr, plan.T, plan.B, hasH0);
+    return this.#finish(plan, loss, hasH0);
+  }
+
+  /**
+   * One training step in one wasm call: forward, BPTT, optional clipping, optimizer update.
+   * Changing the optimizer's type between steps resets its state (moments and step count).
+   */
+  trainStep(batch: Batch, options: TrainStepOptions = {}): StepResult {
+    const opt = resolveOptimizer(options.optimizer);
+    const clip = resolveClipNorm(options.clipNorm);
+    const plan = this.#prepare(batch, true);
+    const ex = this.#ex;
+    if (this.#optimizer !== opt.type) {
+      if (this.#optimizer !== undefined) this.resetOptimizer();
+      this.#optimizer = opt.type;
+    }
+    const hasH0 = batch.h0 !== undefined ? 1 : 0;
+    const loss = ex.model_train_step(this.#ptr, plan.T, plan.B, hasH0, clip, opt.code, opt.lr, opt.a1, opt.a2, opt.a3);
+    return this.#finish(plan, loss, hasH0);
+  }
+
+  /** Zero the optimizer's state (momentum / Adam moments) and its step count. */
+  resetOptimizer(): void {
+    const ex = this.#ex;
+    const n = ex.model_nparams(this.#ptr);
+    this.#f32(ex.model_moments(this.#ptr), 2 * n).fill(0);
+    ex.model_set_step(this.#ptr, 0);
+  }
+
+  /**
+   * Outputs ŷ = f2(o) for each sequence: probabilities (softmax or sigmoid) or values (MSE).
+   * Returns, per sequence, one Float32Array of k per scored step: every step for
+   * many-to-many, the last step only for many-to-one.
+   */
+  predict(inputs: ArrayLike<Sequence>, options: PredictOptions = {}): Float32Array[][] {
+    const ex = this.#ex;
+    const plan = this.#prepare({ inputs, h0: options.h0 }, false, "inputs");
+    ex.model_predict(this.#ptr, plan.T, plan.B, options.h0 !== undefined ? 1 : 0);
+    const k = this.config.outputSize;
+    const { T, B, order, lengths } = plan;
+    const O = this.#f32(ex.model_outputs(this.#ptr), (this.config.task === "many-to-one" ? B : T * B) * k);
+    const out: Float32Array[][] = new Array(B);
+    for (let row = 0; row < B; row++) {
+      const i = order[row];
+      if (this.config.task === "many-to-one") {
+        out[i] = [O.slice(row * k, (row + 1) * k)];
+      } else {
+        out[i] = Array.from({ length: lengths[i] }, (_, t) => O.slice((t * B + row) * k, (t * B + row + 1) * k));
+      }
+    }
+    return out;
+  }
+
+  /** Free the model's memory. Any later call throws. Calling dispose twice is harmless. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#engine.exports.model_free(this.#ptr);
+    this.#disposed = true;
+    this.#dh0 = undefined;
+  }
+
+  /** Whether dispose() has been called. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Validate a batch, make room for it, and write it into the work block. */
+  #prepare(batch: Partial<Batch>, withTargets: boolean, field = "batch.inputs"): BatchPlan {
+    const ex = this.#ex;
+    if (batch === null || typeof batch !== "object") throw new RnnError(`batch: expected { inputs, targets, h0? }, got ${describe(batch)}`);
+    const cfg = this.config;
+    const plan = planBatch(cfg, batch.inputs, field);
+    if (withTargets && batch.targets === undefined) throw new RnnError("batch.targets: missing (one entry per input sequence)");
+    const bytes = ex.model_work_bytes(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg), codes.task(cfg), codes.loss(cfg), plan.T, plan.B);
+    allocate(ex, `a batch of ${plan.B} sequences × ${plan.T} steps`, bytes, () => ex.model_reserve(this.#ptr, plan.T, plan.B));
+    const mem = ex.memory.buffer;
+    writeInputs(cfg, plan, batch.inputs as ArrayLike<Sequence>, mem, ex.model_inputs(this.#ptr) >>> 0, ex.model_lengths(this.#ptr) >>> 0, field);
+    if (withTargets) writeTargets(cfg, plan, batch.targets, mem, ex.model_targets(this.#ptr) >>> 0);
+    if (batch.h0 !== undefined) writeH0(cfg, plan, batch.h0, mem, ex.model_states(this.#ptr) >>> 0, withTargets ? "batch.h0" : "h0");
+    return plan;
+  }
+
+  #finish(plan: BatchPlan, loss: number, hasH0: number): StepResult {
+    const ex = this.#ex;
+    const d = this.config.hiddenSize;
+    const Bd = plan.B * d;
+    const finalState = unsortRows(plan, this.#f32(ex.model_states(this.#ptr) + 4 * plan.T * Bd, Bd), d);
+    this.#dh0 = hasH0 ? unsortRows(plan, this.#f32(ex.model_dh0(this.#ptr), Bd), d) : undefined;
+    return { loss, finalState };
+  }
+}
+
+function shapeOf(name: string, c: ResolvedConfig): string {
+  const { inputSize: n, hiddenSize: d, outputSize: k } = c;
+  return { U: `d×n = ${d}×${n}`, W: `d×d = ${d}×${d}`, b: `d = ${d}`, V: `k×d = ${k}×${d}`, c: `k = ${k}` }[name]!;
+}
+
+/** Run an allocating export, turning "too big" and "out of memory" into a clear RnnError. */
+function allocate<T>(ex: RnnExports, what: string, bytes: number, run: () => T): T {
+  const mib = (bytes / 2 ** 20).toFixed(1);
+  if (!(bytes <= MAX_BLOCK_BYTES)) {
+    throw new RnnError(`${what} would need ${mib} MiB in one block; the limit is 1024 MiB (reduce the sizes, the batch or the sequence length)`);
+  }
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
+      const have = (ex.memory.buffer.byteLength / 2 ** 20).toFixed(0);
+      throw new RnnError(`out of memory: ${what} needs ${mib} MiB and the engine could not grow wasm memory beyond ${have} MiB`);
+    }
+    throw e;
+  }
+}

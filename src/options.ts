@@ -1,0 +1,182 @@
+// Option types of the public API, their defaults, and their validation.
+
+import { RnnError } from "./errors.js";
+
+/** How a model is built. */
+export interface RNNConfig {
+  /**
+   * Token ids (x_t one-hot, so U x_t is a column of U) or dense feature vectors.
+   * @default "ids"
+   */
+  input?: "ids" | "dense";
+  /** n: the vocabulary size (ids) or the features per step (dense). */
+  inputSize: number;
+  /** d: the size of the hidden state s_t. */
+  hiddenSize: number;
+  /** k: classes (softmax), independent outputs (sigmoid) or values (MSE) per scored step. */
+  outputSize: number;
+  /**
+   * `many-to-many` scores every real step (labelling, next-token training);
+   * `many-to-one` scores the last real step of each sequence (classification).
+   * @default "many-to-many"
+   */
+  task?: "many-to-many" | "many-to-one";
+  /** f1. @default "tanh" */
+  hiddenActivation?: "tanh" | "sigmoid" | "relu";
+  /** The loss, and with it f2 (softmax, sigmoid, identity). @default "softmax-cross-entropy" */
+  loss?: "softmax-cross-entropy" | "sigmoid-binary-cross-entropy" | "mse";
+  /** Seed of the parameter initialisation: an integer in 0..2^53−1. @default 0 */
+  seed?: number;
+}
+
+/** A configuration with every default filled in. */
+export type ResolvedConfig = Required<RNNConfig>;
+
+/** SGD (with momentum when `momentum > 0`), as torch.optim.SGD. */
+export interface SGDOptions {
+  type: "sgd";
+  /** Learning rate. @default 0.01 */
+  lr?: number;
+  /** Momentum μ: buf ← μ·buf + g, p ← p − lr·buf. @default 0 */
+  momentum?: number;
+}
+
+/** Adam with bias correction, as torch.optim.Adam. */
+export interface AdamOptions {
+  type: "adam";
+  /** Learning rate. @default 0.001 */
+  lr?: number;
+  /** @default 0.9 */
+  beta1?: number;
+  /** @default 0.999 */
+  beta2?: number;
+  /** @default 1e-8 */
+  eps?: number;
+}
+
+export type OptimizerOptions = SGDOptions | AdamOptions;
+
+/** Options of one training step. */
+export interface TrainStepOptions {
+  /** The optimizer and its hyperparameters; its state is kept in the model between steps. @default { type: "adam" } */
+  optimizer?: OptimizerOptions;
+  /** Clip the gradients to this global L2 norm (clip_grad_norm_); 0 or absent: no clipping. @default undefined */
+  clipNorm?: number;
+}
+
+const INPUTS = ["ids", "dense"] as const;
+const TASKS = ["many-to-many", "many-to-one"] as const;
+const ACTIVATIONS = ["tanh", "sigmoid", "relu"] as const;
+const LOSSES = ["softmax-cross-entropy", "sigmoid-binary-cross-entropy", "mse"] as const;
+const KNOWN_KEYS = new Set(["input", "inputSize", "hiddenSize", "outputSize", "task", "hiddenActivation", "loss", "seed"]);
+
+/** Codes shared with assembly/layout.ts (INPUT_*, TASK_*, ACT_*, LOSS_*): the index in each list. */
+export const codes = {
+  input: (c: ResolvedConfig) => INPUTS.indexOf(c.input),
+  task: (c: ResolvedConfig) => TASKS.indexOf(c.task),
+  act: (c: ResolvedConfig) => ACTIVATIONS.indexOf(c.hiddenActivation),
+  loss: (c: ResolvedConfig) => LOSSES.indexOf(c.loss),
+};
+
+function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) {
+    throw new RnnError(`config.${field}: expected one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, got ${describe(value)}`);
+  }
+  return value as T;
+}
+
+/** A short, safe description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return typeof value;
+}
+
+/** Largest size accepted for n, d, k (each tensor must also fit the memory checks). */
+export const MAX_DIM = 1 << 24;
+
+function dim(field: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_DIM) {
+    throw new RnnError(`config.${field}: expected an integer in 1..${MAX_DIM}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Validate a configuration and fill in the defaults. */
+export function resolveConfig(config: RNNConfig): ResolvedConfig {
+  if (config === null || typeof config !== "object") throw new RnnError(`config: expected an object, got ${describe(config)}`);
+  for (const key of Object.keys(config)) {
+    if (!KNOWN_KEYS.has(key)) throw new RnnError(`config.${key}: unknown option (known: ${[...KNOWN_KEYS].join(", ")})`);
+  }
+  const seed = config.seed ?? 0;
+  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) {
+    throw new RnnError(`config.seed: expected an integer in 0..2^53−1, got ${describe(seed)}`);
+  }
+  return {
+    input: oneOf("input", config.input, INPUTS, "ids"),
+    inputSize: dim("inputSize", config.inputSize),
+    hiddenSize: dim("hiddenSize", config.hiddenSize),
+    outputSize: dim("outputSize", config.outputSize),
+    task: oneOf("task", config.task, TASKS, "many-to-many"),
+    hiddenActivation: oneOf("hiddenActivation", config.hiddenActivation, ACTIVATIONS, "tanh"),
+    loss: oneOf("loss", config.loss, LOSSES, "softmax-cross-entropy"),
+    seed,
+  };
+}
+
+/** A validated optimizer: code and the four numbers model_update takes. */
+export interface ResolvedOptimizer {
+  type: "sgd" | "adam";
+  code: number;
+  lr: number;
+  a1: number;
+  a2: number;
+  a3: number;
+}
+
+function hyper(field: string, value: unknown, fallback: number, ok: (v: number) => boolean, expected: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || !ok(value)) {
+    throw new RnnError(`${field}: expected ${expected}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Validate optimizer options and fill in PyTorch's defaults. */
+export function resolveOptimizer(opt: OptimizerOptions | undefined): ResolvedOptimizer {
+  const o = opt ?? { type: "adam" };
+  if (o === null || typeof o !== "object") throw new RnnError(`optimizer: expected an object, got ${describe(o)}`);
+  if (o.type === "sgd") {
+    const known = new Set(["type", "lr", "momentum"]);
+    for (const key of Object.keys(o)) if (!known.has(key)) throw new RnnError(`optimizer.${key}: unknown option for "sgd" (known: lr, momentum)`);
+    return {
+      type: "sgd",
+      code: 0,
+      lr: hyper("optimizer.lr", o.lr, 0.01, (v) => v >= 0, "a number ≥ 0"),
+      a1: hyper("optimizer.momentum", o.momentum, 0, (v) => v >= 0 && v < 1, "a number in [0, 1)"),
+      a2: 0,
+      a3: 0,
+    };
+  }
+  if (o.type === "adam") {
+    const known = new Set(["type", "lr", "beta1", "beta2", "eps"]);
+    for (const key of Object.keys(o)) if (!known.has(key)) throw new RnnError(`optimizer.${key}: unknown option for "adam" (known: lr, beta1, beta2, eps)`);
+    return {
+      type: "adam",
+      code: 1,
+      lr: hyper("optimizer.lr", o.lr, 0.001, (v) => v >= 0, "a number ≥ 0"),
+      a1: hyper("optimizer.beta1", o.beta1, 0.9, (v) => v >= 0 && v < 1, "a number in [0, 1)"),
+      a2: hyper("optimizer.beta2", o.beta2, 0.999, (v) => v >= 0 && v < 1, "a number in [0, 1)"),
+      a3: hyper("optimizer.eps", o.eps, 1e-8, (v) => v > 0, "a number > 0"),
+    };
+  }
+  throw new RnnError(`optimizer.type: expected "sgd" or "adam", got ${describe((o as { type?: unknown }).type)}`);
+}
+
+/** Validate a clip norm: undefined/0 means off. */
+export function resolveClipNorm(value: unknown): number {
+  return hyper("clipNorm", value, 0, (v) => v >= 0, "a number ≥ 0 (0: no clipping)");
+}

@@ -2,7 +2,7 @@
 // writer, the memory plan) is internal and may change between versions.
 
 export { RNN } from "./model.js";
-export type { Parameters, ParameterInput, Gradients, StepResult, PredictOptions } from "./model.js";
+export type { Parameters, ParameterInput, Gradients, StepResult, PredictOptions, ForwardResult } from "./model.js";
 export type { RNNConfig, ResolvedConfig, OptimizerOptions, SGDOptions, AdamOptions, TrainStepOptions } from "./options.js";
 export type { Batch, Sequence, IdSequence, DenseSequence, Targets } from "./batch.js";
 export { RnnError } from "./errors.js";

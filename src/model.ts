@@ -33,7 +33,15 @@ export interface StepResult {
   finalState: Float32Array;
 }
 
-/** Options of predict. */
+/** What forward returns. */
+export interface ForwardResult {
+  /** Per sequence, one Float32Array of k outputs per scored step (see predict). */
+  outputs: Float32Array[][];
+  /** Each sequence's state at its true length, B×d row-major in the caller's order. */
+  finalState: Float32Array;
+}
+
+/** Options of predict and forward. */
 export interface PredictOptions {
   /** Initial states: B vectors of d numbers, or B·d numbers. Zeros when absent. */
   h0?: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
@@ -188,22 +196,30 @@ export class RNN {
    * many-to-many, the last step only for many-to-one.
    */
   predict(inputs: ArrayLike<Sequence>, options: PredictOptions = {}): Float32Array[][] {
+    return this.forward(inputs, options).outputs;
+  }
+
+  /**
+   * The forward pass: the outputs of {@link predict}, and each sequence's state at its true
+   * length (B×d, in the caller's order), to carry into the next chunk or token.
+   */
+  forward(inputs: ArrayLike<Sequence>, options: PredictOptions = {}): ForwardResult {
     const ex = this.#ex;
     const plan = this.#prepare({ inputs, h0: options.h0 }, false, "inputs");
     ex.model_predict(this.#ptr, plan.T, plan.B, options.h0 !== undefined ? 1 : 0);
     const k = this.config.outputSize;
     const { T, B, order, lengths } = plan;
     const O = this.#f32(ex.model_outputs(this.#ptr), (this.config.task === "many-to-one" ? B : T * B) * k);
-    const out: Float32Array[][] = new Array(B);
+    const outputs: Float32Array[][] = new Array(B);
     for (let row = 0; row < B; row++) {
       const i = order[row];
       if (this.config.task === "many-to-one") {
-        out[i] = [O.slice(row * k, (row + 1) * k)];
+        outputs[i] = [O.slice(row * k, (row + 1) * k)];
       } else {
-        out[i] = Array.from({ length: lengths[i] }, (_, t) => O.slice((t * B + row) * k, (t * B + row + 1) * k));
+        outputs[i] = Array.from({ length: lengths[i] }, (_, t) => O.slice((t * B + row) * k, (t * B + row + 1) * k));
       }
     }
-    return out;
+    return { outputs, finalState: this.#finalState(plan) };
   }
 
   /** Free the model's memory. Any later call throws. Calling dispose twice is harmless. */
@@ -235,13 +251,17 @@ export class RNN {
     return plan;
   }
 
-  #finish(plan: BatchPlan, loss: number, hasH0: number): StepResult {
-    const ex = this.#ex;
+  /** H[T]: every sequence's state at its true length (carried past it), in the caller's order. */
+  #finalState(plan: BatchPlan): Float32Array {
     const d = this.config.hiddenSize;
     const Bd = plan.B * d;
-    const finalState = unsortRows(plan, this.#f32(ex.model_states(this.#ptr) + 4 * plan.T * Bd, Bd), d);
-    this.#dh0 = hasH0 ? unsortRows(plan, this.#f32(ex.model_dh0(this.#ptr), Bd), d) : undefined;
-    return { loss, finalState };
+    return unsortRows(plan, this.#f32(this.#ex.model_states(this.#ptr) + 4 * plan.T * Bd, Bd), d);
+  }
+
+  #finish(plan: BatchPlan, loss: number, hasH0: number): StepResult {
+    const d = this.config.hiddenSize;
+    this.#dh0 = hasH0 ? unsortRows(plan, this.#f32(this.#ex.model_dh0(this.#ptr), plan.B * d), d) : undefined;
+    return { loss, finalState: this.#finalState(plan) };
   }
 }
 

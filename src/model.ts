@@ -47,6 +47,16 @@ export interface PredictOptions {
   h0?: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
 }
 
+/** A model's place in its engine, for the library's own modules (save/load, streaming); not public API. */
+export interface ModelHandle {
+  readonly exports: RnnExports;
+  readonly ptr: number;
+  readonly engine: Engine;
+}
+
+/** @internal Reach a live model's engine and header pointer (throws once disposed). */
+export let modelHandle: (model: RNN) => ModelHandle;
+
 /** The largest single block the allocator hands out (TLSF's limit in AssemblyScript's runtime). */
 const MAX_BLOCK_BYTES = 2 ** 30 - 64;
 
@@ -68,6 +78,10 @@ export class RNN {
   #disposed = false;
   #dh0: Float32Array | undefined;
   #optimizer: "sgd" | "adam" | undefined;
+
+  static {
+    modelHandle = (model) => ({ exports: model.#ex, ptr: model.#ptr, engine: model.#engine });
+  }
 
   private constructor(engine: Engine, ptr: number, config: ResolvedConfig) {
     this.#engine = engine;

@@ -83,6 +83,8 @@ export function model_states(p: usize): usize { return changetype<Model>(p).H; }
 export function model_outputs(p: usize): usize { return changetype<Model>(p).O; }
 /** ∂L/∂h0 (B, d) after model_gradients. */
 export function model_dh0(p: usize): usize { return changetype<Model>(p).dnext; }
+/** ‖∂L/∂s_t‖₂ for t = 0..T−1 (f32) after model_gradients. */
+export function model_state_grad_norms(p: usize): usize { return changetype<Model>(p).gnorm; }
 /** Optimizer state: m (Adam first moment / SGD momentum buffer) and v, same layout as params. */
 export function model_moments(p: usize): usize { return changetype<Model>(p).m; }
 export function model_step(p: usize): i32 { return changetype<Model>(p).step; }

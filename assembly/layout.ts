@@ -20,6 +20,7 @@
 // │ Z        (T,B,d): input projection U x_t + b in the forward, dz in the backward     │
 // │ O, dO    (T,B,k), or (B,k) for many-to-one: logits, then outputs; their gradient    │
 // │ dnext    (B,d): ∂L/∂s carried back through time; ∂L/∂h0 once the backward is done  │
+// │ gnorm    (T): ‖∂L/∂s_t‖₂ over the sequences running at t (BPTT introspection)      │
 // ╘══════════════════════════════════════════════════════════════════════════════════════╛
 //
 // Every tensor starts on 16 bytes: each size is rounded up to a multiple of 4 floats and
@@ -74,6 +75,7 @@ export const LOSS_MSE = 2;
   O: usize = 0;
   dO: usize = 0;
   dnext: usize = 0;
+  gnorm: usize = 0;
 }
 
 // Block sizes are computed in f64 (exact up to 2^53), so the wrapper can ask for the size of
@@ -127,7 +129,8 @@ export function work_block_words(n: f64, d: f64, k: f64, input: i32, task: i32, 
     + pad4f((T + 1) * B * d)                              // H
     + pad4f(T * B * d)                                    // Z
     + 2 * pad4f(rows * k)                                 // O, dO
-    + pad4f(B * d);                                       // dnext
+    + pad4f(B * d)                                        // dnext
+    + pad4f(T);                                           // gnorm
 }
 
 /** Plan the work block at `block` for Tcap × Bcap. */
@@ -145,5 +148,6 @@ export function plan_work(m: Model, block: usize, T: i32, B: i32): void {
   m.Z = p;       p += <usize>pad4(T * B * d) << 2;
   m.O = p;       p += <usize>pad4(rows * k) << 2;
   m.dO = p;      p += <usize>pad4(rows * k) << 2;
-  m.dnext = p;
+  m.dnext = p;   p += <usize>pad4(B * d) << 2;
+  m.gnorm = p;
 }

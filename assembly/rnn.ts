@@ -15,7 +15,7 @@
 
 import { Model, INPUT_DENSE, TASK_MANY_TO_ONE, ACT_TANH, ACT_SIGMOID, LOSS_SOFTMAX_XENT, LOSS_SIGMOID_BCE } from "./layout";
 import { f32_gemm, f32_gemm_tn } from "./gemm";
-import { f32_fill, f32_copy, f32_colsum_acc, f32_rows_set, f32_transpose } from "./simd";
+import { f32_fill, f32_copy, f32_colsum_acc, f32_rows_set, f32_transpose, f32_sumsq_f64 } from "./simd";
 import {
   f32_vtanh, f32_vtanh_backward, f32_vsigmoid, f32_vsigmoid_backward, f32_vrelu, f32_vrelu_backward,
 } from "./activation";
@@ -149,7 +149,7 @@ export function rnn_outputs(m: Model, T: i32, B: i32): void {
 
 /**
  * Backward pass through time. Accumulates (+=) into the gradient copy of every parameter;
- * overwrites Z with dz and dnext with ∂L/∂h0. Needs H, dO and the parameters (and WT's
+ * overwrites Z with dz, dnext with ∂L/∂h0, and gnorm[t] with ‖∂L/∂s_t‖₂ (rows running at t). Needs H, dO and the parameters (and WT's
  * source W, V); call rnn_forward and rnn_loss first.
  */
 export function rnn_backward(m: Model, T: i32, B: i32): void {
@@ -178,6 +178,7 @@ export function rnn_backward(m: Model, T: i32, B: i32): void {
     while (bt < B && load<i32>(lengths + (<usize>bt << 2)) > t) bt++;
     const dz = f32p(Z, t * Bd);
     if (!m2o) f32_gemm(dnext, d, f32p(dO, t * B * k), k, V, d, bt, d, k);   // + dO_t · V
+    store<f32>(f32p(m.gnorm, t), <f32>Math.sqrt(f32_sumsq_f64(dnext, bt * d)));  // ‖∂L/∂s_t‖
     activate_backward(m.act, dz, dnext, f32p(H, (t + 1) * Bd), bt * d);    // dz = dh ⊙ f1'
     f32_fill(f32p(dz, bt * d), 0, (B - bt) * d);
     f32_fill(dnext, 0, bt * d);

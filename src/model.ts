@@ -78,6 +78,7 @@ export class RNN {
   #disposed = false;
   #dh0: Float32Array | undefined;
   #optimizer: "sgd" | "adam" | undefined;
+  #lastT = 0;
 
   static {
     modelHandle = (model) => ({ exports: model.#ex, ptr: model.#ptr, engine: model.#engine });
@@ -196,6 +197,16 @@ export class RNN {
     return this.#finish(plan, loss, hasH0);
   }
 
+  /**
+   * BPTT introspection: ‖∂L/∂s_t‖₂ for every step t = 0..T−1 of the last computeGradients or
+   * trainStep batch (over the sequences still running at t), to see gradients vanish or
+   * explode through time. Empty before any step.
+   */
+  stateGradientNorms(): Float64Array {
+    const ex = this.#ex;
+    return Float64Array.from(this.#f32(ex.model_state_grad_norms(this.#ptr), this.#lastT));
+  }
+
   /** Zero the optimizer's state (momentum / Adam moments) and its step count. */
   resetOptimizer(): void {
     const ex = this.#ex;
@@ -274,6 +285,7 @@ export class RNN {
 
   #finish(plan: BatchPlan, loss: number, hasH0: number): StepResult {
     const d = this.config.hiddenSize;
+    this.#lastT = plan.T;
     this.#dh0 = hasH0 ? unsortRows(plan, this.#f32(this.#ex.model_dh0(this.#ptr), plan.B * d), d) : undefined;
     return { loss, finalState: this.#finalState(plan) };
   }

@@ -3,7 +3,7 @@
 import { RnnError } from "./errors.js";
 import { defaultEngine, type Engine, type RnnExports } from "./wasm.js";
 import {
-  resolveConfig, resolveOptimizer, resolveClipNorm, codes, describe,
+  resolveConfig, resolveOptimizer, resolveClipNorm, checkOptionKeys, codes, describe,
   type RNNConfig, type ResolvedConfig, type TrainStepOptions,
 } from "./options.js";
 import { planBatch, writeInputs, writeTargets, writeH0, unsortRows, type Batch, type BatchPlan, type Sequence } from "./batch.js";
@@ -184,6 +184,7 @@ export class RNN {
    * Changing the optimizer's type between steps resets its state (moments and step count).
    */
   trainStep(batch: Batch, options: TrainStepOptions = {}): StepResult {
+    checkOptionKeys("trainStep options", options, ["optimizer", "clipNorm"]);
     const opt = resolveOptimizer(options.optimizer);
     const clip = resolveClipNorm(options.clipNorm);
     const plan = this.#prepare(batch, true);
@@ -230,6 +231,7 @@ export class RNN {
    */
   forward(inputs: ArrayLike<Sequence>, options: PredictOptions = {}): ForwardResult {
     const ex = this.#ex;
+    checkOptionKeys("predict/forward options", options, ["h0"]);
     const plan = this.#prepare({ inputs, h0: options.h0 }, false, "inputs");
     ex.model_predict(this.#ptr, plan.T, plan.B, options.h0 !== undefined ? 1 : 0);
     const k = this.config.outputSize;

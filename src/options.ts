@@ -176,6 +176,15 @@ export function resolveOptimizer(opt: OptimizerOptions | undefined): ResolvedOpt
   throw new RnnError(`optimizer.type: expected "sgd" or "adam", got ${describe((o as { type?: unknown }).type)}`);
 }
 
+/** Check a method's options object: undefined (all defaults) or an object of known keys only, so a typo is not silently ignored. */
+export function checkOptionKeys(field: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== "object") throw new RnnError(`${field}: expected an object, got ${describe(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new RnnError(`${field}.${key}: unknown option (known: ${known.join(", ")})`);
+  }
+}
+
 /** Validate a clip norm: undefined/0 means off. */
 export function resolveClipNorm(value: unknown): number {
   return hyper("clipNorm", value, 0, (v) => v >= 0, "a number ≥ 0 (0: no clipping)");

@@ -1,169 +1,200 @@
 // Matrix products for the batched RNN step.
 //
-//   f32_gemm     C (M×N) += A (M×K) · B (K×N)      A row-major, lda ≥ K
-//   f32_gemm_tn  C (M×N) += Aᵀ · B                  A stored K×M row-major, lda ≥ M
+//   f32_gemm         C (M×N) += A' (M×K) · B (K×N)        B row-major, packed per K-chunk into scratch
+//   f32_gemm_packed  C (M×N) += A' (M×K) · B              B already packed whole by f32_pack_b/_bt
 //
-// Both are one register-blocked kernel that reads A through two strides:
-// A[i][p] = A[i*rsA + p*csA]. B and C are always row-major with contiguous rows, so the
-// inner loop broadcasts one value of A and multiplies a whole 8-wide slice of a B row
-// (llm.c's matmul_backward idea: every inner loop walks a contiguous row). The third form
-// a step needs, A·Bᵀ, is done by packing Bᵀ once (f32_transpose) and calling f32_gemm.
+// A' is read through two strides, A'[i][p] = A[i*rsA + p*csA], so one kernel serves A·B
+// (rsA = lda, csA = 1) and Aᵀ·B (A stored K×M: rsA = 1, csA = lda), and A·Bᵀ packs Bᵀ
+// straight from B's rows (f32_pack_bt). That covers the three forms a step needs.
+//
+// Packed B: panels of NR = 8 columns; panel q holds B[p][8q .. 8q+8) for p = 0..K−1, as K
+// consecutive groups of 8 floats (columns past N are zero). A 4×8 register tile of C then
+// streams one contiguous panel: two v128 loads and four broadcasts (v128.load32_splat) per p
+// feed eight multiply-adds. Loops: K in chunks of KC (the chunk of a panel, KC·8 floats =
+// 8 KiB, stays in L1 while every 4-row block of A passes over it), then panels, then rows.
+// Packing also removes the power-of-two row strides (d = 256, 512) that thrash L1 sets.
 //
 // Accumulate contract: C is read and added to; callers zero or preset C.
-// Rounding contract: every C[i][j] is C[i][j] + A[i][0]·B[0][j] + A[i][1]·B[1][j] + …,
-// one f32 multiply and one f32 add per term, in order p = 0..K-1, in every tile and tail.
-// So the vector kernel, its tails and f32_gemm_ref give bit-identical results, whatever
-// the tile a row lands in (this is what makes a padded, sorted batch equal each sequence
-// run alone, and results equal in every engine). No fused multiply-add: wasm SIMD has none
-// outside relaxed SIMD, which this project does not use (it is not deterministic).
+// Rounding contract: every C[i][j] becomes C[i][j] + A'[i][0]·B[0][j] + A'[i][1]·B[1][j] + …,
+// one f32 multiply and one f32 add per term, in order p = 0..K−1, in every tile, tail and
+// chunk (a chunk reloads C where the previous one stored it). So the kernel equals
+// f32_gemm_strided_ref bit for bit, whatever tile a row lands in: a padded, sorted batch
+// equals each sequence run alone, and every engine gives the same bits. No fused multiply-
+// add: wasm SIMD has none outside relaxed SIMD, which is not deterministic across engines.
 
-/** C (M×N) += A·B with A read through strides (rsA, csA); the 4×8 kernel plus tails. */
-export function f32_gemm_strided(
-  C: usize, ldc: i32,
-  A: usize, rsA: i32, csA: i32,
-  B: usize, ldb: i32,
-  M: i32, N: i32, K: i32,
+// @ts-ignore: decorator
+@inline export const NR = 8;     // columns per packed panel
+// @ts-ignore: decorator
+@inline export const KC = 256;   // rows of B per chunk
+
+/** Floats of a packed copy of a K×N matrix: ⌈N/8⌉ panels of K×8. */
+export function f32_packed_floats(K: i32, N: i32): i32 {
+  return ((N + NR - 1) / NR) * K * NR;
+}
+
+/** Floats of the scratch f32_gemm needs for N columns: one packed chunk plus a 4×8 edge tile. */
+export function f32_gemm_scratch_floats(N: i32): i32 {
+  return f32_packed_floats(KC, N) + 4 * NR;
+}
+
+/** Pack rows p0..p0+kc of B (row-major, ldb) into panels of 8 (panel stride kc·8 floats). */
+function pack_b_rows(Bp: usize, B: usize, ldb: i32, p0: i32, kc: i32, N: i32, panelStride: i32): void {
+  const full = N & ~(NR - 1);
+  for (let q = 0; q * NR < N; q++) {
+    const j = q * NR;
+    let dst = Bp + (<usize>(q * panelStride) << 2);
+    let src = B + (<usize>(p0 * ldb + j) << 2);
+    if (j < full) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        dst += NR << 2;
+        src += <usize>ldb << 2;
+      }
+    } else {
+      const nr = N - j;
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, f32x4.splat(0));
+        v128.store(dst, f32x4.splat(0), 16);
+        for (let c = 0; c < nr; c++) store<f32>(dst + (<usize>c << 2), load<f32>(src + (<usize>c << 2)));
+        dst += NR << 2;
+        src += <usize>ldb << 2;
+      }
+    }
+  }
+}
+
+/** Bp = B (K×N row-major, ldb) packed whole: panel q at Bp + q·K·8 floats. */
+export function f32_pack_b(Bp: usize, B: usize, ldb: i32, K: i32, N: i32): void {
+  pack_b_rows(Bp, B, ldb, 0, K, N, K * NR);
+}
+
+/** Bp = Bᵀ packed whole, from S (N×K row-major, lds): the K×N matrix with B[p][j] = S[j][p]. */
+export function f32_pack_bt(Bp: usize, S: usize, lds: i32, K: i32, N: i32): void {
+  for (let q = 0; q * NR < N; q++) {
+    const j = q * NR;
+    const nr = min(NR, N - j);
+    const panel = Bp + (<usize>(q * K * NR) << 2);
+    if (nr < NR) memory.fill(panel, 0, <usize>(K * NR) << 2);
+    for (let c = 0; c < nr; c++) {
+      const row = S + (<usize>((j + c) * lds) << 2);
+      for (let p = 0; p < K; p++) store<f32>(panel + (<usize>(p * NR + c) << 2), load<f32>(row + (<usize>p << 2)));
+    }
+  }
+}
+
+/** The 4×8 micro-kernel: C rows c0..c3 (stride ldc floats), 8 columns, kc steps of one panel. */
+// @ts-ignore: decorator
+@inline function micro_4x8(c0: usize, ldc: i32, pa: usize, ra: usize, sa: usize, pb: usize, kc: i32): void {
+  const c1 = c0 + (<usize>ldc << 2), c2 = c1 + (<usize>ldc << 2), c3 = c2 + (<usize>ldc << 2);
+  let vacc0x0123 = v128.load(c0), vacc0x4567 = v128.load(c0, 16);
+  let vacc1x0123 = v128.load(c1), vacc1x4567 = v128.load(c1, 16);
+  let vacc2x0123 = v128.load(c2), vacc2x4567 = v128.load(c2, 16);
+  let vacc3x0123 = v128.load(c3), vacc3x4567 = v128.load(c3, 16);
+  const ra2 = ra + ra, ra3 = ra2 + ra;
+  for (let p = 0; p < kc; p++) {
+    const vb0123 = v128.load(pb);
+    const vb4567 = v128.load(pb, 16);
+    const va0 = v128.load32_splat(pa);
+    const va1 = v128.load32_splat(pa + ra);
+    const va2 = v128.load32_splat(pa + ra2);
+    const va3 = v128.load32_splat(pa + ra3);
+    vacc0x0123 = f32x4.add(vacc0x0123, f32x4.mul(va0, vb0123));
+    vacc0x4567 = f32x4.add(vacc0x4567, f32x4.mul(va0, vb4567));
+    vacc1x0123 = f32x4.add(vacc1x0123, f32x4.mul(va1, vb0123));
+    vacc1x4567 = f32x4.add(vacc1x4567, f32x4.mul(va1, vb4567));
+    vacc2x0123 = f32x4.add(vacc2x0123, f32x4.mul(va2, vb0123));
+    vacc2x4567 = f32x4.add(vacc2x4567, f32x4.mul(va2, vb4567));
+    vacc3x0123 = f32x4.add(vacc3x0123, f32x4.mul(va3, vb0123));
+    vacc3x4567 = f32x4.add(vacc3x4567, f32x4.mul(va3, vb4567));
+    pa += sa;
+    pb += NR << 2;
+  }
+  v128.store(c0, vacc0x0123); v128.store(c0, vacc0x4567, 16);
+  v128.store(c1, vacc1x0123); v128.store(c1, vacc1x4567, 16);
+  v128.store(c2, vacc2x0123); v128.store(c2, vacc2x4567, 16);
+  v128.store(c3, vacc3x0123); v128.store(c3, vacc3x4567, 16);
+}
+
+/** The 1×8 micro-kernel for the last M % 4 rows. */
+// @ts-ignore: decorator
+@inline function micro_1x8(c0: usize, pa: usize, sa: usize, pb: usize, kc: i32): void {
+  let vacc0123 = v128.load(c0), vacc4567 = v128.load(c0, 16);
+  for (let p = 0; p < kc; p++) {
+    const va = v128.load32_splat(pa);
+    vacc0123 = f32x4.add(vacc0123, f32x4.mul(va, v128.load(pb)));
+    vacc4567 = f32x4.add(vacc4567, f32x4.mul(va, v128.load(pb, 16)));
+    pa += sa;
+    pb += NR << 2;
+  }
+  v128.store(c0, vacc0123); v128.store(c0, vacc4567, 16);
+}
+
+/**
+ * C += A'·B over one K-chunk: `kc` rows of B packed at Bp with panels `panelStride` floats
+ * apart, A' starting at column p0. Full 8-column panels run in place in C; the last,
+ * narrower panel runs on an edge tile (4×8 floats at `edge`) copied in and out.
+ */
+function gemm_chunk(
+  C: usize, ldc: i32, A: usize, rsA: i32, csA: i32, Bp: usize, panelStride: i32,
+  M: i32, N: i32, p0: i32, kc: i32, edge: usize,
 ): void {
-  const sa = <usize>csA << 2;  // bytes from A[i][p] to A[i][p+1]
-  const sb = <usize>ldb << 2;  // bytes from B[p][j] to B[p+1][j]
-  const ra = <usize>rsA << 2;  // bytes from A[i][p] to A[i+1][p]
-  let i = 0;
-  // Main: 4 rows of C at a time.
-  for (; i + 4 <= M; i += 4) {
-    const a0 = A + <usize>i * ra;
-    const c0 = C + (<usize>(i * ldc) << 2);
-    const c1 = c0 + (<usize>ldc << 2);
-    const c2 = c1 + (<usize>ldc << 2);
-    const c3 = c2 + (<usize>ldc << 2);
-    let j = 0;
-    // 4×8 tile: 8 accumulators, 2 loads of B and 4 broadcasts of A per step of p.
-    for (; j + 8 <= N; j += 8) {
-      const oj = <usize>j << 2;
-      let vacc0x0123 = v128.load(c0 + oj), vacc0x4567 = v128.load(c0 + oj, 16);
-      let vacc1x0123 = v128.load(c1 + oj), vacc1x4567 = v128.load(c1 + oj, 16);
-      let vacc2x0123 = v128.load(c2 + oj), vacc2x4567 = v128.load(c2 + oj, 16);
-      let vacc3x0123 = v128.load(c3 + oj), vacc3x4567 = v128.load(c3 + oj, 16);
-      let pa = a0;
-      let pb = B + oj;
-      for (let p = 0; p < K; p++) {
-        const vb0123 = v128.load(pb);
-        const vb4567 = v128.load(pb, 16);
-        const va0 = f32x4.splat(load<f32>(pa));
-        const va1 = f32x4.splat(load<f32>(pa + ra));
-        const va2 = f32x4.splat(load<f32>(pa + 2 * ra));
-        const va3 = f32x4.splat(load<f32>(pa + 3 * ra));
-        vacc0x0123 = f32x4.add(vacc0x0123, f32x4.mul(va0, vb0123));
-        vacc0x4567 = f32x4.add(vacc0x4567, f32x4.mul(va0, vb4567));
-        vacc1x0123 = f32x4.add(vacc1x0123, f32x4.mul(va1, vb0123));
-        vacc1x4567 = f32x4.add(vacc1x4567, f32x4.mul(va1, vb4567));
-        vacc2x0123 = f32x4.add(vacc2x0123, f32x4.mul(va2, vb0123));
-        vacc2x4567 = f32x4.add(vacc2x4567, f32x4.mul(va2, vb4567));
-        vacc3x0123 = f32x4.add(vacc3x0123, f32x4.mul(va3, vb0123));
-        vacc3x4567 = f32x4.add(vacc3x4567, f32x4.mul(va3, vb4567));
-        pa += sa;
-        pb += sb;
-      }
-      v128.store(c0 + oj, vacc0x0123); v128.store(c0 + oj, vacc0x4567, 16);
-      v128.store(c1 + oj, vacc1x0123); v128.store(c1 + oj, vacc1x4567, 16);
-      v128.store(c2 + oj, vacc2x0123); v128.store(c2 + oj, vacc2x4567, 16);
-      v128.store(c3 + oj, vacc3x0123); v128.store(c3 + oj, vacc3x4567, 16);
+  const ra = <usize>rsA << 2, sa = <usize>csA << 2;
+  const a0 = A + (<usize>p0 * sa);
+  const M4 = M & ~3;
+  for (let q = 0; q * NR < N; q++) {
+    const j = q * NR;
+    const nr = min(NR, N - j);
+    const pb = Bp + (<usize>(q * panelStride) << 2);
+    const cj = C + (<usize>j << 2);
+    if (nr == NR) {
+      for (let i = 0; i < M4; i += 4) micro_4x8(cj + (<usize>(i * ldc) << 2), ldc, a0 + <usize>i * ra, ra, sa, pb, kc);
+      for (let i = M4; i < M; i++) micro_1x8(cj + (<usize>(i * ldc) << 2), a0 + <usize>i * ra, sa, pb, kc);
+      continue;
     }
-    // 4×4 tile for a column remainder of 4..7.
-    for (; j + 4 <= N; j += 4) {
-      const oj = <usize>j << 2;
-      let vacc0 = v128.load(c0 + oj), vacc1 = v128.load(c1 + oj);
-      let vacc2 = v128.load(c2 + oj), vacc3 = v128.load(c3 + oj);
-      let pa = a0;
-      let pb = B + oj;
-      for (let p = 0; p < K; p++) {
-        const vb = v128.load(pb);
-        vacc0 = f32x4.add(vacc0, f32x4.mul(f32x4.splat(load<f32>(pa)), vb));
-        vacc1 = f32x4.add(vacc1, f32x4.mul(f32x4.splat(load<f32>(pa + ra)), vb));
-        vacc2 = f32x4.add(vacc2, f32x4.mul(f32x4.splat(load<f32>(pa + 2 * ra)), vb));
-        vacc3 = f32x4.add(vacc3, f32x4.mul(f32x4.splat(load<f32>(pa + 3 * ra)), vb));
-        pa += sa;
-        pb += sb;
-      }
-      v128.store(c0 + oj, vacc0); v128.store(c1 + oj, vacc1);
-      v128.store(c2 + oj, vacc2); v128.store(c3 + oj, vacc3);
-    }
-    // Scalar tail: the last N % 4 columns.
-    for (; j < N; j++) {
-      const oj = <usize>j << 2;
-      let acc0 = load<f32>(c0 + oj), acc1 = load<f32>(c1 + oj);
-      let acc2 = load<f32>(c2 + oj), acc3 = load<f32>(c3 + oj);
-      let pa = a0;
-      let pb = B + oj;
-      for (let p = 0; p < K; p++) {
-        const b = load<f32>(pb);
-        acc0 += load<f32>(pa) * b;
-        acc1 += load<f32>(pa + ra) * b;
-        acc2 += load<f32>(pa + 2 * ra) * b;
-        acc3 += load<f32>(pa + 3 * ra) * b;
-        pa += sa;
-        pb += sb;
-      }
-      store<f32>(c0 + oj, acc0); store<f32>(c1 + oj, acc1);
-      store<f32>(c2 + oj, acc2); store<f32>(c3 + oj, acc3);
-    }
-  }
-  // Row tail: the last M % 4 rows, one at a time.
-  for (; i < M; i++) {
-    const a0 = A + <usize>i * ra;
-    const c0 = C + (<usize>(i * ldc) << 2);
-    let j = 0;
-    for (; j + 8 <= N; j += 8) {
-      const oj = <usize>j << 2;
-      let vacc0123 = v128.load(c0 + oj), vacc4567 = v128.load(c0 + oj, 16);
-      let pa = a0;
-      let pb = B + oj;
-      for (let p = 0; p < K; p++) {
-        const va = f32x4.splat(load<f32>(pa));
-        vacc0123 = f32x4.add(vacc0123, f32x4.mul(va, v128.load(pb)));
-        vacc4567 = f32x4.add(vacc4567, f32x4.mul(va, v128.load(pb, 16)));
-        pa += sa;
-        pb += sb;
-      }
-      v128.store(c0 + oj, vacc0123); v128.store(c0 + oj, vacc4567, 16);
-    }
-    for (; j + 4 <= N; j += 4) {
-      const oj = <usize>j << 2;
-      let vacc = v128.load(c0 + oj);
-      let pa = a0;
-      let pb = B + oj;
-      for (let p = 0; p < K; p++) {
-        vacc = f32x4.add(vacc, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
-        pa += sa;
-        pb += sb;
-      }
-      v128.store(c0 + oj, vacc);
-    }
-    for (; j < N; j++) {
-      const oj = <usize>j << 2;
-      let acc = load<f32>(c0 + oj);
-      let pa = a0;
-      let pb = B + oj;
-      for (let p = 0; p < K; p++) {
-        acc += load<f32>(pa) * load<f32>(pb);
-        pa += sa;
-        pb += sb;
-      }
-      store<f32>(c0 + oj, acc);
+    // Edge panel: rows of C → edge tile (8 wide, zero past nr) → kernel → back.
+    for (let i = 0; i < M; i += 4) {
+      const rows = min(4, M - i);
+      memory.fill(edge, 0, 4 * NR * 4);
+      for (let r = 0; r < rows; r++) memory.copy(edge + (<usize>(r * NR) << 2), cj + (<usize>((i + r) * ldc) << 2), <usize>nr << 2);
+      if (rows == 4) micro_4x8(edge, NR, a0 + <usize>i * ra, ra, sa, pb, kc);
+      else for (let r = 0; r < rows; r++) micro_1x8(edge + (<usize>(r * NR) << 2), a0 + <usize>(i + r) * ra, sa, pb, kc);
+      for (let r = 0; r < rows; r++) memory.copy(cj + (<usize>((i + r) * ldc) << 2), edge + (<usize>(r * NR) << 2), <usize>nr << 2);
     }
   }
 }
 
-/** C (M×N) += A (M×K) · B (K×N); all row-major with leading dimensions lda, ldb, ldc. */
-export function f32_gemm(C: usize, ldc: i32, A: usize, lda: i32, B: usize, ldb: i32, M: i32, N: i32, K: i32): void {
-  f32_gemm_strided(C, ldc, A, lda, 1, B, ldb, M, N, K);
+/**
+ * C (M×N) += A'·B with B packed whole (f32_pack_b / f32_pack_bt over K×N).
+ * `scratch` holds at least f32_gemm_scratch_floats(N) floats (only the edge tile is used).
+ */
+export function f32_gemm_packed(
+  C: usize, ldc: i32, A: usize, rsA: i32, csA: i32, Bp: usize,
+  M: i32, N: i32, K: i32, scratch: usize,
+): void {
+  for (let p0 = 0; p0 < K; p0 += KC) {
+    const kc = min(KC, K - p0);
+    gemm_chunk(C, ldc, A, rsA, csA, Bp + (<usize>(p0 * NR) << 2), K * NR, M, N, p0, kc, scratch);
+  }
 }
 
-/** C (M×N) += Aᵀ · B with A stored K×M (row-major, leading dimension lda): dW += dZᵀ·H. */
-export function f32_gemm_tn(C: usize, ldc: i32, A: usize, lda: i32, B: usize, ldb: i32, M: i32, N: i32, K: i32): void {
-  f32_gemm_strided(C, ldc, A, 1, lda, B, ldb, M, N, K);
+/**
+ * C (M×N) += A'·B for a row-major B (K×N, ldb), packing each K-chunk of B into `scratch`
+ * (at least f32_gemm_scratch_floats(N) floats).
+ */
+export function f32_gemm(
+  C: usize, ldc: i32, A: usize, rsA: i32, csA: i32, B: usize, ldb: i32,
+  M: i32, N: i32, K: i32, scratch: usize,
+): void {
+  const edge = scratch + (<usize>f32_packed_floats(KC, N) << 2);
+  for (let p0 = 0; p0 < K; p0 += KC) {
+    const kc = min(KC, K - p0);
+    pack_b_rows(scratch, B, ldb, p0, kc, N, kc * NR);
+    gemm_chunk(C, ldc, A, rsA, csA, scratch, kc * NR, M, N, p0, kc, edge);
+  }
 }
 
-/** Scalar reference for f32_gemm_strided: the definition, in the same summation order. */
+/** Scalar reference: C (M×N) += A'·B, the definition, in the same summation order. */
 export function f32_gemm_strided_ref(
   C: usize, ldc: i32,
   A: usize, rsA: i32, csA: i32,

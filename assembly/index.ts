@@ -83,6 +83,8 @@ export function model_states(p: usize): usize { return changetype<Model>(p).H; }
 export function model_outputs(p: usize): usize { return changetype<Model>(p).O; }
 /** ∂L/∂h0 (B, d) after model_gradients. */
 export function model_dh0(p: usize): usize { return changetype<Model>(p).dnext; }
+/** The host wrote parameters: the packed weights must be rebuilt before the next pass. */
+export function model_params_written(p: usize): void { changetype<Model>(p).packed = 0; }
 /** ‖∂L/∂s_t‖₂ for t = 0..T−1 (f32) after model_gradients. */
 export function model_state_grad_norms(p: usize): usize { return changetype<Model>(p).gnorm; }
 /** Optimizer state: m (Adam first moment / SGD momentum buffer) and v, same layout as params. */
@@ -126,6 +128,7 @@ const OPT_ADAM = 1;
 export function model_update(p: usize, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32): void {
   const m = changetype<Model>(p);
   m.step++;
+  m.packed = 0;
   if (opt == OPT_ADAM) adam_update(m.params, m.grads, m.m, m.v, m.nparams, lr, a1, a2, a3, m.step);
   else sgd_update(m.params, m.grads, m.m, m.nparams, lr, a1);
 }

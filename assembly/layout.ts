@@ -11,7 +11,8 @@
 // │ grads   same tensors, same order, same padding                      nparams floats │
 // │ m       first moment (Adam) or momentum buffer (SGD), same layout   nparams floats │
 // │ v       second moment (Adam), same layout                           nparams floats │
-// │ packed  UT (n,d) dense input only │ WT (d,d) │ VT (d,k): transposes for f32_gemm  │
+// │ packed  Uᵀ (dense only) │ Wᵀ │ W │ Vᵀ │ V: B operands packed for f32_gemm_packed  │
+// │ scratch one packed K-chunk of B for f32_gemm, and a 4×8 edge tile                  │
 // ╞═ work block (sized for Tcap × Bcap; replaced only when a bigger batch arrives) ══════╡
 // │ X        ids (T,B) i32, or features (T,B,n) f32                                     │
 // │ targets  per scored row: class id i32, or k f32 values; rows = T·B, or B (m2o)      │
@@ -28,6 +29,7 @@
 // as they are; wasm loads need no alignment).
 
 import { pad4 } from "./simd";
+import { NR, KC, f32_packed_floats } from "./gemm";
 
 export const INPUT_IDS = 0;
 export const INPUT_DENSE = 1;
@@ -57,13 +59,17 @@ export const LOSS_MSE = 2;
   offb: i32 = 0;
   offV: i32 = 0;
   offc: i32 = 0;
-  params: usize = 0;   // parameter block: params | grads | m | v | packed
+  params: usize = 0;   // parameter block: params | grads | m | v | packed | scratch
   grads: usize = 0;
   m: usize = 0;
   v: usize = 0;
-  UT: usize = 0;
-  WT: usize = 0;
-  VT: usize = 0;
+  UTp: usize = 0;      // packed weights (valid while packed != 0)
+  WTp: usize = 0;
+  Wp: usize = 0;
+  VTp: usize = 0;
+  Vp: usize = 0;
+  scratch: usize = 0;
+  packed: i32 = 0;     // 1 when the packed weights match params; any parameter write clears it
   work: usize = 0;     // work block, planned for Tcap × Bcap
   Tcap: i32 = 0;
   Bcap: i32 = 0;
@@ -85,10 +91,20 @@ export const LOSS_MSE = 2;
   return Math.ceil(x / 4) * 4;
 }
 
-/** Floats in the parameter block: 4 copies of the parameters plus the packed transposes. */
+/** Floats of a K×N matrix packed in panels of NR columns (f32_packed_floats, in f64). */
+// @ts-ignore: decorator
+@inline function packedf(K: f64, N: f64): f64 {
+  return Math.ceil(N / NR) * NR * K;
+}
+
+/** Floats in the parameter block: 4 copies of the parameters, packed weights, GEMM scratch. */
 export function param_block_floats(n: f64, d: f64, k: f64, input: i32): f64 {
   const nparams = pad4f(d * n) + pad4f(d * d) + pad4f(d) + pad4f(k * d) + pad4f(k);
-  return 4 * nparams + (input == INPUT_DENSE ? pad4f(n * d) : 0) + pad4f(d * d) + pad4f(d * k);
+  return 4 * nparams
+    + (input == INPUT_DENSE ? packedf(n, d) : 0)          // Uᵀ packed (K = n, N = d)
+    + 2 * packedf(d, d)                                   // Wᵀ and W packed
+    + packedf(d, k) + packedf(k, d)                       // Vᵀ (K = d, N = k) and V (K = k, N = d)
+    + packedf(KC, Math.max(n, Math.max(d, k))) + 4 * NR;  // f32_gemm scratch
 }
 
 /** Plan the parameter block at `block` (already allocated and zeroed). */
@@ -107,12 +123,15 @@ export function plan_params(m: Model, block: usize): void {
   m.v = block + 3 * bytes;
   let p = block + 4 * bytes;
   if (m.input == INPUT_DENSE) {
-    m.UT = p;
-    p += <usize>pad4(n * d) << 2;
+    m.UTp = p;
+    p += <usize>f32_packed_floats(n, d) << 2;
   }
-  m.WT = p;
-  p += <usize>pad4(d * d) << 2;
-  m.VT = p;
+  m.WTp = p; p += <usize>f32_packed_floats(d, d) << 2;
+  m.Wp = p;  p += <usize>f32_packed_floats(d, d) << 2;
+  m.VTp = p; p += <usize>f32_packed_floats(d, k) << 2;
+  m.Vp = p;  p += <usize>f32_packed_floats(k, d) << 2;
+  m.scratch = p;
+  m.packed = 0;
 }
 
 /** Rows that carry targets and outputs: every (t, i) for many-to-many, one per sequence for many-to-one. */

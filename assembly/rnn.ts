@@ -14,8 +14,8 @@
 // parameter gradients are single products over all T·B rows (DESIGN §4).
 
 import { Model, INPUT_DENSE, TASK_MANY_TO_ONE, ACT_TANH, ACT_SIGMOID, LOSS_SOFTMAX_XENT, LOSS_SIGMOID_BCE } from "./layout";
-import { f32_gemm, f32_gemm_tn } from "./gemm";
-import { f32_fill, f32_copy, f32_colsum_acc, f32_rows_set, f32_transpose, f32_sumsq_f64 } from "./simd";
+import { f32_gemm, f32_gemm_packed, f32_pack_b, f32_pack_bt } from "./gemm";
+import { f32_fill, f32_copy, f32_colsum_acc, f32_rows_set, f32_sumsq_f64 } from "./simd";
 import {
   f32_vtanh, f32_vtanh_backward, f32_vsigmoid, f32_vsigmoid_backward, f32_vrelu, f32_vrelu_backward,
 } from "./activation";
@@ -37,23 +37,38 @@ import {
 }
 
 /**
+ * Pack the weights as f32_gemm_packed wants them (Wᵀ, W, Vᵀ, V, and Uᵀ for dense input),
+ * unless they already match the parameters (m.packed; cleared by every parameter write).
+ */
+export function rnn_pack_weights(m: Model): void {
+  if (m.packed) return;
+  const n = m.n, d = m.d, k = m.k;
+  const U = f32p(m.params, m.offU), W = f32p(m.params, m.offW), V = f32p(m.params, m.offV);
+  if (m.input == INPUT_DENSE) f32_pack_bt(m.UTp, U, n, n, d);   // Uᵀ: K = n, N = d
+  f32_pack_bt(m.WTp, W, d, d, d);                               // Wᵀ: K = d, N = d
+  f32_pack_b(m.Wp, W, d, d, d);                                 // W:  K = d, N = d
+  f32_pack_bt(m.VTp, V, d, d, k);                               // Vᵀ: K = d, N = k
+  f32_pack_b(m.Vp, V, d, k, d);                                 // V:  K = k, N = d
+  m.packed = 1;
+}
+
+/**
  * Forward pass. Reads X, lengths, H[0] (if hasH0; otherwise sets it to zero) and the
  * parameters; writes Z (the input projection), H[1..T] and the logits O.
  * Saves for the backward: H (f1' comes from s_t itself) and O.
  */
 export function rnn_forward(m: Model, T: i32, B: i32, hasH0: bool): void {
   const n = m.n, d = m.d, k = m.k;
-  const U = f32p(m.params, m.offU), W = f32p(m.params, m.offW), b = f32p(m.params, m.offb);
-  const V = f32p(m.params, m.offV), c = f32p(m.params, m.offc);
-  const H = m.H, Z = m.Z, X = m.X, lengths = m.lengths;
+  const U = f32p(m.params, m.offU), b = f32p(m.params, m.offb), c = f32p(m.params, m.offc);
+  const H = m.H, Z = m.Z, X = m.X, lengths = m.lengths, scratch = m.scratch;
   const Bd = B * d;
   if (!hasH0) f32_fill(H, 0, Bd);
+  rnn_pack_weights(m);
 
   // 1. Input projection for every step at once: Z = b + U x_t.
   f32_rows_set(Z, b, T * B, d);
   if (m.input == INPUT_DENSE) {
-    f32_transpose(m.UT, U, d, n);                       // UT (n,d)
-    f32_gemm(Z, d, X, n, m.UT, d, T * B, d, n);         // Z (TB,d) += X (TB,n) · UT
+    f32_gemm_packed(Z, d, X, n, 1, m.UTp, T * B, d, n, scratch);   // Z (TB,d) += X (TB,n) · Uᵀ
   } else {
     // x_t one-hot: U x_t is column `id` of U (stride n).
     for (let r = 0; r < T * B; r++) {
@@ -67,27 +82,25 @@ export function rnn_forward(m: Model, T: i32, B: i32, hasH0: bool): void {
   }
 
   // 2. The recurrence over the running rows: s_t = f1(Z_t + s_{t−1} · Wᵀ).
-  f32_transpose(m.WT, W, d, d);                         // WT (d,d)
   for (let t = 0; t < T; t++) {
     const bt = running(lengths, B, t);
     const hp = f32p(H, t * Bd), hc = f32p(H, (t + 1) * Bd);
     f32_copy(hc, f32p(Z, t * Bd), bt * d);
-    f32_gemm(hc, d, hp, d, m.WT, d, bt, d, d);
+    f32_gemm_packed(hc, d, hp, d, 1, m.WTp, bt, d, d, scratch);
     activate(m.act, hc, bt * d);
     f32_copy(f32p(hc, bt * d), f32p(hp, bt * d), (B - bt) * d);   // finished rows: carried
   }
 
   // 3. Outputs: o = V s + c, for the scored rows only.
-  f32_transpose(m.VT, V, k, d);                         // VT (d,k)
   if (m.task == TASK_MANY_TO_ONE) {
     f32_rows_set(m.O, c, B, k);
-    f32_gemm(m.O, k, f32p(H, T * Bd), d, m.VT, k, B, k, d);
+    f32_gemm_packed(m.O, k, f32p(H, T * Bd), d, 1, m.VTp, B, k, d, scratch);
   } else {
     for (let t = 0; t < T; t++) {
       const bt = running(lengths, B, t);
       const ot = f32p(m.O, t * B * k);
       f32_rows_set(ot, c, bt, k);
-      f32_gemm(ot, k, f32p(H, (t + 1) * Bd), d, m.VT, k, bt, k, d);
+      f32_gemm_packed(ot, k, f32p(H, (t + 1) * Bd), d, 1, m.VTp, bt, k, d, scratch);
     }
   }
 }
@@ -149,12 +162,12 @@ export function rnn_outputs(m: Model, T: i32, B: i32): void {
 
 /**
  * Backward pass through time. Accumulates (+=) into the gradient copy of every parameter;
- * overwrites Z with dz, dnext with ∂L/∂h0, and gnorm[t] with ‖∂L/∂s_t‖₂ (rows running at t). Needs H, dO and the parameters (and WT's
- * source W, V); call rnn_forward and rnn_loss first.
+ * overwrites Z with dz, dnext with ∂L/∂h0, and gnorm[t] with ‖∂L/∂s_t‖₂ (rows running at t). Needs H, dO, the parameters and
+ * the packed weights; call rnn_forward and rnn_loss first.
  */
 export function rnn_backward(m: Model, T: i32, B: i32): void {
   const n = m.n, d = m.d, k = m.k;
-  const W = f32p(m.params, m.offW), V = f32p(m.params, m.offV);
+  const scratch = m.scratch;
   const dU = f32p(m.grads, m.offU), dW = f32p(m.grads, m.offW), db = f32p(m.grads, m.offb);
   const dV = f32p(m.grads, m.offV), dc = f32p(m.grads, m.offc);
   const H = m.H, Z = m.Z, dO = m.dO, dnext = m.dnext, lengths = m.lengths;
@@ -164,12 +177,12 @@ export function rnn_backward(m: Model, T: i32, B: i32): void {
   // Output layer: dV += dOᵀ · S, dc += Σ dO, over the scored rows in one product each.
   const rows = m2o ? B : T * B;
   const S = m2o ? f32p(H, T * Bd) : f32p(H, Bd);
-  f32_gemm_tn(dV, d, dO, k, S, d, k, d, rows);
+  f32_gemm(dV, d, dO, 1, k, S, d, k, d, rows, scratch);   // A = dO stored rows×k, read transposed
   f32_colsum_acc(dc, dO, rows, k);
 
   // ∂L/∂s for the state after the last step: V-projection of dO for many-to-one, else 0.
   f32_fill(dnext, 0, Bd);
-  if (m2o) f32_gemm(dnext, d, dO, k, V, d, B, d, k);
+  if (m2o) f32_gemm_packed(dnext, d, dO, k, 1, m.Vp, B, d, k, scratch);
 
   // Through time, t = T−1 … 0, over the rows running at t. A finished row's dnext is left
   // alone: its state was carried, so its gradient is too.
@@ -177,19 +190,19 @@ export function rnn_backward(m: Model, T: i32, B: i32): void {
   for (let t = T - 1; t >= 0; t--) {
     while (bt < B && load<i32>(lengths + (<usize>bt << 2)) > t) bt++;
     const dz = f32p(Z, t * Bd);
-    if (!m2o) f32_gemm(dnext, d, f32p(dO, t * B * k), k, V, d, bt, d, k);   // + dO_t · V
+    if (!m2o) f32_gemm_packed(dnext, d, f32p(dO, t * B * k), k, 1, m.Vp, bt, d, k, scratch);   // + dO_t · V
     store<f32>(f32p(m.gnorm, t), <f32>Math.sqrt(f32_sumsq_f64(dnext, bt * d)));  // ‖∂L/∂s_t‖
     activate_backward(m.act, dz, dnext, f32p(H, (t + 1) * Bd), bt * d);    // dz = dh ⊙ f1'
     f32_fill(f32p(dz, bt * d), 0, (B - bt) * d);
     f32_fill(dnext, 0, bt * d);
-    f32_gemm(dnext, d, dz, d, W, d, bt, d, d);                              // dnext = dz · W
+    f32_gemm_packed(dnext, d, dz, d, 1, m.Wp, bt, d, d, scratch);          // dnext = dz · W
   }
 
   // Parameter gradients over all steps at once (dz is zero on padded rows).
-  f32_gemm_tn(dW, d, Z, d, H, d, d, d, T * B);          // dW += Σ_t dz_tᵀ · s_{t−1}
+  f32_gemm(dW, d, Z, 1, d, H, d, d, d, T * B, scratch);   // dW += Σ_t dz_tᵀ · s_{t−1}
   f32_colsum_acc(db, Z, T * B, d);                      // db += Σ dz
   if (m.input == INPUT_DENSE) {
-    f32_gemm_tn(dU, n, Z, d, m.X, n, d, n, T * B);      // dU += dZᵀ · X
+    f32_gemm(dU, n, Z, 1, d, m.X, n, d, n, T * B, scratch);   // dU += dZᵀ · X
   } else {
     // Scatter-add dz into column `id` of dU.
     for (let r = 0; r < T * B; r++) {

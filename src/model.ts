@@ -162,6 +162,7 @@ export class RNN {
     }
     const base = ex.model_params(this.#ptr);
     TENSORS.forEach((name, i) => this.#f32(base + 4 * ex.model_offset(this.#ptr, i), sizes[name]).set(params[name]));
+    ex.model_params_written(this.#ptr);
   }
 
   /** Copies of the gradients of the last computeGradients/trainStep (zeros before any). */

@@ -34,6 +34,8 @@ export interface RnnExports {
   model_outputs(model: number): number;
   /** ∂L/∂h0 (B,d) after model_gradients. */
   model_dh0(model: number): number;
+  /** Tell the module the host wrote parameters (its packed copies of W, V, U are rebuilt). */
+  model_params_written(model: number): void;
   /** ‖∂L/∂s_t‖₂ for t = 0..T−1 (f32) after model_gradients. */
   model_state_grad_norms(model: number): number;
   /** Optimizer step counter. */

@@ -1,9 +1,15 @@
 /**
- * f32_gemm_strided (the 4×8 SIMD kernel behind f32_gemm and f32_gemm_tn) against its scalar
- * reference. The kernel promises the same summation order as the reference, so results
- * must be bit-identical, for every shape class: one tile, multiples, tails only, tile + tail.
+ * The GEMM kernels (assembly/gemm.ts) against the scalar reference f32_gemm_strided_ref.
+ * The kernels promise the reference's summation order, so every result must be
+ * bit-identical, for every shape class: one 4×8 tile, multiples, tails only (M < 4,
+ * N < 8), tiles plus tails, K spanning several 256-row chunks, A read transposed, B packed
+ * whole (f32_pack_b / f32_pack_bt) or per chunk (f32_gemm), and sub-matrices of wider
+ * buffers. A guard region after C must stay untouched.
  */
-import { f32_gemm_strided, f32_gemm_strided_ref, f32_gemm, f32_gemm_tn } from "../../assembly/gemm";
+import {
+  f32_gemm, f32_gemm_packed, f32_pack_b, f32_pack_bt, f32_packed_floats, f32_gemm_scratch_floats,
+  f32_gemm_strided_ref,
+} from "../../assembly/gemm";
 
 let seed: u32 = 12345;
 function rnd(): f32 {
@@ -20,48 +26,69 @@ function copyOf(src: usize, n: i32): usize {
   memory.copy(p, src, <usize>n << 2);
   return p;
 }
+const GUARD = 8;
+const GUARD_VALUE: f32 = 12345.5;
 
-/** Checks C += A·B (A row-major M×K, or stored K×M when transposed) kernel vs reference, bit for bit. */
-function check(M: i32, N: i32, K: i32, transposed: bool): void {
-  const A = filled(M * K), B = filled(K * N), C = filled(M * N);
-  const Cref = copyOf(C, M * N);
-  if (transposed) {
-    f32_gemm_tn(C, N, A, M, B, N, M, N, K);
-    f32_gemm_strided_ref(Cref, N, A, 1, M, B, N, M, N, K);
-  } else {
-    f32_gemm(C, N, A, K, B, N, M, N, K);
-    f32_gemm_strided_ref(Cref, N, A, K, 1, B, N, M, N, K);
-  }
-  for (let i = 0; i < M * N; i++) {
-    const got = load<f32>(C + (<usize>i << 2)), want = load<f32>(Cref + (<usize>i << 2));
-    if (reinterpret<u32>(got) != reinterpret<u32>(want)) {
-      expect<f32>(got).toBe(want, `M=${M} N=${N} K=${K} tn=${transposed} at ${i}`);
+/** C (M×N) += A'·B three ways (per-chunk packing, packed B, packed Bᵀ source) vs the reference, bit for bit. */
+function check(M: i32, N: i32, K: i32, transposedA: bool): void {
+  const A = filled(M * K);                 // M×K row-major, or K×M when transposedA
+  const rsA = transposedA ? 1 : K, csA = transposedA ? M : 1;
+  const B = filled(K * N);                 // K×N row-major
+  const BT = heap.alloc(<usize>max(N * K, 1) << 2);   // N×K: Bᵀ stored row-major
+  for (let p = 0; p < K; p++) for (let j = 0; j < N; j++) store<f32>(BT + (<usize>(j * K + p) << 2), load<f32>(B + (<usize>(p * N + j) << 2)));
+  const C0 = filled(M * N);
+  const Cref = copyOf(C0, M * N);
+  f32_gemm_strided_ref(Cref, N, A, rsA, csA, B, N, M, N, K);
+
+  const scratch = heap.alloc(<usize>f32_gemm_scratch_floats(N) << 2);
+  const Bp = heap.alloc(<usize>max(f32_packed_floats(K, N), 1) << 2);
+  for (let way = 0; way < 3; way++) {
+    const C = heap.alloc(<usize>(M * N + GUARD) << 2);
+    memory.copy(C, C0, <usize>(M * N) << 2);
+    for (let g = 0; g < GUARD; g++) store<f32>(C + (<usize>(M * N + g) << 2), GUARD_VALUE);
+    if (way == 0) f32_gemm(C, N, A, rsA, csA, B, N, M, N, K, scratch);
+    else {
+      if (way == 1) f32_pack_b(Bp, B, N, K, N);
+      else f32_pack_bt(Bp, BT, K, K, N);
+      f32_gemm_packed(C, N, A, rsA, csA, Bp, M, N, K, scratch);
     }
+    for (let i = 0; i < M * N; i++) {
+      const got = load<f32>(C + (<usize>i << 2)), want = load<f32>(Cref + (<usize>i << 2));
+      if (reinterpret<u32>(got) != reinterpret<u32>(want)) {
+        expect<f32>(got).toBe(want, `M=${M} N=${N} K=${K} tA=${transposedA} way=${way} at ${i}`);
+      }
+    }
+    for (let g = 0; g < GUARD; g++) expect<f32>(load<f32>(C + (<usize>(M * N + g) << 2))).toBe(GUARD_VALUE, "guard after C");
+    heap.free(C);
   }
-  heap.free(A); heap.free(B); heap.free(C); heap.free(Cref);
+  heap.free(A); heap.free(B); heap.free(BT); heap.free(C0); heap.free(Cref); heap.free(scratch); heap.free(Bp);
 }
 
-describe("f32_gemm (C += A·B)", () => {
+describe("f32_gemm / f32_gemm_packed (C += A·B)", () => {
   it("one 4×8 tile", () => { check(4, 8, 5, false); });
   it("multiples of the tile", () => { check(12, 24, 16, false); });
-  it("tails only (M < 4, N < 4)", () => { check(3, 3, 7, false); check(1, 1, 1, false); });
+  it("tails only (M < 4, N < 8)", () => { check(3, 3, 7, false); check(1, 1, 1, false); check(2, 5, 4, false); });
   it("tiles plus tails in both directions", () => { check(13, 29, 11, false); check(6, 13, 3, false); });
+  it("K over several 256-row chunks, with a partial last chunk", () => { check(5, 10, 600, false); });
   it("K = 0 leaves C unchanged", () => { check(5, 9, 0, false); });
 });
 
-describe("f32_gemm_tn (C += Aᵀ·B)", () => {
+describe("A read transposed (C += Aᵀ·B)", () => {
   it("one tile", () => { check(4, 8, 5, true); });
   it("multiples", () => { check(8, 16, 32, true); });
   it("tails", () => { check(3, 2, 9, true); check(17, 21, 10, true); });
+  it("long K (the dW = Σ_t dzᵀ·s form)", () => { check(9, 12, 530, true); });
 });
 
-describe("f32_gemm_strided leading dimensions", () => {
-  it("reads sub-matrices of wider buffers", () => {
-    // A 5×3 window of a 5×8 buffer, B 3×6 window of a 3×10 buffer, C 5×6 window of 5×9.
+describe("leading dimensions", () => {
+  it("reads and writes sub-matrices of wider buffers", () => {
+    // A: 5×3 window of a 5×8 buffer; B: 3×6 window of a 3×10 buffer; C: 5×6 window of 5×9.
     const A = filled(40), B = filled(30), C = filled(45);
     const Cref = copyOf(C, 45);
-    f32_gemm_strided(C, 9, A, 8, 1, B, 10, 5, 6, 3);
+    const scratch = heap.alloc(<usize>f32_gemm_scratch_floats(6) << 2);
+    f32_gemm(C, 9, A, 8, 1, B, 10, 5, 6, 3, scratch);
     f32_gemm_strided_ref(Cref, 9, A, 8, 1, B, 10, 5, 6, 3);
     for (let i = 0; i < 45; i++) expect<f32>(load<f32>(C + (<usize>i << 2))).toBe(load<f32>(Cref + (<usize>i << 2)));
+    heap.free(A); heap.free(B); heap.free(C); heap.free(Cref); heap.free(scratch);
   });
 });

@@ -1,0 +1,190 @@
+/**
+ * Gradients of the whole training core (forward + BPTT in rnn.wasm) against the independent f64
+ * reference in tests/reference/rnn_ref.js, for every activation × loss × task × input kind
+ * (the full 3×3×2×2 grid), with and without h0, on ragged batches whose lengths include 1 and
+ * whose sizes are not multiples of 4 — plus larger cases (d, k ≥ 9) that run SIMD tiles and
+ * their tails. Checked: the loss, every gradient (U, W, b, V, c, h0), finalState and predict.
+ *
+ * The reference is itself proven first: its hand-written BPTT must match central finite
+ * differences of its own loss, in f64, for every entry of every tensor.
+ */
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { RNN } from "../../dist/index.js";
+import { lossAndGradients, lossOnly, predict as refPredict, seededRandom, checkTensor } from "../reference/rnn_ref.js";
+
+const ACTIVATIONS = ["tanh", "sigmoid", "relu"];
+const LOSSES = ["softmax-cross-entropy", "sigmoid-binary-cross-entropy", "mse"];
+const TASKS = ["many-to-many", "many-to-one"];
+const INPUTS = ["ids", "dense"];
+const TENSORS = ["U", "W", "b", "V", "c"];
+
+// wasm (f32) against the f64 reference: |got − want| ≤ 1e-5 + 1e-4·|want| per entry. f32 rounding
+// over these short sums gives a few 1e-7 (printed after the run), so this leaves ~30× headroom
+// while still catching a dropped term of relative size 1e-4.
+const F32 = { atol: 1e-5, rtol: 1e-4 };
+// Reference BPTT against central differences in f64 (eps 1e-6: truncation ~eps²·f''' ≈ 1e-12,
+// rounding ~1e-16·|L|/eps ≈ 1e-10): |bptt − fd| ≤ 1e-7 + 1e-6·|fd|.
+const FD = { atol: 1e-7, rtol: 1e-6, eps: 1e-6 };
+
+const worst = { f32: {}, fd: {} };
+function note(kind, name, diff) {
+  worst[kind][name] = Math.max(worst[kind][name] ?? 0, diff);
+}
+after(() => {
+  const show = (o) => Object.entries(o).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(", ");
+  console.log(`max |wasm − ref|: ${show(worst.f32)}`);
+  console.log(`max |bptt − finite differences| (reference): ${show(worst.fd)}`);
+});
+
+/** A case: config, parameters (f32-representable), and a batch; every number drawn from `seed`. */
+function makeCase({ act, loss, task, input, n, d, k, lengths, withH0, seed }) {
+  const rand = seededRandom(seed);
+  const u = (a) => Math.fround((2 * rand() - 1) * a);
+  const cfg = { input, inputSize: n, hiddenSize: d, outputSize: k, task, hiddenActivation: act, loss, seed: 1 };
+  const params = {
+    U: Array.from({ length: d * n }, () => u(0.7)),
+    W: Array.from({ length: d * d }, () => u(0.6)),
+    b: Array.from({ length: d }, () => u(0.3)),
+    V: Array.from({ length: k * d }, () => u(0.7)),
+    c: Array.from({ length: k }, () => u(0.3)),
+  };
+  const inputs = lengths.map((len) =>
+    Array.from({ length: len }, () => (input === "ids" ? Math.floor(rand() * n) : Array.from({ length: n }, () => u(1)))));
+  const target = () => {
+    if (loss === "softmax-cross-entropy") return Math.floor(rand() * k);
+    if (loss === "sigmoid-binary-cross-entropy") return Array.from({ length: k }, () => (rand() < 0.5 ? 0 : 1));
+    return Array.from({ length: k }, () => u(1));
+  };
+  const targets = lengths.map((len) => (task === "many-to-one" ? target() : Array.from({ length: len }, target)));
+  const batch = { inputs, targets };
+  if (withH0) batch.h0 = lengths.map(() => Array.from({ length: d }, () => u(0.8)));
+  return { cfg, params, batch };
+}
+
+function nameOf(c) {
+  return `${c.act} ${c.loss} ${c.task} ${c.input} n=${c.n} d=${c.d} k=${c.k} lengths=[${c.lengths}]${c.withH0 ? " h0" : ""}`;
+}
+
+// The grid: every combination of the four axes, small odd sizes, lengths 3,1,5,2 (1 included,
+// not sorted, so the wrapper's longest-first reordering is exercised), with and without h0.
+const GRID = [];
+let seed = 100;
+for (const act of ACTIVATIONS)
+  for (const loss of LOSSES)
+    for (const task of TASKS)
+      for (const input of INPUTS)
+        for (const withH0 of [false, true])
+          GRID.push({ act, loss, task, input, n: 5, d: 7, k: 3, lengths: [3, 1, 5, 2], withH0, seed: seed++ });
+
+// Larger cases: d and k ≥ 9 (a full SIMD tile plus a tail in each dimension), B = 6 and 5.
+const LARGE = [
+  { act: "tanh", loss: "softmax-cross-entropy", task: "many-to-many", input: "ids", n: 11, d: 13, k: 10, lengths: [6, 1, 4, 2, 6, 3], withH0: true, seed: 900 },
+  { act: "sigmoid", loss: "sigmoid-binary-cross-entropy", task: "many-to-one", input: "dense", n: 11, d: 13, k: 10, lengths: [6, 1, 4, 2, 6, 3], withH0: false, seed: 901 },
+  { act: "relu", loss: "mse", task: "many-to-many", input: "dense", n: 9, d: 9, k: 9, lengths: [2, 5, 1, 3, 4], withH0: true, seed: 902 },
+  { act: "relu", loss: "softmax-cross-entropy", task: "many-to-one", input: "ids", n: 6, d: 17, k: 12, lengths: [1, 7, 3, 7, 2], withH0: true, seed: 903 },
+  { act: "tanh", loss: "mse", task: "many-to-one", input: "dense", n: 16, d: 16, k: 16, lengths: [4, 2, 4, 1], withH0: true, seed: 904 },
+];
+
+function expectClose(label, got, want, tol, kind, key) {
+  const r = checkTensor(label, got, want, tol);
+  note(kind, key, r.maxDiff);
+  assert.ok(r.ok, r.message);
+}
+
+for (const c of [...GRID, ...LARGE]) {
+  test(`wasm gradients = reference: ${nameOf(c)}`, async () => {
+    const { cfg, params, batch } = makeCase(c);
+    const model = await RNN.create(cfg);
+    try {
+      // A first pass at the seeded parameters, so the checked pass also proves that
+      // setParameters takes effect after a pass and that gradients do not accumulate across calls.
+      model.computeGradients(batch);
+      model.setParameters(params);
+      const got = model.computeGradients(batch);
+      const g = model.gradients();
+      const want = lossAndGradients(cfg, params, batch);
+
+      expectClose("loss", [got.loss], [want.loss], F32, "f32", "loss");
+      for (const name of TENSORS) expectClose(`d${name}`, g[name], want.grads[name], F32, "f32", name);
+      if (c.withH0) {
+        assert.ok(g.h0 instanceof Float32Array, "gradients().h0 is present when the batch had h0");
+        expectClose("dh0", g.h0, want.grads.h0, F32, "f32", "h0");
+      } else {
+        assert.equal(g.h0, undefined, "gradients().h0 is absent when the batch had no h0");
+      }
+      expectClose("finalState", got.finalState, want.finalState, F32, "f32", "finalState");
+
+      // predict/forward on the same inputs: outputs per scored step and final states.
+      const fw = model.forward(batch.inputs, c.withH0 ? { h0: batch.h0 } : {});
+      const ref = refPredict(cfg, params, batch.inputs, batch.h0);
+      assert.equal(fw.outputs.length, ref.outputs.length);
+      fw.outputs.forEach((seq, i) => {
+        assert.equal(seq.length, ref.outputs[i].length, `outputs[${i}]: number of scored steps`);
+        seq.forEach((yhat, t) => expectClose(`outputs[${i}][${t}]`, yhat, ref.outputs[i][t], F32, "f32", "outputs"));
+      });
+      expectClose("forward finalState", fw.finalState, ref.finalState, F32, "f32", "finalState");
+
+      // The parameters are untouched by computeGradients.
+      const now = model.parameters();
+      for (const name of TENSORS) assert.deepEqual(Array.from(now[name]), params[name], `${name} unchanged`);
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+/** Central differences of the reference loss for every entry of one tensor (params or h0). */
+function finiteDifferences(cfg, params, batch, name) {
+  const isH0 = name === "h0";
+  const flat = isH0 ? batch.h0.flat() : params[name].slice();
+  const d = cfg.hiddenSize;
+  const at = (values) => {
+    if (isH0) {
+      const h0 = batch.h0.map((_, i) => values.slice(i * d, (i + 1) * d));
+      return lossOnly(cfg, params, { ...batch, h0 });
+    }
+    return lossOnly(cfg, { ...params, [name]: values }, batch);
+  };
+  return flat.map((v, i) => {
+    const plus = flat.slice();
+    const minus = flat.slice();
+    plus[i] = v + FD.eps;
+    minus[i] = v - FD.eps;
+    return (at(plus) - at(minus)) / (2 * FD.eps);
+  });
+}
+
+// Every grid combination with h0, and the larger cases: all entries of all six tensors.
+for (const c of [...GRID.filter((g) => g.withH0), ...LARGE]) {
+  test(`reference BPTT = finite differences: ${nameOf(c)}`, () => {
+    const { cfg, params, batch } = makeCase(c);
+    const { loss, grads } = lossAndGradients(cfg, params, batch);
+    assert.ok(Math.abs(loss - lossOnly(cfg, params, batch)) <= 1e-12 * Math.max(1, Math.abs(loss)), "lossAndGradients and lossOnly agree");
+    const names = c.withH0 ? [...TENSORS, "h0"] : TENSORS;
+    for (const name of names) {
+      const fd = finiteDifferences(cfg, params, batch, name);
+      const r = checkTensor(`reference d${name} vs finite differences`, grads[name], fd, FD);
+      note("fd", name, r.maxDiff);
+      assert.ok(r.ok, r.message);
+    }
+  });
+}
+
+// The comparison must be able to fail: a small perturbation of one weight is visible in the
+// gradients the wasm returns (guards against comparing a tensor with itself or with zeros).
+test("the check detects a wrong parameter", async () => {
+  const c = GRID[0];
+  const { cfg, params, batch } = makeCase(c);
+  const model = await RNN.create(cfg);
+  try {
+    const shifted = { ...params, W: params.W.map((w, i) => (i === 3 ? w + 0.05 : w)) };
+    model.setParameters(shifted);
+    model.computeGradients(batch);
+    const g = model.gradients();
+    const want = lossAndGradients(cfg, params, batch);
+    assert.ok(!checkTensor("dW", g.W, want.grads.W, F32).ok, "dW at shifted W differs from dW at W");
+  } finally {
+    model.dispose();
+  }
+});

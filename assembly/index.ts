@@ -10,6 +10,9 @@ import { sgd_update, adam_update, clip_grad_norm } from "./optim";
 import { f32_fill, f32_count_nonfinite } from "./simd";
 import { pcg32_seed, pcg32_next, f32_fill_uniform } from "./rng";
 
+/** The ABI's version: bump it (and ABI_VERSION in src/wasm.ts) when an export changes meaning or signature. */
+export function abi_version(): i32 { return 1; }
+
 /** Bytes of the parameter block, in f64 so that the wrapper can check any size before creating. */
 export function model_param_bytes(n: i32, d: i32, k: i32, input: i32): f64 {
   return 4 * param_block_floats(n, d, k, input);

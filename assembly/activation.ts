@@ -111,7 +111,8 @@ export function f32_vexp_ref(y: usize, x: usize, n: i32): void {
   vp = f32x4.add(f32x4.mul(vp, vz), f32x4.splat(TANH_P2));
   vp = f32x4.add(f32x4.mul(vp, vz), f32x4.splat(TANH_P3));
   vp = f32x4.add(f32x4.mul(vp, vz), f32x4.splat(TANH_P4));
-  const vsmall = f32x4.add(f32x4.mul(f32x4.mul(vp, vz), vx), vx);
+  // on |x| with the sign put back (as vlarge), so tanh(−0) = −0: x + x·z·P(z) gives +0 there
+  const vsmall = v128.or(f32x4.add(f32x4.mul(f32x4.mul(vp, vz), vax), vax), vsign);
   // large |x|: 1 − 2/(e^{2|x|} + 1), sign restored
   const ve = f32x4_exp(f32x4.mul(f32x4.min(vax, f32x4.splat(10.0)), f32x4.splat(2.0)));
   const vlarge = v128.or(

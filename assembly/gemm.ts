@@ -7,12 +7,15 @@
 // (rsA = lda, csA = 1) and Aᵀ·B (A stored K×M: rsA = 1, csA = lda), and A·Bᵀ packs Bᵀ
 // straight from B's rows (f32_pack_bt). That covers the three forms a step needs.
 //
-// Packed B: panels of NR = 8 columns; panel q holds B[p][8q .. 8q+8) for p = 0..K−1, as K
-// consecutive groups of 8 floats (columns past N are zero). A 4×8 register tile of C then
-// streams one contiguous panel: two v128 loads and four broadcasts (v128.load32_splat) per p
-// feed eight multiply-adds. Loops: K in chunks of KC (the chunk of a panel, KC·8 floats =
-// 8 KiB, stays in L1 while every 4-row block of A passes over it), then panels, then rows.
-// Packing also removes the power-of-two row strides (d = 256, 512) that thrash L1 sets.
+// Packing (the Goto/BLIS scheme): B in panels of NR = 8 columns, panel q holding
+// B[p][8q .. 8q+8) for p = 0..K−1 as consecutive groups of 8 floats (zero past N); A in
+// micro-panels of MR = 4 rows, four floats per p. A 4×8 register tile of C then streams two
+// contiguous buffers: two v128 loads and four broadcasts (v128.load32_splat at immediate
+// offsets from one pointer) per p feed eight multiply-adds, 8 accumulators + 2 B + 1 A
+// registers, within the 15 xmm registers V8 allocates on x64. Loops: K in chunks of KC,
+// A in blocks of MC rows (packed once per chunk, L2-resident), then B panels (a panel
+// chunk stays in L1 while every micro-panel passes over it), then micro-panels. Packing
+// also removes the power-of-two row strides (d = 256, 512) that thrash L1 sets.
 //
 // Accumulate contract: C is read and added to; callers zero or preset C.
 // Rounding contract: every C[i][j] becomes C[i][j] + A'[i][0]·B[0][j] + A'[i][1]·B[1][j] + …,
@@ -23,18 +26,25 @@
 // add: wasm SIMD has none outside relaxed SIMD, which is not deterministic across engines.
 
 // @ts-ignore: decorator
-@inline export const NR = 8;     // columns per packed panel
+@inline export const NR = 8;     // columns per packed B panel (two f32x4)
 // @ts-ignore: decorator
-@inline export const KC = 256;   // rows of B per chunk
+@inline export const MR = 4;     // rows per packed A micro-panel (four broadcasts)
+// @ts-ignore: decorator
+@inline export const KC = 256;   // rows of B (columns of A) per chunk: a panel chunk is 8 KiB, L1-resident
+// @ts-ignore: decorator
+@inline export const MC = 128;   // rows of A per block: a packed block is 128 KiB, L2-resident
 
 /** Floats of a packed copy of a K×N matrix: ⌈N/8⌉ panels of K×8. */
 export function f32_packed_floats(K: i32, N: i32): i32 {
   return ((N + NR - 1) / NR) * K * NR;
 }
 
-/** Floats of the scratch f32_gemm needs for N columns: one packed chunk plus a 4×8 edge tile. */
-export function f32_gemm_scratch_floats(N: i32): i32 {
-  return f32_packed_floats(KC, N) + 4 * NR;
+/**
+ * Floats of the scratch the kernels need for N columns (in f64, so a planner can size any
+ * request): a packed A block (MC×KC), a 4×8 edge tile, one packed K-chunk of B (f32_gemm only).
+ */
+export function f32_gemm_scratch_floats(N: f64): f64 {
+  return <f64>(MC * KC + MR * NR) + Math.ceil(N / NR) * NR * KC;
 }
 
 /** Pack rows p0..p0+kc of B (row-major, ldb) into panels of 8 (panel stride kc·8 floats). */
@@ -83,32 +93,64 @@ export function f32_pack_bt(Bp: usize, S: usize, lds: i32, K: i32, N: i32): void
   }
 }
 
-/** The 4×8 micro-kernel: C rows c0..c3 (stride ldc floats), 8 columns, kc steps of one panel. */
+/**
+ * Pack rows i0..i0+mc, columns p0..p0+kc of A' into micro-panels of 4 rows: micro-panel r
+ * holds A'[i0+4r+ii][p0+p] at (r·kc + p)·4 + ii. Rows past mc are zero (their results are
+ * never stored).
+ */
+function pack_a(Ap: usize, A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i32, kc: i32): void {
+  for (let r = 0; r * MR < mc; r++) {
+    const rows = min(MR, mc - r * MR);
+    let dst = Ap + (<usize>(r * kc * MR) << 2);
+    const src = A + (<usize>((i0 + r * MR) * rsA + p0 * csA) << 2);
+    if (rows == MR && rsA == 1) {
+      // A stored K×M (the Aᵀ·B form): the 4 rows of one column are adjacent.
+      let ps = src;
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(ps));
+        dst += MR << 2;
+        ps += <usize>csA << 2;
+      }
+      continue;
+    }
+    for (let p = 0; p < kc; p++) {
+      for (let ii = 0; ii < MR; ii++) {
+        store<f32>(dst + (<usize>ii << 2), ii < rows ? load<f32>(src + (<usize>(ii * rsA + p * csA) << 2)) : 0);
+      }
+      dst += MR << 2;
+    }
+  }
+}
+
+/**
+ * The 4×8 micro-kernel: C rows c0..c3 (stride ldc floats) × 8 columns += micro-panel pa
+ * (kc×4) · panel chunk pb (kc×8). Not unrolled: unrolling by two made V8 hoist all twelve
+ * loads of a body and spill accumulators (seen in its x64 output, and 15% slower).
+ */
 // @ts-ignore: decorator
-@inline function micro_4x8(c0: usize, ldc: i32, pa: usize, ra: usize, sa: usize, pb: usize, kc: i32): void {
+@inline function micro_4x8(c0: usize, ldc: i32, pa: usize, pb: usize, kc: i32): void {
   const c1 = c0 + (<usize>ldc << 2), c2 = c1 + (<usize>ldc << 2), c3 = c2 + (<usize>ldc << 2);
   let vacc0x0123 = v128.load(c0), vacc0x4567 = v128.load(c0, 16);
   let vacc1x0123 = v128.load(c1), vacc1x4567 = v128.load(c1, 16);
   let vacc2x0123 = v128.load(c2), vacc2x4567 = v128.load(c2, 16);
   let vacc3x0123 = v128.load(c3), vacc3x4567 = v128.load(c3, 16);
-  const ra2 = ra + ra, ra3 = ra2 + ra;
   for (let p = 0; p < kc; p++) {
     const vb0123 = v128.load(pb);
     const vb4567 = v128.load(pb, 16);
-    const va0 = v128.load32_splat(pa);
-    const va1 = v128.load32_splat(pa + ra);
-    const va2 = v128.load32_splat(pa + ra2);
-    const va3 = v128.load32_splat(pa + ra3);
-    vacc0x0123 = f32x4.add(vacc0x0123, f32x4.mul(va0, vb0123));
-    vacc0x4567 = f32x4.add(vacc0x4567, f32x4.mul(va0, vb4567));
-    vacc1x0123 = f32x4.add(vacc1x0123, f32x4.mul(va1, vb0123));
-    vacc1x4567 = f32x4.add(vacc1x4567, f32x4.mul(va1, vb4567));
-    vacc2x0123 = f32x4.add(vacc2x0123, f32x4.mul(va2, vb0123));
-    vacc2x4567 = f32x4.add(vacc2x4567, f32x4.mul(va2, vb4567));
-    vacc3x0123 = f32x4.add(vacc3x0123, f32x4.mul(va3, vb0123));
-    vacc3x4567 = f32x4.add(vacc3x4567, f32x4.mul(va3, vb4567));
-    pa += sa;
-    pb += NR << 2;
+    let va = v128.load32_splat(pa);
+    vacc0x0123 = f32x4.add(vacc0x0123, f32x4.mul(va, vb0123));
+    vacc0x4567 = f32x4.add(vacc0x4567, f32x4.mul(va, vb4567));
+    va = v128.load32_splat(pa, 4);
+    vacc1x0123 = f32x4.add(vacc1x0123, f32x4.mul(va, vb0123));
+    vacc1x4567 = f32x4.add(vacc1x4567, f32x4.mul(va, vb4567));
+    va = v128.load32_splat(pa, 8);
+    vacc2x0123 = f32x4.add(vacc2x0123, f32x4.mul(va, vb0123));
+    vacc2x4567 = f32x4.add(vacc2x4567, f32x4.mul(va, vb4567));
+    va = v128.load32_splat(pa, 12);
+    vacc3x0123 = f32x4.add(vacc3x0123, f32x4.mul(va, vb0123));
+    vacc3x4567 = f32x4.add(vacc3x4567, f32x4.mul(va, vb4567));
+    pa += MR * 4;
+    pb += NR * 4;
   }
   v128.store(c0, vacc0x0123); v128.store(c0, vacc0x4567, 16);
   v128.store(c1, vacc1x0123); v128.store(c1, vacc1x4567, 16);
@@ -116,57 +158,45 @@ export function f32_pack_bt(Bp: usize, S: usize, lds: i32, K: i32, N: i32): void
   v128.store(c3, vacc3x0123); v128.store(c3, vacc3x4567, 16);
 }
 
-/** The 1×8 micro-kernel for the last M % 4 rows. */
-// @ts-ignore: decorator
-@inline function micro_1x8(c0: usize, pa: usize, sa: usize, pb: usize, kc: i32): void {
-  let vacc0123 = v128.load(c0), vacc4567 = v128.load(c0, 16);
-  for (let p = 0; p < kc; p++) {
-    const va = v128.load32_splat(pa);
-    vacc0123 = f32x4.add(vacc0123, f32x4.mul(va, v128.load(pb)));
-    vacc4567 = f32x4.add(vacc4567, f32x4.mul(va, v128.load(pb, 16)));
-    pa += sa;
-    pb += NR << 2;
-  }
-  v128.store(c0, vacc0123); v128.store(c0, vacc4567, 16);
-}
-
 /**
- * C += A'·B over one K-chunk: `kc` rows of B packed at Bp with panels `panelStride` floats
- * apart, A' starting at column p0. Full 8-column panels run in place in C; the last,
- * narrower panel runs on an edge tile (4×8 floats at `edge`) copied in and out.
+ * C += A'·B over one K-chunk (columns p0..p0+kc of A'), with that chunk of B packed at Bp
+ * (panels `panelStride` floats apart). A' is packed in blocks of MC rows; full 4×8 tiles
+ * run in place in C, and tiles cut by M or N run on an edge tile copied in and out.
  */
 function gemm_chunk(
   C: usize, ldc: i32, A: usize, rsA: i32, csA: i32, Bp: usize, panelStride: i32,
-  M: i32, N: i32, p0: i32, kc: i32, edge: usize,
+  M: i32, N: i32, p0: i32, kc: i32, scratch: usize,
 ): void {
-  const ra = <usize>rsA << 2, sa = <usize>csA << 2;
-  const a0 = A + (<usize>p0 * sa);
-  const M4 = M & ~3;
-  for (let q = 0; q * NR < N; q++) {
-    const j = q * NR;
-    const nr = min(NR, N - j);
-    const pb = Bp + (<usize>(q * panelStride) << 2);
-    const cj = C + (<usize>j << 2);
-    if (nr == NR) {
-      for (let i = 0; i < M4; i += 4) micro_4x8(cj + (<usize>(i * ldc) << 2), ldc, a0 + <usize>i * ra, ra, sa, pb, kc);
-      for (let i = M4; i < M; i++) micro_1x8(cj + (<usize>(i * ldc) << 2), a0 + <usize>i * ra, sa, pb, kc);
-      continue;
-    }
-    // Edge panel: rows of C → edge tile (8 wide, zero past nr) → kernel → back.
-    for (let i = 0; i < M; i += 4) {
-      const rows = min(4, M - i);
-      memory.fill(edge, 0, 4 * NR * 4);
-      for (let r = 0; r < rows; r++) memory.copy(edge + (<usize>(r * NR) << 2), cj + (<usize>((i + r) * ldc) << 2), <usize>nr << 2);
-      if (rows == 4) micro_4x8(edge, NR, a0 + <usize>i * ra, ra, sa, pb, kc);
-      else for (let r = 0; r < rows; r++) micro_1x8(edge + (<usize>(r * NR) << 2), a0 + <usize>(i + r) * ra, sa, pb, kc);
-      for (let r = 0; r < rows; r++) memory.copy(cj + (<usize>((i + r) * ldc) << 2), edge + (<usize>(r * NR) << 2), <usize>nr << 2);
+  const Ap = scratch;
+  const edge = scratch + (<usize>(MC * KC) << 2);
+  for (let i0 = 0; i0 < M; i0 += MC) {
+    const mc = min(MC, M - i0);
+    pack_a(Ap, A, rsA, csA, i0, mc, p0, kc);
+    for (let q = 0; q * NR < N; q++) {
+      const j = q * NR;
+      const nr = min(NR, N - j);
+      const pb = Bp + (<usize>(q * panelStride) << 2);
+      for (let r = 0; r * MR < mc; r++) {
+        const rows = min(MR, mc - r * MR);
+        const pa = Ap + (<usize>(r * kc * MR) << 2);
+        const c0 = C + (<usize>((i0 + r * MR) * ldc + j) << 2);
+        if (rows == MR && nr == NR) {
+          micro_4x8(c0, ldc, pa, pb, kc);
+          continue;
+        }
+        // Edge tile: the rows × nr corner of C → 4×8 (zero elsewhere) → kernel → back.
+        memory.fill(edge, 0, MR * NR * 4);
+        for (let ii = 0; ii < rows; ii++) memory.copy(edge + (<usize>(ii * NR) << 2), c0 + (<usize>(ii * ldc) << 2), <usize>nr << 2);
+        micro_4x8(edge, NR, pa, pb, kc);
+        for (let ii = 0; ii < rows; ii++) memory.copy(c0 + (<usize>(ii * ldc) << 2), edge + (<usize>(ii * NR) << 2), <usize>nr << 2);
+      }
     }
   }
 }
 
 /**
  * C (M×N) += A'·B with B packed whole (f32_pack_b / f32_pack_bt over K×N).
- * `scratch` holds at least f32_gemm_scratch_floats(N) floats (only the edge tile is used).
+ * `scratch`: at least f32_gemm_scratch_floats(N) floats.
  */
 export function f32_gemm_packed(
   C: usize, ldc: i32, A: usize, rsA: i32, csA: i32, Bp: usize,
@@ -179,18 +209,18 @@ export function f32_gemm_packed(
 }
 
 /**
- * C (M×N) += A'·B for a row-major B (K×N, ldb), packing each K-chunk of B into `scratch`
- * (at least f32_gemm_scratch_floats(N) floats).
+ * C (M×N) += A'·B for a row-major B (K×N, ldb), packing each K-chunk of B into scratch.
+ * `scratch`: at least f32_gemm_scratch_floats(N) floats.
  */
 export function f32_gemm(
   C: usize, ldc: i32, A: usize, rsA: i32, csA: i32, B: usize, ldb: i32,
   M: i32, N: i32, K: i32, scratch: usize,
 ): void {
-  const edge = scratch + (<usize>f32_packed_floats(KC, N) << 2);
+  const Bc = scratch + (<usize>(MC * KC + MR * NR) << 2);
   for (let p0 = 0; p0 < K; p0 += KC) {
     const kc = min(KC, K - p0);
-    pack_b_rows(scratch, B, ldb, p0, kc, N, kc * NR);
-    gemm_chunk(C, ldc, A, rsA, csA, scratch, kc * NR, M, N, p0, kc, edge);
+    pack_b_rows(Bc, B, ldb, p0, kc, N, kc * NR);
+    gemm_chunk(C, ldc, A, rsA, csA, Bc, kc * NR, M, N, p0, kc, scratch);
   }
 }
 

@@ -29,7 +29,7 @@
 // as they are; wasm loads need no alignment).
 
 import { pad4 } from "./simd";
-import { NR, KC, f32_packed_floats } from "./gemm";
+import { NR, f32_packed_floats, f32_gemm_scratch_floats } from "./gemm";
 
 export const INPUT_IDS = 0;
 export const INPUT_DENSE = 1;
@@ -104,7 +104,7 @@ export function param_block_floats(n: f64, d: f64, k: f64, input: i32): f64 {
     + (input == INPUT_DENSE ? packedf(n, d) : 0)          // Uᵀ packed (K = n, N = d)
     + 2 * packedf(d, d)                                   // Wᵀ and W packed
     + packedf(d, k) + packedf(k, d)                       // Vᵀ (K = d, N = k) and V (K = k, N = d)
-    + packedf(KC, Math.max(n, Math.max(d, k))) + 4 * NR;  // f32_gemm scratch
+    + f32_gemm_scratch_floats(Math.max(n, Math.max(d, k)));  // GEMM scratch
 }
 
 /** Plan the parameter block at `block` (already allocated and zeroed). */

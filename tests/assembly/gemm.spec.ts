@@ -40,7 +40,7 @@ function check(M: i32, N: i32, K: i32, transposedA: bool): void {
   const Cref = copyOf(C0, M * N);
   f32_gemm_strided_ref(Cref, N, A, rsA, csA, B, N, M, N, K);
 
-  const scratch = heap.alloc(<usize>f32_gemm_scratch_floats(N) << 2);
+  const scratch = heap.alloc(<usize><i32>f32_gemm_scratch_floats(N) << 2);
   const Bp = heap.alloc(<usize>max(f32_packed_floats(K, N), 1) << 2);
   for (let way = 0; way < 3; way++) {
     const C = heap.alloc(<usize>(M * N + GUARD) << 2);
@@ -85,7 +85,7 @@ describe("leading dimensions", () => {
     // A: 5×3 window of a 5×8 buffer; B: 3×6 window of a 3×10 buffer; C: 5×6 window of 5×9.
     const A = filled(40), B = filled(30), C = filled(45);
     const Cref = copyOf(C, 45);
-    const scratch = heap.alloc(<usize>f32_gemm_scratch_floats(6) << 2);
+    const scratch = heap.alloc(<usize><i32>f32_gemm_scratch_floats(6) << 2);
     f32_gemm(C, 9, A, 8, 1, B, 10, 5, 6, 3, scratch);
     f32_gemm_strided_ref(Cref, 9, A, 8, 1, B, 10, 5, 6, 3);
     for (let i = 0; i < 45; i++) expect<f32>(load<f32>(C + (<usize>i << 2))).toBe(load<f32>(Cref + (<usize>i << 2)));

@@ -1,6 +1,7 @@
 // Build: rnn.wasm (AssemblyScript, release or --debug), the ESM bundle with the module
 // embedded (esbuild's binary loader), and the .d.ts types (tsc). Output: dist/.
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const debug = process.argv.includes("--debug");
@@ -9,14 +10,19 @@ const run = (cmd, args) => execFileSync(cmd, args, { stdio: "inherit" });
 
 run(bin("asc"), ["assembly/index.ts", "--config", "asconfig.json", "--target", debug ? "debug" : "release",
   ...(debug ? ["--outFile", "dist/rnn.wasm", "--textFile", "dist/rnn.wat"] : [])]);
+// The wrapper checks a module it is given against the exports of the one built here.
+const exportsOfBuilt = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync("dist/rnn.wasm"))).map((e) => [e.name, e.kind]);
 await build({
   entryPoints: ["src/index.ts"],
   bundle: true,
   format: "esm",
   platform: "neutral",
-  target: "es2022",
+  // The engines with wasm SIMD (README "Engine requirements"): newer syntax is lowered for them.
+  // Deno 1.9 is V8 9.1, as Chrome 91 (esbuild's "deno" target would turn import() into require).
+  target: ["node16.4", "chrome91", "edge91", "firefox89", "safari16.4"],
   outfile: "dist/index.js",
   loader: { ".wasm": "binary" },
+  define: { RNN_WASM_EXPORTS: JSON.stringify(exportsOfBuilt) },
   logLevel: "warning",
 });
 run(bin("tsc"), ["-p", "tsconfig.json"]);

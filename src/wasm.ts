@@ -8,6 +8,8 @@ import { RnnError } from "./errors.js";
 /** Raw exports of rnn.wasm. Pointers are byte offsets (read them with `>>> 0`). */
 export interface RnnExports {
   readonly memory: WebAssembly.Memory;
+  /** ABI_VERSION below; a module from another rnn-wasm version is refused. */
+  abi_version(): number;
   /** Bytes of the parameter block for these sizes (f64, never overflows). */
   model_param_bytes(n: number, d: number, k: number, input: number): number;
   /** Bytes of a work block for T × B. */
@@ -67,8 +69,99 @@ export interface Engine {
   readonly exports: RnnExports;
 }
 
-/** What the module can be loaded from. */
-export type WasmSource = BufferSource | WebAssembly.Module;
+/**
+ * What the module can be loaded from: its bytes, a `Response` or a promise of one (compiled
+ * while it downloads), a URL to fetch, or an already compiled `WebAssembly.Module` (what
+ * Cloudflare Workers and Vercel Edge hand you: they forbid compiling from bytes).
+ */
+export type WasmSource = BufferSource | WebAssembly.Module | Response | PromiseLike<Response> | URL | string;
+
+/** What {@link initSync} can load from: bytes or a compiled module. */
+export type WasmSyncSource = BufferSource | WebAssembly.Module;
+
+/** The value abi_version() of assembly/index.ts returns; both change together. */
+const ABI_VERSION = 1;
+
+/** [name, kind] of every export of the rnn.wasm built with this wrapper (scripts/build.js defines it). */
+declare const RNN_WASM_EXPORTS: readonly (readonly [string, string])[];
+
+const ENGINES = "Node.js ≥ 16.4, Deno ≥ 1.9, Chrome/Edge ≥ 91, Firefox ≥ 89, Safari ≥ 16.4";
+
+// (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): wasm-feature-detect's
+// SIMD probe; popcnt is among the last opcodes fixed, so pre-standard SIMD fails too.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+function requireSimd(): void {
+  if (typeof WebAssembly !== "object") throw new RnnError(`this runtime has no WebAssembly; rnn-wasm needs WebAssembly with SIMD: ${ENGINES}`);
+  if (!WebAssembly.validate(SIMD_PROBE)) {
+    throw new RnnError(`this engine lacks WebAssembly SIMD (fixed-width, 128-bit), which rnn.wasm needs: ${ENGINES}`);
+  }
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+// toStringTag rather than instanceof: a module compiled in another realm (a worker's host, a vm context) is still one.
+const isModule = (x: unknown): boolean => Object.prototype.toString.call(x) === "[object WebAssembly.Module]";
+const isResponse = (x: unknown): x is Response =>
+  typeof x === "object" && x !== null && typeof (x as Response).arrayBuffer === "function" && typeof (x as Response).status === "number";
+
+function bytesOf(x: unknown): Uint8Array<ArrayBuffer> | undefined {
+  if (x instanceof ArrayBuffer) return new Uint8Array(x);
+  if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer as ArrayBuffer, x.byteOffset, x.byteLength);
+  return undefined;
+}
+
+function sourceName(x: unknown): string {
+  if (x === embeddedWasm) return "the embedded rnn.wasm";
+  if (isModule(x)) return "the given WebAssembly.Module";
+  if (bytesOf(x)) return "the given bytes";
+  if (isResponse(x)) return x.url ? `the response from ${x.url}` : "the given Response";
+  return String(x);
+}
+
+function expected(x: unknown, what: string): RnnError {
+  const got = x === null ? "null" : typeof x === "object" ? (x.constructor?.name ?? "an object") : typeof x;
+  return new RnnError(`init: expected ${what}; got ${got}`);
+}
+
+/** Bytes that cannot be rnn.wasm are refused before the compiler sees them (an HTML 404 page, a JSON error, …). */
+function checkHeader(bytes: Uint8Array, from: string): void {
+  const head = Array.from(bytes.subarray(0, 8));
+  if (head.length === 8 && head.join() === "0,97,115,109,1,0,0,0") return;
+  const hex = head.map((b) => b.toString(16).padStart(2, "0")).join(" ");
+  const text = head.every((b) => b >= 9 && b < 127) ? ` ("${String.fromCharCode(...head)}…": text, not wasm)` : "";
+  throw new RnnError(`${from} is not a WebAssembly module: ${bytes.length} bytes starting ${hex || "(empty)"}${text}; expected 00 61 73 6d 01 00 00 00`);
+}
+
+function compileError(e: unknown, from: string): RnnError {
+  const msg = message(e);
+  const hint = /disallowed by embedder|unsafe-eval/.test(msg)
+    ? "; this runtime forbids compiling WebAssembly from bytes (an edge runtime, or a Content-Security-Policy without 'wasm-unsafe-eval'): " +
+      `pass a precompiled module instead, e.g. import wasm from "rnn-wasm/rnn.wasm" and init(wasm)`
+    : "; is it truncated or corrupted? Use the rnn.wasm of the same rnn-wasm version";
+  return new RnnError(`${from} could not be compiled: ${msg}${hint}`);
+}
+
+/** Is this our module? Its imports must be ours to give, its exports everything the wrapper calls. */
+function checkModule(module: WebAssembly.Module, from: string): void {
+  const have = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind as string]));
+  const missing = RNN_WASM_EXPORTS.filter(([name, kind]) => have.get(name) !== kind).map(([name]) => name);
+  const foreign = WebAssembly.Module.imports(module).filter((i) => !(i.module === "env" && i.name === "abort")).map((i) => `${i.module}.${i.name}`);
+  if (!missing.length && !foreign.length) return;
+  const list = (xs: string[]) => xs.slice(0, 5).join(", ") + (xs.length > 5 ? `, … (${xs.length})` : "");
+  throw new RnnError(`${from} is not this version's rnn.wasm: ` +
+    [missing.length && `it lacks the exports ${list(missing)}`, foreign.length && `it imports ${list(foreign)}`].filter(Boolean).join(" and ") +
+    "; use the rnn.wasm of the same rnn-wasm version");
+}
+
+function engineFrom(instance: WebAssembly.Instance, from: string): Engine {
+  const exports = instance.exports as unknown as RnnExports;
+  const abi = exports.abi_version();
+  if (abi !== ABI_VERSION) {
+    throw new RnnError(`${from} has ABI version ${abi}, this rnn-wasm needs ${ABI_VERSION}; use the rnn.wasm of the same rnn-wasm version`);
+  }
+  return { exports };
+}
 
 function readAbortMessage(memory: WebAssembly.Memory, ptr: number): string {
   if (!ptr) return "";
@@ -89,32 +182,79 @@ function imports(get: () => RnnExports | undefined): WebAssembly.Imports {
   };
 }
 
-function engineFrom(instance: WebAssembly.Instance): Engine {
-  return { exports: instance.exports as unknown as RnnExports };
+/** Compile and check a source; async for Responses and URLs (streaming when the MIME type allows). */
+async function compileAsync(source: unknown): Promise<[WebAssembly.Module, string]> {
+  let from = sourceName(source);
+  if (typeof source === "string" || source instanceof URL) {
+    try {
+      source = await fetch(source);
+    } catch (e) {
+      const hint = String(source).startsWith("file:") ? " (to load a file, pass its bytes: init(await readFile(url)))" : "";
+      throw new RnnError(`fetching ${from} failed: ${message(e)}${hint}`);
+    }
+  } else if (typeof (source as PromiseLike<unknown> | null)?.then === "function") {
+    try { source = await source; } catch (e) { throw new RnnError(`fetching rnn.wasm failed: ${message(e)}`); }
+    from = sourceName(source);
+  }
+  if (isResponse(source)) {
+    if (!source.ok) throw new RnnError(`fetching ${from} failed: HTTP ${source.status} ${source.statusText}`.trim());
+    const mime = (source.headers.get("Content-Type") ?? "").split(";")[0].trim().toLowerCase();
+    if (mime === "application/wasm" && typeof WebAssembly.compileStreaming === "function") {
+      try { return [await WebAssembly.compileStreaming(source), from]; } catch (e) { throw compileError(e, from); }
+    }
+    // The wrong MIME type (or no streaming in this engine): the same module, from the whole body.
+    try { source = await source.arrayBuffer(); } catch (e) { throw new RnnError(`reading ${from} failed: ${message(e)}`); }
+  }
+  if (isModule(source)) return [source as WebAssembly.Module, from];
+  const bytes = bytesOf(source);
+  if (!bytes) throw expected(source, "the bytes of rnn.wasm, a Response, a URL or a WebAssembly.Module");
+  checkHeader(bytes, from);
+  try { return [await WebAssembly.compile(bytes), from]; } catch (e) { throw compileError(e, from); }
 }
 
-/** Instantiate synchronously from bytes or a compiled module (workers, tests, edge runtimes). */
-export function initSync(source: WasmSource = embeddedWasm): Engine {
+/**
+ * Load rnn.wasm synchronously from its bytes or a compiled module (default: the module
+ * embedded in the bundle). For workers and tests; on a browser's main thread prefer `init`.
+ */
+export function initSync(source: WasmSyncSource = embeddedWasm): Engine {
+  requireSimd();
+  const from = sourceName(source);
+  let module: WebAssembly.Module;
+  if (isModule(source)) module = source as WebAssembly.Module;
+  else {
+    const bytes = bytesOf(source);
+    if (!bytes) throw expected(source, "the bytes of rnn.wasm or a WebAssembly.Module (for a URL or a Response use `await init(…)`)");
+    checkHeader(bytes, from);
+    try { module = new WebAssembly.Module(bytes); } catch (e) { throw compileError(e, from); }
+  }
+  checkModule(module, from);
   let exports: RnnExports | undefined;
-  const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
-  const instance = new WebAssembly.Instance(module, imports(() => exports));
+  let instance: WebAssembly.Instance;
+  try { instance = new WebAssembly.Instance(module, imports(() => exports)); } catch (e) { throw new RnnError(`${from} could not be instantiated: ${message(e)}`); }
   exports = instance.exports as unknown as RnnExports;
-  return engineFrom(instance);
+  return engineFrom(instance, from);
 }
 
-/** Instantiate asynchronously from bytes or a compiled module (default: the embedded module). */
+/**
+ * Load rnn.wasm: nothing (the module embedded in the bundle), its bytes, a `Response` or
+ * `fetch(…)` promise, a URL, or a precompiled `WebAssembly.Module` (edge runtimes).
+ * Anything that is not this version's rnn.wasm is refused with an {@link RnnError}.
+ */
 export async function init(source: WasmSource = embeddedWasm): Promise<Engine> {
+  requireSimd();
+  const [module, from] = await compileAsync(source);
+  checkModule(module, from);
   let exports: RnnExports | undefined;
-  const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
-  const instance = await WebAssembly.instantiate(module, imports(() => exports));
+  let instance: WebAssembly.Instance;
+  try { instance = await WebAssembly.instantiate(module, imports(() => exports)); } catch (e) { throw new RnnError(`${from} could not be instantiated: ${message(e)}`); }
   exports = instance.exports as unknown as RnnExports;
-  return engineFrom(instance);
+  return engineFrom(instance, from);
 }
 
 let shared: Promise<Engine> | undefined;
 
-/** The engine models use by default: the embedded module, instantiated once. */
+/** The engine models use by default: the embedded module, instantiated once (retried if that failed). */
 export function defaultEngine(): Promise<Engine> {
-  shared ??= init();
+  shared ??= init().catch((e) => { shared = undefined; throw e; });
   return shared;
 }

@@ -145,7 +145,7 @@ const CASES = [
   ["setParameters −Infinity in U", "idsM2o", bigParams("idsM2o", (p) => { p.U[0] = -Infinity; }), [/U\[0\]/, /finite/, /-Infinity/]],
   ["setParameters V too short", "ids", bigParams("ids", (p) => { p.V = p.V.subarray(1); }), [/\bV\b/, /\b12\b/, /\b11\b/]],
   ["setParameters c too long", "bce", bigParams("bce", (p) => { p.c = [0, 0, 0]; }), [/\bc\b/, /\b2\b/, /\b3\b/]],
-  ["setParameters U of the transposed size", "dense", bigParams("dense", (p) => { p.U = new Float32Array(4 * 3 + 1); }), [/\bU\b/, /\b12\b/, /\b13\b/]],
+  ["setParameters U one value too long", "dense", bigParams("dense", (p) => { p.U = new Float32Array(4 * 3 + 1); }), [/\bU\b/, /\b12\b/, /\b13\b/]],
   ["setParameters unknown tensor", "ids", bigParams("ids", (p) => { p.weight_ih_l0 = p.U; }), [/weight_ih_l0/, /U, W, b, V, c/]],
   ["setParameters missing tensor", "ids", bigParams("ids", (p) => { delete p.b; }), [/\bb\b/, /missing|expected/, /\b4\b/]],
   ["setParameters not an object", "ids", (m) => m.setParameters(null), [/setParameters/, /U, W, b, V, c/, /null/]],

@@ -8,3 +8,8 @@ export type { Batch, Sequence, IdSequence, DenseSequence, Targets } from "./batc
 export { RnnError } from "./errors.js";
 export { init, initSync } from "./wasm.js";
 export type { Engine, WasmSource } from "./wasm.js";
+export { MODEL_FORMAT_VERSION, downloadModel, saveModelToIndexedDB, loadModelFromIndexedDB } from "./io.js";
+export type { SaveOptions, LoadOptions, IndexedDBOptions } from "./io.js";
+export { saveModelFile, loadModelFile } from "./files.js";
+export { readSafetensors, readTensor, writeSafetensors, exportSafetensors, importSafetensors, importSafetensorsSync } from "./safetensors.js";
+export type { SafetensorsFile, TensorEntry, TensorToWrite, ExportOptions, ImportOptions, WeightLayout, LoadCheckOptions } from "./safetensors.js";

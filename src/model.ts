@@ -6,6 +6,7 @@ import {
   resolveConfig, resolveOptimizer, resolveClipNorm, checkOptionKeys, codes, describe,
   type RNNConfig, type ResolvedConfig, type TrainStepOptions,
 } from "./options.js";
+import { saveModel, loadModel, loadModelSync, type SaveOptions, type LoadOptions } from "./io.js";
 import { planBatch, writeInputs, writeTargets, writeH0, unsortRows, type Batch, type BatchPlan, type Sequence } from "./batch.js";
 
 /** The five parameter tensors, row-major: U (d×n), W (d×d), b (d), V (k×d), c (k). */
@@ -52,6 +53,8 @@ export interface ModelHandle {
   readonly exports: RnnExports;
   readonly ptr: number;
   readonly engine: Engine;
+  /** The optimizer type of the last trainStep (model files save and restore it). */
+  optimizer: "sgd" | "adam" | undefined;
 }
 
 /** @internal Reach a live model's engine and header pointer (throws once disposed). */
@@ -81,7 +84,11 @@ export class RNN {
   #lastT = 0;
 
   static {
-    modelHandle = (model) => ({ exports: model.#ex, ptr: model.#ptr, engine: model.#engine });
+    modelHandle = (model) => ({
+      exports: model.#ex, ptr: model.#ptr, engine: model.#engine,
+      get optimizer() { return model.#optimizer; },
+      set optimizer(type) { model.#optimizer = type; },
+    });
   }
 
   private constructor(engine: Engine, ptr: number, config: ResolvedConfig) {
@@ -104,6 +111,24 @@ export class RNN {
   /** Create a model synchronously on an engine from `initSync` (workers, edge runtimes). */
   static createSync(config: RNNConfig, engine: Engine): RNN {
     return RNN.#make(engine, resolveConfig(config));
+  }
+
+  /**
+   * Load a model saved by {@link save}: config, parameters, optimizer state, generator state
+   * (and vocabulary / labels), so that training resumes exactly. Bad files throw an RnnError.
+   */
+  static load(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): Promise<RNN> {
+    return loadModel(bytes, options);
+  }
+
+  /** {@link load} on an engine from `initSync`. */
+  static loadSync(bytes: Uint8Array | ArrayBuffer, engine: Engine, options: Omit<LoadOptions, "engine"> = {}): RNN {
+    return loadModelSync(bytes, engine, options);
+  }
+
+  /** The model as bytes (a safetensors file with rnn-wasm metadata; see README "Model files"). */
+  save(options: SaveOptions = {}): Uint8Array {
+    return saveModel(this, options);
   }
 
   static #make(engine: Engine, cfg: ResolvedConfig): RNN {

@@ -1,0 +1,222 @@
+// The benchmark's reports: a markdown table (printed and written to results.md) and a
+// hand-written SVG bar chart (chart.svg), both from the results object of run.js.
+
+const ORDER = ["ours", "tfjs-wasm-ops", "tfjs-wasm-layers", "tfjs-cpu-ops", "tfjs-cpu-layers", "plain"];
+const COLORS = {
+  ours: "#d6452b", "tfjs-wasm-ops": "#1f6fb2", "tfjs-wasm-layers": "#74a9d8",
+  "tfjs-cpu-ops": "#3a8a3a", "tfjs-cpu-layers": "#8cc68c", plain: "#7a7a7a",
+};
+
+function rate(x) {
+  if (!Number.isFinite(x)) return "—";
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (x >= 1e4) return `${(x / 1e3).toFixed(0)}k`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(1)}k`;
+  return x.toFixed(0);
+}
+const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "—");
+const fix = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "—");
+const times = (x) => (Number.isFinite(x) ? (x >= 100 ? `${x.toFixed(0)}×` : x >= 10 ? `${x.toFixed(1)}×` : `${x.toFixed(2)}×`) : "—");
+const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** How a row was limited by the budget, for the tables. */
+function stepsCell(r, policy) {
+  if (r.cold) return `1 (cold: one step > ${policy.budgetS} s budget)`;
+  if (r.limited) return `${r.steps} (time budget ${policy.budgetS} s)`;
+  return String(r.steps);
+}
+
+export function renderMarkdown(res) {
+  const { meta, configs } = res;
+  const impls = ORDER.filter((id) => meta.impls[id]);
+  const label = (id) => meta.impls[id];
+  const L = [];
+  const clk = meta.clock;
+  L.push(`## Benchmark: one Elman training step (forward + BPTT + SGD)`);
+  L.push("");
+  L.push(`${meta.mode === "quick" ? "**Quick run** (development figures, not a result). " : ""}${meta.date.slice(0, 10)} · ${meta.cpu} (${meta.cores} vCPU) · Node ${meta.node} (V8 ${meta.v8})` +
+    (meta.tfjs ? ` · TF.js ${meta.tfjs.version}, wasm backend binary \`${meta.tfjs.binary}\` (SIMD ${meta.tfjs.simd}, threads ${meta.tfjs.threads})` : ""));
+  L.push("");
+  L.push(`- Clock **${clk.ghz.toFixed(2)} GHz**, measured in this run by a chain of dependent i32.add in wasm (1 cycle each; start ${clk.start.ghz.toFixed(2)}, end ${clk.end.ghz.toFixed(2)} GHz; an i32.mul chain ran ${clk.start.mulChainRatio}× slower, latency 3 expected)${clk.plausible ? "" : " — **implausible, check the machine**"}.`);
+  L.push(`- Peak = 16 FLOP/cycle × ${clk.ghz.toFixed(2)} GHz = **${clk.peakGflops.toFixed(1)} GFLOP/s** (single core, wasm SIMD: one f32x4 mul and one f32x4 add per cycle on each of two ports, no FMA).`);
+  L.push(`- FLOP per step = **B·T·(6d² + 6dk)**; tokens per step = B·T. Median of the timed steps after warm-up (min–max in brackets); ratios are rnn-wasm ÷ peer by median, measured in the same process.`);
+  L.push(`- Policy: ${meta.policy.warmup} warm-up step${meta.policy.warmup > 1 ? "s" : ""}, then ≥ ${meta.policy.minSteps} steps and ≥ ${meta.policy.minTimeS} s; slow peers stop after a ${meta.policy.budgetS} s budget per measurement, and a peer estimated above ${meta.policy.maxStepS} s per step is not run (marked).`);
+  L.push("");
+
+  // Summary.
+  const peers = impls.filter((id) => id !== "ours");
+  if (meta.impls.ours) {
+    L.push(`| config (n, d, k, T, B) | rnn-wasm tokens/s | GFLOP/s | % of peak | % of peak by CPU time | ${peers.map((id) => `× ${label(id)}`).join(" | ")} |`);
+    L.push(`| --- | --- | --- | --- | --- |${peers.map(() => " --- |").join("")}`);
+    for (const c of configs) {
+      const o = c.results.ours;
+      const cells = peers.map((id) => {
+        const r = c.results[id];
+        if (!r) return "—";
+        if (r.skipped) return `not run (est. ${times(o?.tokensPerS ? (c.tokensPerStep / r.estStepS) ** -1 * o.tokensPerS.median : NaN)})`;
+        if (r.error) return "failed";
+        return times(c.ratios[id]) + (r.cold || r.limited ? "†" : "");
+      });
+      L.push(`| ${c.name} (${c.n}, ${c.d}, ${c.k}, ${c.T}, ${c.B}) | ${o?.tokensPerS ? rate(o.tokensPerS.median) : "—"} | ${fix(o?.gflops)} | ${pct(o?.peakFraction)} | ${pct(o?.cpu?.peakFraction)} | ${cells.join(" | ")} |`);
+    }
+    L.push("");
+    L.push("Wall-clock figures are the result; \"by CPU time\" divides by the process's CPU time instead (what the step would take with the core to itself — this machine is shared, see the CPU-share column below).");
+    L.push("† peer limited by the time budget (fewer than the usual steps; see below). \"not run (est.)\": the peer's step, estimated from its smaller config by FLOP, exceeded the cap; the ratio shown is that estimate.");
+    L.push("");
+  }
+
+  // Every measurement.
+  L.push(`| config | implementation | tokens/s | (min – max) | steps | GFLOP/s | % of peak | rnn-wasm ÷ this | CPU share | tokens/s by CPU time | loss at step 1 | note |`);
+  L.push(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+  for (const c of configs) {
+    for (const id of impls) {
+      const r = c.results[id];
+      if (!r) continue;
+      if (r.skipped) { L.push(`| ${c.name} | ${label(id)} | — | | not run | | | | | | | ${esc(r.reason)} |`); continue; }
+      if (r.error) { L.push(`| ${c.name} | ${label(id)} | — | | failed | | | | | | | ${esc(r.error)} |`); continue; }
+      L.push(`| ${c.name} | ${label(id)} | ${rate(r.tokensPerS.median)} | (${rate(r.tokensPerS.min)} – ${rate(r.tokensPerS.max)}) | ${stepsCell(r, meta.policy)} | ${fix(r.gflops)} | ${pct(r.peakFraction)} | ${id === "ours" ? "1" : times(c.ratios[id])} | ${pct(r.cpu?.share)} | ${rate(r.cpu?.tokensPerS)} | ${fix(r.initialLoss, 4)} | ${esc(r.note ?? "")} |`);
+    }
+  }
+  L.push("");
+  const sanity = configs.find((c) => c.sanity)?.sanity;
+  if (sanity) {
+    L.push(`Sanity (S, same weights and batch): loss rnn-wasm ${sanity.oursLoss.toFixed(6)}, plain JS ${sanity.plainLoss.toFixed(6)} (relative difference ${sanity.relLossDiff.toExponential(1)}); largest gradient difference ${sanity.maxGradDiff.toExponential(1)} (largest gradient ${sanity.maxGrad.toExponential(1)}). Every implementation starts from the same weights, so the "loss at step 1" column must agree.`);
+    L.push("");
+  }
+
+  // Breakdown.
+  const bd = res.breakdown;
+  if (bd && Object.keys(bd).length) {
+    L.push(`### Where rnn-wasm's step goes (raw ABI, same config and seed; median ms)`);
+    L.push("");
+    L.push(`| config | forward (model_predict) | loss + BPTT | SGD update | wrapper (checks, batch copy-in, finalState) | trainStep |`);
+    L.push(`| --- | --- | --- | --- | --- | --- |`);
+    for (const [name, b] of Object.entries(bd)) {
+      if (b.error) { L.push(`| ${name} | n/a: ${esc(b.error)} | | | | |`); continue; }
+      L.push(`| ${name} | ${fix(b.ms.forward)} ms · ${fix(b.gflops.forward, 1)} GFLOP/s · ${pct(b.peakFraction.forward)} | ${fix(b.ms.lossAndBackward)} ms · ${fix(b.gflops.backward, 1)} GFLOP/s · ${pct(b.peakFraction.backward)} | ${fix(b.ms.update)} ms | ${fix(b.ms.wrapper)} ms | ${fix(b.ms.total)} ms |`);
+    }
+    L.push("");
+    L.push("Forward counts B·T·(2d² + 2dk) FLOP, loss + BPTT B·T·(4d² + 4dk). Differences of medians: small entries are within noise.");
+    L.push("");
+  }
+
+  // Inference.
+  const inf = res.inference;
+  if (inf) {
+    const u = (t) => (t ? `${fix(t.median)} µs (${fix(t.min)} – ${fix(t.max)})` : "n/a");
+    L.push(`### Inference (rnn-wasm; n = ${inf.config.n}, d = ${inf.config.d}, k = ${inf.config.k}; batch 1)`);
+    L.push("");
+    L.push(`| | public API | raw model_predict (kernel floor) |`);
+    L.push(`| --- | --- | --- |`);
+    L.push(`| streaming: one token per \`forward([[tok]], { h0 })\`, carrying finalState | ${u(inf.streamingUsPerToken)} per token | ${u(inf.raw?.streamingUs)} per token |`);
+    L.push(`| \`predict\` of one 32-token sequence | ${u(inf.forward32Us)} | ${u(inf.raw?.forward32Us)} |`);
+    L.push("");
+  }
+
+  // GEMM.
+  const g = res.gemm;
+  if (g) {
+    L.push(`### GEMM 256³ (C += op(A)·op(B), 2·256³ FLOP)`);
+    L.push("");
+    if (g.error) L.push(`Kernel timing n/a: ${esc(g.error)}`);
+    if (g.rows?.length) {
+      L.push(`Source: ${esc(g.source)}${g.ascFlags ? ` (asc ${esc(g.ascFlags)})` : ""}.`);
+      L.push("");
+      L.push(`| kernel | form | GFLOP/s (median) | best | % of peak (median) | µs per product |`);
+      L.push(`| --- | --- | --- | --- | --- | --- |`);
+      for (const r of g.rows) L.push(`| ${r.kernel} | ${r.form} | ${fix(r.gflops)} | ${fix(r.bestGflops)} | ${pct(r.gflops / clk.peakGflops)} | ${fix(r.medianUs, 0)} |`);
+    }
+    if (g.publicEngine && !g.publicEngine.error) {
+      L.push(`| via the engine | ${esc(g.publicEngine.what)} | ${fix(g.publicEngine.gflops)} | ${fix(g.publicEngine.bestGflops)} | ${pct(g.publicEngine.gflops / clk.peakGflops)} | ${fix(g.publicEngine.medianUs, 0)} |`);
+    }
+    L.push("");
+  }
+
+  // Targets of issue 6.
+  L.push(`### Targets (issue 6)`);
+  L.push("");
+  L.push(`| target | measured | met |`);
+  L.push(`| --- | --- | --- |`);
+  const S = configs.find((c) => c.name === "S");
+  const yes = (b) => (b === undefined ? "—" : b ? "yes" : "**no**");
+  if (S?.results.ours?.tokensPerS) {
+    const wasmPeers = ["tfjs-wasm-ops", "tfjs-wasm-layers"].filter((id) => S.ratios[id] !== undefined);
+    if (wasmPeers.length) {
+      const best = Math.min(...wasmPeers.map((id) => S.ratios[id]));
+      L.push(`| S training ≥ 10× the best TF.js-wasm variant | ${times(best)} | ${yes(best >= 10)} |`);
+    }
+    if (S.ratios.plain !== undefined) L.push(`| S training ≥ 20× plain JS | ${times(S.ratios.plain)} | ${yes(S.ratios.plain >= 20)} |`);
+  }
+  for (const name of ["M", "L"]) {
+    const o = configs.find((c) => c.name === name)?.results.ours;
+    if (o?.peakFraction !== undefined) L.push(`| ${name} training ≥ 55% of peak | ${pct(o.peakFraction)} | ${yes(o.peakFraction >= 0.55)} |`);
+  }
+  if (g?.rows?.length) {
+    const best = Math.max(...g.rows.map((r) => r.gflops));
+    L.push(`| best GEMM kernel ≥ 60% of peak at 256³ | ${pct(best / clk.peakGflops)} (median of the best form) | ${yes(best / clk.peakGflops >= 0.6)} |`);
+  }
+  if (inf) {
+    L.push(`| streaming ≤ 5 µs per token (d = 128, batch 1) | ${fix(inf.streamingUsPerToken.median)} µs | ${yes(inf.streamingUsPerToken.median <= 5)} |`);
+    L.push(`| 32-token forward ≤ 100 µs | ${fix(inf.forward32Us.median, 1)} µs | ${yes(inf.forward32Us.median <= 100)} |`);
+  }
+  L.push("");
+  L.push(`Run in ${meta.seconds.toFixed(0)} s. \`npm run bench\` reproduces it; \`--quick\` for S only.`);
+  L.push("");
+  return L.join("\n");
+}
+
+/** A grouped bar chart of tokens/s (log scale), one group per config, one bar per implementation. */
+export function renderSvg(res) {
+  const { meta, configs } = res;
+  const impls = ORDER.filter((id) => meta.impls[id]);
+  const W = 960, H = 460, left = 70, right = 20, top = 70, bottom = 60;
+  const plotW = W - left - right, plotH = H - top - bottom;
+  const values = configs.flatMap((c) => impls.map((id) => c.results[id]?.tokensPerS?.median).filter(Number.isFinite));
+  const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...values, 1e3))));
+  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...values, 1e4))));
+  const y = (v) => top + plotH * (1 - (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)));
+  const groupW = plotW / Math.max(configs.length, 1);
+  const barW = Math.min(40, (groupW * 0.8) / impls.length);
+  const out = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  out.push(`<text x="${left}" y="22" font-size="16" font-weight="bold">Elman RNN training step: tokens/s (log scale, higher is better)</text>`);
+  out.push(`<text x="${left}" y="40" fill="#555">${esc(`${meta.cpu}, 1 thread · clock ${meta.clock.ghz.toFixed(2)} GHz · ${meta.date.slice(0, 10)}${meta.mode === "quick" ? " · QUICK RUN" : ""}`)}</text>`);
+  // Grid and axis.
+  for (let e = Math.log10(lo); e <= Math.log10(hi) + 1e-9; e++) {
+    const v = Math.pow(10, e), yy = y(v).toFixed(1);
+    out.push(`<line x1="${left}" x2="${W - right}" y1="${yy}" y2="${yy}" stroke="#ddd"/>`);
+    const tick = v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v);
+    out.push(`<text x="${left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" fill="#555">${tick}</text>`);
+  }
+  out.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#999"/>`);
+  // Bars.
+  configs.forEach((c, gi) => {
+    const gx = left + gi * groupW + (groupW - barW * impls.length) / 2;
+    impls.forEach((id, bi) => {
+      const r = c.results[id];
+      const x = gx + bi * barW;
+      const v = r?.tokensPerS?.median;
+      if (!Number.isFinite(v)) {
+        if (r) out.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${top + plotH - 4}" text-anchor="middle" font-size="10" fill="#999">n/r</text>`);
+        return;
+      }
+      const yy = y(v);
+      const flag = r.cold || r.limited ? "†" : "";
+      out.push(`<rect x="${(x + 1).toFixed(1)}" y="${yy.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(top + plotH - yy).toFixed(1)}" fill="${COLORS[id]}"><title>${esc(`${meta.impls[id]} · ${c.name}: ${rate(v)} tokens/s`)}</title></rect>`);
+      out.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(yy - 4).toFixed(1)}" text-anchor="middle" font-size="10">${rate(v)}${flag}</text>`);
+    });
+    out.push(`<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 20}" text-anchor="middle" font-weight="bold">${c.name}</text>`);
+    out.push(`<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 36}" text-anchor="middle" fill="#555" font-size="11">n=${c.n} d=${c.d} k=${c.k} T=${c.T} B=${c.B}${c.results.ours?.tokensPerS ? ` · ours ${pct(c.results.ours.peakFraction)} of peak` : ""}</text>`);
+  });
+  // Legend.
+  let lx = left;
+  for (const id of impls) {
+    out.push(`<rect x="${lx}" y="50" width="12" height="12" fill="${COLORS[id]}"/>`);
+    out.push(`<text x="${lx + 16}" y="60">${esc(meta.impls[id])}</text>`);
+    lx += 28 + meta.impls[id].length * 6.6;
+  }
+  out.push(`<text x="${W - right}" y="${H - 8}" text-anchor="end" fill="#777" font-size="10">† limited by the time budget · n/r: not run (estimated above the per-step cap)</text>`);
+  out.push(`</svg>`);
+  return out.join("\n") + "\n";
+}

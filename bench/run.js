@@ -1,0 +1,582 @@
+#!/usr/bin/env node
+// npm run bench — rnn-wasm against TensorFlow.js (wasm and cpu backends, Layers API and a
+// hand-written ops loop) and a plain Float32Array JavaScript implementation, in ONE process,
+// on the same Elman training step at the same shapes:
+//
+//   forward + full BPTT + SGD; tanh; softmax cross-entropy at every step; token-id input;
+//   full-length sequences; B sequences of T tokens per step (many-to-many).
+//
+//   config    n    d    k    T    B
+//   S        64  128   64   32   32
+//   M       256  256  256   64   64
+//   L       256  512  256   64   64
+//
+// Reported per config and implementation: tokens/s (B·T tokens per step; median of the timed
+// steps after warm-up, with min and max), our ratio to each peer, achieved GFLOP/s counting
+//
+//   FLOP per step = B·T·(6d² + 6dk)
+//
+// (forward: W·s 2d², V·s 2dk; backward: dV 2dk, Vᵀ·dO 2dk, dW 2d², Wᵀ·dz 2d²; the id
+// gather/scatter, activations, softmax and the update are not counted), and the fraction of
+// the theoretical single-core wasm-SIMD peak: 16 FLOP/cycle (an f32x4 mul and an f32x4 add
+// per cycle on each of two ports, no FMA in wasm SIMD) × the clock measured in this run by a
+// chain of dependent adds (bench/clock.js). Plus: inference latency of this library (batch-1
+// streaming, one token per forward() call carrying finalState, at d = 128; and one 32-token
+// predict()), a 256³ GEMM of the project's kernels (bench/gemm.js, or an export of rnn.wasm
+// when there is one: see kernelGemm below), and where our step's time goes (raw ABI phases).
+//
+// Slow peers are limited by a time budget per measurement: timed steps stop once the budget
+// is spent (a row with fewer than the usual ≥ 10 steps says how many), and a peer whose
+// estimated step time exceeds --max-step is not run at that config (the table says so).
+//
+// Usage: node bench/run.js [--quick] [--only ours,tfjs,plain] [--configs S,M,L]
+//          [--budget SECONDS] [--max-step SECONDS] [--no-gemm] [--no-inference] [--no-breakdown]
+// Writes bench/out/results.json, results.md and chart.svg; a full run (all configs, all
+// implementations, not --quick) also writes bench/results.json and bench/results.md.
+
+import { writeFileSync, mkdirSync, readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { RNN, init } from "../dist/index.js";
+import { PlainRNN } from "./plain.js";
+import { measureClockGHz, plausibleClock } from "./clock.js";
+import { buildKernelModule, timeKernels } from "./gemm.js";
+import { renderMarkdown, renderSvg } from "./report.js";
+
+const benchDir = fileURLToPath(new URL(".", import.meta.url));
+const outDir = join(benchDir, "out");
+
+export const CONFIGS = {
+  S: { n: 64, d: 128, k: 64, T: 32, B: 32 },
+  M: { n: 256, d: 256, k: 256, T: 64, B: 64 },
+  L: { n: 256, d: 512, k: 256, T: 64, B: 64 },
+};
+
+/** Implementations, in run order. `group` is what --only selects. */
+export const IMPLS = [
+  { id: "ours", label: "rnn-wasm", group: "ours" },
+  { id: "tfjs-wasm-ops", label: "TF.js wasm · ops loop", group: "tfjs", backend: "wasm", kind: "ops" },
+  { id: "tfjs-wasm-layers", label: "TF.js wasm · Layers", group: "tfjs", backend: "wasm", kind: "layers" },
+  { id: "tfjs-cpu-ops", label: "TF.js cpu · ops loop", group: "tfjs", backend: "cpu", kind: "ops" },
+  { id: "tfjs-cpu-layers", label: "TF.js cpu · Layers", group: "tfjs", backend: "cpu", kind: "layers" },
+  { id: "plain", label: "plain JS", group: "plain" },
+];
+
+const LR = 0.01;
+const SEED = 1234;
+
+export const flopPerToken = ({ d, k }) => 6 * d * d + 6 * d * k;
+
+// ── options ──────────────────────────────────────────────────────────────────────────────
+
+function parseArgs(argv) {
+  const o = { quick: false, only: null, configs: null, budget: null, maxStep: null, gemm: true, inference: true, breakdown: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      if (a.includes("=")) return a.slice(a.indexOf("=") + 1);
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    const name = a.split("=")[0];
+    if (name === "--quick") o.quick = true;
+    else if (name === "--only") o.only = value().split(",").map((s) => s.trim()).filter(Boolean);
+    else if (name === "--configs" || name === "--config") o.configs = value().split(",").map((s) => s.trim().toUpperCase()).filter(Boolean);
+    else if (name === "--budget") o.budget = Number(value());
+    else if (name === "--max-step") o.maxStep = Number(value());
+    else if (name === "--no-gemm") o.gemm = false;
+    else if (name === "--no-inference") o.inference = false;
+    else if (name === "--no-breakdown") o.breakdown = false;
+    else if (name === "--help" || name === "-h") { console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 36).map((l) => l.slice(3)).join("\n")); process.exit(0); }
+    else if (/^[SML](,[SML])*$/i.test(a)) o.configs = a.toUpperCase().split(",");
+    else throw new Error(`unknown option ${a} (try --help)`);
+  }
+  const groups = new Set(IMPLS.map((m) => m.group));
+  for (const g of o.only ?? []) if (!groups.has(g)) throw new Error(`--only: unknown "${g}" (ours, tfjs, plain)`);
+  for (const c of o.configs ?? []) if (!CONFIGS[c]) throw new Error(`--configs: unknown "${c}" (S, M, L)`);
+  o.configs ??= o.quick ? ["S"] : ["S", "M", "L"];
+  o.budget ??= o.quick ? 3 : 12;
+  o.maxStep ??= o.quick ? 10 : 45;
+  // Step policy: at least minSteps timed steps and minTime seconds for fast implementations.
+  o.minSteps = o.quick ? 5 : 10;
+  o.maxSteps = o.quick ? 20 : 200;
+  o.minTime = o.quick ? 0.3 : 1.5;
+  o.warmup = o.quick ? 1 : 2;
+  o.full = !o.quick && o.only === null && o.configs.length === 3 && o.gemm && o.inference;
+  return o;
+}
+
+// ── timing ───────────────────────────────────────────────────────────────────────────────
+
+const now = () => performance.now();
+// CPU time of the process (user + system, ms). On a shared machine a step's wall time
+// includes time the scheduler gave to other processes; its CPU time does not (it does
+// include V8's GC helper threads, i.e. work the step caused). Reported beside wall time.
+const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e3; };
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
+/**
+ * Time `step` (sync or async). Warm-up steps first (fewer if one step is slow: a warm-up
+ * step longer than the budget is kept as the only, cold, sample). Then timed steps until
+ * minSteps and minTime are both reached, or maxSteps, or the budget is spent (≥ 1 step).
+ * @returns {{ ms: number[], cpuMs: number[], cold: boolean, firstValue: any }}
+ */
+async function measure(step, { warmup, minSteps, maxSteps, minTime, budget }) {
+  let firstValue;
+  let cold = false;
+  const ms = [], cpuMs = [];
+  for (let w = 0; w < warmup; w++) {
+    const c0 = cpuNow(), t0 = now();
+    const v = await step();
+    const dt = now() - t0, dc = cpuNow() - c0;
+    if (w === 0) firstValue = v;
+    if (dt / 1e3 > budget) { ms.push(dt); cpuMs.push(dc); cold = true; break; }
+    if (dt / 1e3 > budget / 4) break;       // slow: one warm-up step is enough
+  }
+  if (!cold) {
+    const start = now();
+    for (;;) {
+      const c0 = cpuNow(), t0 = now();
+      await step();
+      ms.push(now() - t0);
+      cpuMs.push(cpuNow() - c0);
+      const elapsed = (now() - start) / 1e3;
+      if (ms.length >= maxSteps) break;
+      if (ms.length >= minSteps && elapsed >= minTime) break;
+      if (elapsed >= budget) break;
+    }
+  }
+  return { ms, cpuMs, cold, firstValue };
+}
+
+/** tokens/s and GFLOP/s figures from step times (wall, and CPU time beside it). */
+function summarise(ms, cpuMs, cfg, clock) {
+  const tokens = cfg.B * cfg.T;
+  const flop = tokens * flopPerToken(cfg);
+  const med = median(ms), lo = Math.min(...ms), hi = Math.max(...ms);
+  const gflops = flop / (med / 1e3) / 1e9;
+  return {
+    steps: ms.length,
+    stepMs: { median: med, min: lo, max: hi },
+    tokensPerS: { median: tokens / (med / 1e3), min: tokens / (hi / 1e3), max: tokens / (lo / 1e3) },
+    gflops,
+    peakFraction: gflops / clock.peakGflops,
+    cpu: {
+      stepMs: median(cpuMs),
+      tokensPerS: tokens / (median(cpuMs) / 1e3),
+      gflops: flop / (median(cpuMs) / 1e3) / 1e9,
+      peakFraction: flop / (median(cpuMs) / 1e3) / 1e9 / clock.peakGflops,
+      share: median(cpuMs.map((c, i) => c / ms[i])),
+    },
+  };
+}
+
+// ── data ─────────────────────────────────────────────────────────────────────────────────
+
+/** B sequences of T random ids < n and targets < k (a fixed LCG: the same batch in every run). */
+function makeBatch({ n, k, T, B }, seed = 1) {
+  let s = seed >>> 0;
+  const next = (m) => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return (s >>> 8) % m; };
+  const inputs = Array.from({ length: B }, () => Array.from({ length: T }, () => next(n)));
+  const targets = Array.from({ length: B }, () => Array.from({ length: T }, () => next(k)));
+  return { inputs, targets };
+}
+
+const modelConfig = ({ n, d, k }) => ({
+  input: "ids", inputSize: n, hiddenSize: d, outputSize: k,
+  task: "many-to-many", hiddenActivation: "tanh", loss: "softmax-cross-entropy", seed: SEED,
+});
+
+// ── the training benchmark ───────────────────────────────────────────────────────────────
+
+let tfjs = null;   // { tf, wasm } once loaded
+
+async function tfjsPeers() {
+  if (!tfjs) {
+    const mod = await import("./tfjs.js");
+    tfjs = { ...(await mod.loadTfjs()), mod };
+  }
+  return tfjs;
+}
+
+/** Build one implementation's step at a config, from the initial parameters p0. */
+async function makeStep(impl, cfg, p0, batch) {
+  if (impl.id === "ours") {
+    const model = await RNN.create(modelConfig(cfg));
+    const opts = { optimizer: { type: "sgd", lr: LR } };
+    return { step: () => model.trainStep(batch, opts).loss, dispose: () => model.dispose(), note: "" };
+  }
+  if (impl.id === "plain") {
+    const plain = new PlainRNN(cfg);
+    plain.setParameters(p0);
+    return { step: () => plain.trainStep(batch.inputs, batch.targets, LR), dispose: () => {}, note: "" };
+  }
+  const { tf, mod } = await tfjsPeers();
+  await tf.setBackend(impl.backend);
+  const peer = impl.kind === "ops" ? mod.makeOpsLoop(tf, cfg, p0, batch, LR) : mod.makeLayers(tf, cfg, p0, batch, LR);
+  return { step: () => peer.step(), dispose: () => peer.dispose(), note: `input: ${peer.input}` };
+}
+
+/** The plain-JS sanity check: loss and gradients at the same weights as ours. */
+async function sanityPlain(cfg, batch) {
+  const model = await RNN.create(modelConfig(cfg));
+  const ours = model.computeGradients(batch).loss;
+  const g = model.gradients();
+  const plain = new PlainRNN(cfg);
+  plain.setParameters(model.parameters());
+  const theirs = plain.computeGradients(batch.inputs, batch.targets);
+  let maxGradDiff = 0, maxGrad = 0;
+  for (const key of ["U", "W", "b", "V", "c"]) {
+    const a = g[key], b = plain[`d${key}`];
+    for (let i = 0; i < a.length; i++) {
+      maxGradDiff = Math.max(maxGradDiff, Math.abs(a[i] - b[i]));
+      maxGrad = Math.max(maxGrad, Math.abs(b[i]));
+    }
+  }
+  model.dispose();
+  return { oursLoss: ours, plainLoss: theirs, relLossDiff: Math.abs(ours - theirs) / Math.abs(theirs), maxGradDiff, maxGrad };
+}
+
+async function benchConfig(name, cfg, impls, opts, clock, history) {
+  const batch = makeBatch(cfg);
+  const p0Model = await RNN.create(modelConfig(cfg));
+  const p0 = p0Model.parameters();
+  p0Model.dispose();
+  const tokens = cfg.B * cfg.T;
+  const entry = { name, ...cfg, tokensPerStep: tokens, flopPerStep: tokens * flopPerToken(cfg), results: {}, sanity: null };
+  console.log(`\n${name}: n=${cfg.n} d=${cfg.d} k=${cfg.k} T=${cfg.T} B=${cfg.B}  (${tokens} tokens, ${(entry.flopPerStep / 1e6).toFixed(0)} MFLOP per step)`);
+
+  if (impls.some((m) => m.id === "plain") && name === "S") {
+    entry.sanity = await sanityPlain(cfg, batch);
+    const s = entry.sanity;
+    console.log(`  sanity: loss ours ${s.oursLoss.toFixed(6)} plain ${s.plainLoss.toFixed(6)} (rel. diff ${s.relLossDiff.toExponential(1)}), max |Δgrad| ${s.maxGradDiff.toExponential(1)} (max |grad| ${s.maxGrad.toExponential(1)})`);
+    if (!(s.relLossDiff < 1e-4)) console.warn("  WARNING: plain JS and rnn-wasm disagree on the loss");
+  }
+
+  for (const impl of impls) {
+    // Skip a peer whose step would exceed --max-step, estimated from its last config by FLOP.
+    const prev = history.get(impl.id);
+    if (prev && opts.maxStep > 0) {
+      const est = prev.stepMs * (entry.flopPerStep / prev.flop) / 1e3;
+      if (est > opts.maxStep) {
+        entry.results[impl.id] = { skipped: true, estStepS: est, reason: `est. ${est.toFixed(0)} s/step > --max-step ${opts.maxStep} s` };
+        console.log(`  ${impl.label.padEnd(24)} skipped: ${entry.results[impl.id].reason}`);
+        continue;
+      }
+    }
+    let made;
+    try {
+      made = await makeStep(impl, cfg, p0, batch);
+    } catch (e) {
+      entry.results[impl.id] = { error: String(e.message ?? e) };
+      console.log(`  ${impl.label.padEnd(24)} failed: ${e.message}`);
+      continue;
+    }
+    const m = await measure(made.step, opts);
+    made.dispose();
+    const r = { ...summarise(m.ms, m.cpuMs, cfg, clock), cold: m.cold, limited: m.ms.length < opts.minSteps, initialLoss: m.firstValue, note: made.note };
+    entry.results[impl.id] = r;
+    history.set(impl.id, { stepMs: r.stepMs.median, flop: entry.flopPerStep });
+    console.log(`  ${impl.label.padEnd(24)} ${fmtRate(r.tokensPerS.median).padStart(8)} tokens/s  (${fmtRate(r.tokensPerS.min)}–${fmtRate(r.tokensPerS.max)}, ${r.steps} step${r.steps > 1 ? "s" : ""}${r.cold ? ", cold" : ""})  ${r.gflops.toFixed(2)} GFLOP/s  ${(100 * r.peakFraction).toFixed(1)}% of peak (CPU time: ${fmtRate(r.cpu.tokensPerS)} tokens/s, ${(100 * r.cpu.peakFraction).toFixed(1)}%)  loss₀ ${Number(m.firstValue).toFixed(4)}`);
+  }
+
+  // Ratios: ours ÷ peer, by median tokens/s; the initial losses must agree (same weights, same batch).
+  const ours = entry.results.ours;
+  entry.ratios = {};
+  for (const impl of impls) {
+    const r = entry.results[impl.id];
+    if (impl.id === "ours" || !ours?.tokensPerS || !r?.tokensPerS) continue;
+    entry.ratios[impl.id] = ours.tokensPerS.median / r.tokensPerS.median;
+    if (Math.abs(r.initialLoss - ours.initialLoss) > 1e-3 * Math.abs(ours.initialLoss)) {
+      console.warn(`  WARNING: ${impl.label} starts at loss ${r.initialLoss}, ours at ${ours.initialLoss}`);
+    }
+  }
+  return entry;
+}
+
+// ── our step, phase by phase (raw ABI of the engine) ─────────────────────────────────────
+
+/**
+ * Where our step's time goes. Drives the engine's raw exports (engine.exports, see
+ * dist/wasm.d.ts) on a model of the same config and seed: forward (model_predict: forward
+ * and softmax), model_gradients (zero, forward, loss, BPTT), model_train_step (+ SGD), and
+ * the wrapper's trainStep (+ validation and writing the batch). The raw ABI is internal and
+ * may change; a mismatch is reported, not fatal.
+ */
+async function breakdown(cfg, opts, clock) {
+  const engine = await init();
+  const ex = engine.exports;
+  const { n, d, k, T, B } = cfg;
+  const p = ex.model_create(n, d, k, 0, 0, 0, 0, SEED, 0) >>> 0;   // ids, many-to-many, tanh, softmax-xent
+  try {
+    ex.model_reserve(p, T, B);
+    const batch = makeBatch(cfg);
+    const mem = ex.memory.buffer;
+    const X = new Int32Array(mem, ex.model_inputs(p) >>> 0, T * B);
+    const Y = new Int32Array(mem, ex.model_targets(p) >>> 0, T * B);
+    new Int32Array(mem, ex.model_lengths(p) >>> 0, B).fill(T);
+    for (let t = 0; t < T; t++) for (let i = 0; i < B; i++) { X[t * B + i] = batch.inputs[i][t]; Y[t * B + i] = batch.targets[i][t]; }
+    const q = { ...opts, warmup: 2, minSteps: 10, minTime: opts.quick ? 0.2 : 0.6, maxSteps: 200 };
+    const model = await RNN.create(modelConfig(cfg), { engine });
+    const wrapperLoss = model.computeGradients(batch).loss;
+    const rawLoss = ex.model_gradients(p, T, B, 0);
+    if (Math.abs(rawLoss - wrapperLoss) > 1e-6 * Math.abs(wrapperLoss)) throw new Error(`raw ABI loss ${rawLoss} ≠ wrapper loss ${wrapperLoss}: the ABI changed`);
+    const forward = median((await measure(() => ex.model_predict(p, T, B, 0), q)).ms);
+    const gradients = median((await measure(() => ex.model_gradients(p, T, B, 0), q)).ms);
+    const trainRaw = median((await measure(() => ex.model_train_step(p, T, B, 0, 0, 0, LR, 0, 0, 0), q)).ms);
+    const trainWrapped = median((await measure(() => model.trainStep(batch, { optimizer: { type: "sgd", lr: LR } }), q)).ms);
+    model.dispose();
+    const tokens = T * B;
+    const fwdFlop = tokens * (2 * d * d + 2 * d * k), bwdFlop = tokens * (4 * d * d + 4 * d * k);
+    const gf = (flop, ms) => flop / (ms / 1e3) / 1e9;
+    return {
+      ms: { forward, lossAndBackward: gradients - forward, update: trainRaw - gradients, wrapper: trainWrapped - trainRaw, total: trainWrapped },
+      gflops: { forward: gf(fwdFlop, forward), backward: gf(bwdFlop, gradients - forward), rawStep: gf(fwdFlop + bwdFlop, trainRaw) },
+      peakFraction: { forward: gf(fwdFlop, forward) / clock.peakGflops, backward: gf(bwdFlop, gradients - forward) / clock.peakGflops, rawStep: gf(fwdFlop + bwdFlop, trainRaw) / clock.peakGflops },
+    };
+  } finally {
+    ex.model_free(p);
+  }
+}
+
+// ── inference ────────────────────────────────────────────────────────────────────────────
+
+/** Median/min/max of per-unit µs over rounds of `perRound` calls of fn. */
+function timeRounds(fn, { perRound, rounds, warm }) {
+  for (let i = 0; i < warm; i++) fn();
+  const us = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = now();
+    for (let i = 0; i < perRound; i++) fn();
+    us.push(((now() - t0) * 1e3) / perRound);
+  }
+  return { median: median(us), min: Math.min(...us), max: Math.max(...us), rounds, perRound };
+}
+
+/**
+ * Streaming: batch 1, one token per forward([[tok]], { h0 }) call, carrying finalState, at
+ * d = 128 (n = k = 64, as S). And one predict() of a 32-token sequence. Both through the
+ * public API, and (diagnostic) the same work as raw model_predict calls, the kernel's floor.
+ */
+async function inference(opts) {
+  const cfg = { n: 64, d: 128, k: 64 };
+  const model = await RNN.create(modelConfig(cfg));
+  const tokens = makeBatch({ ...cfg, T: 4096, B: 1 }).inputs[0];
+  let pos = 0, h = null;
+  const streamStep = () => {
+    const tok = tokens[pos++ & 4095];
+    const r = h ? model.forward([[tok]], { h0: [h] }) : model.forward([[tok]]);
+    h = r.finalState;
+  };
+  const rounds = opts.quick ? 7 : 21;
+  const streaming = timeRounds(streamStep, { perRound: 1000, rounds, warm: 3000 });
+  const seq32 = tokens.slice(0, 32);
+  const forward32 = timeRounds(() => model.predict([seq32]), { perRound: 100, rounds, warm: 300 });
+  model.dispose();
+
+  let raw = null;
+  try {
+    const engine = await init();
+    const ex = engine.exports;
+    const p = ex.model_create(cfg.n, cfg.d, cfg.k, 0, 0, 0, 0, SEED, 0) >>> 0;
+    ex.model_reserve(p, 32, 1);
+    const mem = ex.memory.buffer;
+    const X = new Int32Array(mem, ex.model_inputs(p) >>> 0, 32);
+    const len = new Int32Array(mem, ex.model_lengths(p) >>> 0, 1);
+    const H = new Float32Array(mem, ex.model_states(p) >>> 0, 2 * cfg.d);
+    X.set(seq32);
+    len[0] = 1;
+    const streamRaw = timeRounds(() => { X[0] = tokens[pos++ & 4095]; ex.model_predict(p, 1, 1, 1); H.copyWithin(0, cfg.d, 2 * cfg.d); }, { perRound: 1000, rounds, warm: 3000 });
+    X.set(seq32);
+    len[0] = 32;
+    const fwdRaw = timeRounds(() => ex.model_predict(p, 32, 1, 0), { perRound: 100, rounds, warm: 300 });
+    ex.model_free(p);
+    raw = { streamingUs: streamRaw, forward32Us: fwdRaw };
+  } catch (e) {
+    raw = { error: String(e.message ?? e) };
+  }
+  return { config: cfg, streamingUsPerToken: streaming, forward32Us: forward32, raw };
+}
+
+// ── GEMM ─────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * THE HOOK for a kernel-level GEMM timing at 256³. Returns rows { kernel, form, size,
+ * medianUs, bestUs, gflops, bestGflops, source }.
+ *
+ * 1. If rnn.wasm exports `bench_gemm(form: i32, size: i32, reps: i32): void` — runs `reps`
+ *    products C += op(A)·op(B) of the project's best kernel on module-owned size×size
+ *    operands (form 0 = A·B, 1 = Aᵀ·B, 2 = A·Bᵀ) — that is timed here, on the shipped
+ *    module. This is the entry the kernel author is asked to add.
+ * 2. Otherwise the kernels of assembly/gemm.ts are compiled into a bench-only module with
+ *    the same compiler and release options (bench/gemm.js) and timed there.
+ */
+async function kernelGemm(opts, size = 256) {
+  const { exports: ex } = await init();
+  if (typeof ex.bench_gemm === "function") {
+    const rows = [];
+    for (const [form, label] of [[0, "A·B"], [1, "Aᵀ·B"], [2, "A·Bᵀ"]]) {
+      ex.bench_gemm(form, size, 3);
+      let reps = 1;
+      for (;;) { const t0 = now(); ex.bench_gemm(form, size, reps); if (now() - t0 >= 40 || reps >= 1 << 16) break; reps *= 2; }
+      const per = [];
+      for (let r = 0; r < (opts.quick ? 7 : 15); r++) { const t0 = now(); ex.bench_gemm(form, size, reps); per.push((now() - t0) / 1e3 / reps); }
+      per.sort((a, b) => a - b);
+      const med = per[per.length >> 1];
+      rows.push({ kernel: "bench_gemm", form: label, size, medianUs: med * 1e6, bestUs: per[0] * 1e6, gflops: 2 * size ** 3 / med / 1e9, bestGflops: 2 * size ** 3 / per[0] / 1e9, source: "rnn.wasm export bench_gemm" });
+    }
+    return { source: "rnn.wasm export bench_gemm", rows };
+  }
+  const mod = buildKernelModule();
+  const rows = timeKernels(mod, { size, rounds: opts.quick ? 7 : 15 }).map((r) => ({ ...r, source: "assembly/gemm.ts built by bench/gemm.js" }));
+  return { source: "assembly/gemm.ts compiled into a bench-only module (bench/gemm.js)", rows, skipped: mod.skipped, ascFlags: mod.flags.join(" ") };
+}
+
+/**
+ * The same product size through the public engine: model_predict at T = 1, B = 256 with
+ * n = d = k = 256 and h0 given runs two 256³ products (s·Wᵀ and s·Vᵀ) plus the transposes,
+ * tanh and softmax; counted as 2 × 2·256³ FLOP, it bounds the kernel from below.
+ */
+async function gemmViaPublicEngine(opts, size = 256) {
+  const { exports: ex } = await init();
+  const p = ex.model_create(size, size, size, 0, 0, 0, 0, SEED, 0) >>> 0;
+  try {
+    ex.model_reserve(p, 1, size);
+    const mem = ex.memory.buffer;
+    new Int32Array(mem, ex.model_inputs(p) >>> 0, size).forEach((_, i, a) => { a[i] = i; });
+    new Int32Array(mem, ex.model_lengths(p) >>> 0, size).fill(1);
+    const H0 = new Float32Array(mem, ex.model_states(p) >>> 0, size * size);
+    for (let i = 0; i < H0.length; i++) H0[i] = ((i * 7) % 13 - 6) * 0.05;
+    const t = timeRounds(() => ex.model_predict(p, 1, size, 1), { perRound: 5, rounds: opts.quick ? 7 : 15, warm: 10 });
+    const flop = 2 * 2 * size ** 3;
+    return { what: `model_predict(T=1, B=${size}), n=d=k=${size}, h0 given: 2 products of ${size}³ + transposes + tanh + softmax`, medianUs: t.median, bestUs: t.min, gflops: flop / (t.median / 1e6) / 1e9, bestGflops: flop / (t.min / 1e6) / 1e9 };
+  } finally {
+    ex.model_free(p);
+  }
+}
+
+// ── main ─────────────────────────────────────────────────────────────────────────────────
+
+export function fmtRate(x) {
+  if (!Number.isFinite(x)) return "—";
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (x >= 1e4) return `${(x / 1e3).toFixed(0)}k`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(1)}k`;
+  return x.toFixed(0);
+}
+
+function measureClock(label) {
+  const c = measureClockGHz();
+  console.log(`clock (${label}): ${c.ghz.toFixed(3)} GHz by dependent adds; i32.mul chain ${c.mulChainRatio}× slower (expect 3)${plausibleClock(c.ghz) ? "" : "  WARNING: implausible clock"}`);
+  return c;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = now();
+  const impls = IMPLS.filter((m) => opts.only === null || opts.only.includes(m.group));
+  console.log(`rnn-wasm benchmark — ${opts.quick ? "quick" : "full"} run: configs ${opts.configs.join(", ")}; ${impls.map((m) => m.label).join(", ")}`);
+  console.log(`FLOP per step = B·T·(6d² + 6dk); peak = 16 FLOP/cycle × measured clock; budget ${opts.budget} s per measurement, skip a peer above ${opts.maxStep} s/step (estimated)`);
+
+  const clockStart = measureClock("start");
+  const clock = { ghz: clockStart.ghz, peakGflops: 16 * clockStart.ghz, start: clockStart };
+
+  let tfInfo = null;
+  if (impls.some((m) => m.group === "tfjs")) {
+    const { wasm } = await tfjsPeers();
+    tfInfo = wasm;
+    console.log(`TF.js ${wasm.version}: wasm backend loaded ${wasm.binary} (SIMD ${wasm.simd}, threads ${wasm.threads})`);
+  }
+
+  const configs = [];
+  const history = new Map();
+  for (const name of opts.configs) configs.push(await benchConfig(name, CONFIGS[name], impls, opts, clock, history));
+
+  const extra = {};
+  if (impls.some((m) => m.id === "ours")) {
+    if (opts.breakdown) {
+      extra.breakdown = {};
+      for (const name of opts.configs) {
+        try {
+          extra.breakdown[name] = await breakdown(CONFIGS[name], opts, clock);
+          const b = extra.breakdown[name];
+          console.log(`breakdown ${name}: forward ${b.ms.forward.toFixed(2)} ms (${b.gflops.forward.toFixed(1)} GFLOP/s), loss+BPTT ${b.ms.lossAndBackward.toFixed(2)} ms (${b.gflops.backward.toFixed(1)} GFLOP/s), SGD ${b.ms.update.toFixed(2)} ms, wrapper ${b.ms.wrapper.toFixed(2)} ms`);
+        } catch (e) {
+          extra.breakdown[name] = { error: String(e.message ?? e) };
+          console.log(`breakdown ${name}: n/a (${e.message})`);
+        }
+      }
+    }
+    if (opts.inference) {
+      extra.inference = await inference(opts);
+      const inf = extra.inference;
+      console.log(`inference d=128: streaming ${inf.streamingUsPerToken.median.toFixed(2)} µs/token (raw ${inf.raw.streamingUs?.median.toFixed(2) ?? "n/a"}), 32-token forward ${inf.forward32Us.median.toFixed(1)} µs (raw ${inf.raw.forward32Us?.median.toFixed(1) ?? "n/a"})`);
+    }
+    if (opts.gemm) {
+      try {
+        extra.gemm = await kernelGemm(opts);
+        for (const r of extra.gemm.rows) console.log(`GEMM 256³ ${r.kernel} ${r.form}: ${r.gflops.toFixed(2)} GFLOP/s median, ${r.bestGflops.toFixed(2)} best`);
+      } catch (e) {
+        extra.gemm = { error: String(e.message ?? e), rows: [] };
+        console.log(`GEMM 256³: n/a (${e.message})`);
+      }
+      try {
+        extra.gemm.publicEngine = await gemmViaPublicEngine(opts);
+        console.log(`GEMM 256³ via model_predict: ${extra.gemm.publicEngine.gflops.toFixed(2)} GFLOP/s median`);
+      } catch (e) {
+        extra.gemm.publicEngine = { error: String(e.message ?? e) };
+      }
+    }
+  }
+
+  const clockEnd = measureClock("end");
+  // The peak uses the faster of the two clock readings (a conservative % of peak).
+  clock.end = clockEnd;
+  clock.ghz = Math.max(clockStart.ghz, clockEnd.ghz);
+  clock.peakGflops = 16 * clock.ghz;
+  for (const c of configs) {
+    for (const r of Object.values(c.results)) {
+      if (!r.gflops) continue;
+      r.peakFraction = r.gflops / clock.peakGflops;
+      r.cpu.peakFraction = r.cpu.gflops / clock.peakGflops;
+    }
+  }
+  for (const b of Object.values(extra.breakdown ?? {})) if (b.gflops) for (const key of Object.keys(b.gflops)) b.peakFraction[key] = b.gflops[key] / clock.peakGflops;
+
+  const results = {
+    meta: {
+      date: new Date().toISOString(),
+      mode: opts.quick ? "quick" : "full",
+      complete: opts.full,
+      node: process.version, v8: process.versions.v8, platform: `${process.platform} ${process.arch}`,
+      cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length,
+      tfjs: tfInfo,
+      clock: { ghz: clock.ghz, peakGflops: clock.peakGflops, start: clockStart, end: clockEnd, plausible: plausibleClock(clock.ghz) },
+      flopFormula: "FLOP per step = B·T·(6d² + 6dk)",
+      peakFormula: "peak = 16 FLOP/cycle × measured GHz (f32x4 mul + f32x4 add on two ports; wasm SIMD has no FMA)",
+      policy: { warmup: opts.warmup, minSteps: opts.minSteps, minTimeS: opts.minTime, budgetS: opts.budget, maxStepS: opts.maxStep, lr: LR, seed: SEED },
+      impls: Object.fromEntries(impls.map((m) => [m.id, m.label])),
+      seconds: (now() - started) / 1e3,
+    },
+    configs,
+    ...extra,
+  };
+  const md = renderMarkdown(results);
+  const svg = renderSvg(results);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(outDir, "results.md"), md);
+  writeFileSync(join(outDir, "chart.svg"), svg);
+  if (opts.full) {
+    writeFileSync(join(benchDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+    writeFileSync(join(benchDir, "results.md"), md);
+    writeFileSync(join(benchDir, "chart.svg"), svg);
+  }
+  console.log(`\n${md}`);
+  console.log(`wrote bench/out/results.json, results.md, chart.svg${opts.full ? " (and bench/results.json, results.md, chart.svg: a full run)" : ""} in ${results.meta.seconds.toFixed(0)} s`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((e) => { console.error(e); process.exit(1); });
+}

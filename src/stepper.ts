@@ -1,0 +1,142 @@
+// Streaming inference: a stateful cursor over one sequence that arrives a step at a time.
+// Each step is one forward([[x]], { h0: state }) call (T = 1, B = 1); the state lives here
+// (d floats), so snapshots are cheap copies and many steppers can share one model.
+
+import { RnnError } from "./errors.js";
+import { describe } from "./options.js";
+import type { RNN } from "./model.js";
+import type { Sequence } from "./batch.js";
+
+/** A saved position of a {@link Stepper}. */
+export interface StepperSnapshot {
+  /** The hidden state s_t (d floats). */
+  readonly state: Float32Array;
+  /** Steps fed since the last reset. */
+  readonly steps: number;
+  /** The output after the last step (undefined before any). */
+  readonly output: Float32Array | undefined;
+}
+
+/**
+ * Feed a sequence one token (or feature vector) at a time and read the model's output after
+ * each: what `predict` gives for that step of the whole sequence (many-to-many), or for the
+ * sequence so far (many-to-one). Create it with `model.stepper()`.
+ *
+ * @example
+ * const s = model.stepper();
+ * s.step(vocab.id("the"));          // ŷ after "the" (k probabilities)
+ * const mark = s.snapshot();
+ * s.step(vocab.id("cat"));
+ * s.restore(mark);                  // back to just after "the"
+ */
+export class Stepper {
+  readonly #model: RNN;
+  #state: Float32Array;
+  #steps = 0;
+  #output: Float32Array | undefined;
+
+  /** @param h0 the initial state (d numbers). @default zeros */
+  constructor(model: RNN, h0?: ArrayLike<number>) {
+    this.#model = model;
+    this.#alive("stepper");
+    this.#state = new Float32Array(model.config.hiddenSize);
+    if (h0 !== undefined) this.#state = this.#checkState(h0, "stepper h0");
+  }
+
+  #alive(what: string): void {
+    if (this.#model.disposed) throw new RnnError(`${what}: the model has been disposed; this stepper cannot be used any more`);
+  }
+
+  #checkState(h: unknown, field: string): Float32Array {
+    const d = this.#model.config.hiddenSize;
+    if (h === null || typeof h !== "object" || (h as ArrayLike<unknown>).length !== d) {
+      throw new RnnError(`${field}: expected ${d} numbers (hiddenSize), got ${h !== null && typeof h === "object" && typeof (h as ArrayLike<unknown>).length === "number" ? (h as ArrayLike<unknown>).length : describe(h)}`);
+    }
+    const out = new Float32Array(d);
+    for (let j = 0; j < d; j++) {
+      const v = (h as ArrayLike<unknown>)[j];
+      if (typeof v !== "number" || !Number.isFinite(v)) throw new RnnError(`${field}[${j}]: expected a finite number, got ${describe(v)}`);
+      out[j] = v;
+    }
+    return out;
+  }
+
+  /**
+   * Feed one step — a token id (ids models) or n features (dense models) — and return the
+   * output after it (k numbers: probabilities, or values for MSE). One wasm call.
+   */
+  step(x: number | ArrayLike<number>): Float32Array {
+    this.#alive("stepper.step");
+    const cfg = this.#model.config;
+    if (cfg.input === "ids") {
+      if (typeof x !== "number" || !Number.isInteger(x) || x < 0 || x >= cfg.inputSize) {
+        throw new RnnError(`stepper.step: expected a token id in 0..${cfg.inputSize - 1}, got ${describe(x)}`);
+      }
+    } else if (x === null || typeof x !== "object" || (x as ArrayLike<number>).length !== cfg.inputSize) {
+      throw new RnnError(`stepper.step: expected ${cfg.inputSize} features (inputSize), got ${describe(x)}`);
+    }
+    const { outputs, finalState } = this.#model.forward([[x] as Sequence], { h0: this.#state });
+    this.#state = finalState;
+    this.#output = outputs[0][0];
+    this.#steps++;
+    return this.#output.slice();
+  }
+
+  /**
+   * Feed several steps at once (one wasm call) and return the output after each
+   * (many-to-many), or after the last only (many-to-one: an array of one).
+   */
+  feed(steps: Sequence): Float32Array[] {
+    this.#alive("stepper.feed");
+    const { outputs, finalState } = this.#model.forward([steps], { h0: this.#state });
+    const cfg = this.#model.config;
+    const count = cfg.input === "dense" && typeof (steps as ArrayLike<unknown>)[0] === "number" ? steps.length / cfg.inputSize : steps.length;
+    this.#state = finalState;
+    this.#output = outputs[0][outputs[0].length - 1];
+    this.#steps += count;
+    return outputs[0].map((o) => o.slice());
+  }
+
+  /** The output after the last step (a copy; undefined before any step). */
+  get output(): Float32Array | undefined {
+    this.#alive("stepper.output");
+    return this.#output?.slice();
+  }
+
+  /** The current hidden state s_t (a copy, d floats). */
+  get state(): Float32Array {
+    this.#alive("stepper.state");
+    return this.#state.slice();
+  }
+
+  /** Steps fed since creation or the last reset. */
+  get steps(): number {
+    return this.#steps;
+  }
+
+  /** Save the current position (state, step count, last output). */
+  snapshot(): StepperSnapshot {
+    this.#alive("stepper.snapshot");
+    return Object.freeze({ state: this.#state.slice(), steps: this.#steps, output: this.#output?.slice() });
+  }
+
+  /** Go back to a saved position (from this stepper or another on a model of the same hiddenSize). */
+  restore(snapshot: StepperSnapshot): void {
+    this.#alive("stepper.restore");
+    if (snapshot === null || typeof snapshot !== "object") throw new RnnError(`stepper.restore: expected a snapshot, got ${describe(snapshot)}`);
+    const state = this.#checkState(snapshot.state, "stepper.restore snapshot.state");
+    const steps = snapshot.steps;
+    if (typeof steps !== "number" || !Number.isInteger(steps) || steps < 0) throw new RnnError(`stepper.restore snapshot.steps: expected an integer ≥ 0, got ${describe(steps)}`);
+    this.#state = state;
+    this.#steps = steps;
+    this.#output = snapshot.output?.slice();
+  }
+
+  /** Back to the start: state zeros (or the given h0), no steps, no output. */
+  reset(h0?: ArrayLike<number>): void {
+    this.#alive("stepper.reset");
+    this.#state = h0 === undefined ? new Float32Array(this.#model.config.hiddenSize) : this.#checkState(h0, "stepper.reset h0");
+    this.#steps = 0;
+    this.#output = undefined;
+  }
+}

@@ -1,0 +1,491 @@
+// The training loop around the one-call step: fit (epochs, batches, validation, callbacks,
+// early stopping), evaluate (loss, accuracy, per-class accuracy, confusion matrix), and
+// truncated BPTT (chunks of K steps, the state carried, an update after each chunk).
+//
+// Every number-heavy part stays in rnn.wasm: one trainStep (or computeGradients) call per
+// batch or chunk. What runs here is per batch (choosing examples, timing) or per scored step
+// (an argmax for the metrics, which the module does not compute).
+
+import { RnnError } from "./errors.js";
+import { describe, type OptimizerOptions } from "./options.js";
+import { planBatch, type Batch, type Sequence, type Targets } from "./batch.js";
+import { modelHandle, type RNN, type StepResult, type Parameters } from "./model.js";
+import { checkDataset, makeBatches, sliceSteps, stepsOf, Random, type Dataset } from "./data.js";
+import { ConfusionMatrix, type ClassStats } from "./metrics.js";
+
+/** What {@link fit} reports after each batch. */
+export interface BatchLog {
+  /** Epoch, from 1. */
+  epoch: number;
+  /** Batch within the epoch, from 1. */
+  batch: number;
+  /** Batches per epoch. */
+  batches: number;
+  /** The batch's loss L = (1/B) Σ_i Σ_{scored t} loss_it (under tbptt: summed over its chunks). */
+  loss: number;
+  /** Sequences in the batch. */
+  sequences: number;
+  /** Real steps (tokens) in the batch, padding not counted. */
+  tokens: number;
+  /** Tokens per second over the epoch so far. */
+  tokensPerSecond: number;
+  /** Seconds since fit started. */
+  elapsed: number;
+}
+
+/** What {@link fit} reports after each epoch (and keeps in the history). */
+export interface EpochLog {
+  /** Epoch, from 1. */
+  epoch: number;
+  /** Mean over the training sequences of Σ_{scored t} loss_t (the same L as trainStep, over the epoch). */
+  loss: number;
+  /** The training loss per scored step. */
+  lossPerStep: number;
+  /** Validation loss, as `loss` (when validation data was given). */
+  valLoss?: number;
+  /** Validation loss per scored step. */
+  valLossPerStep?: number;
+  /** Validation accuracy (softmax and sigmoid losses). */
+  valAccuracy?: number;
+  /** Real steps trained on in this epoch. */
+  tokens: number;
+  /** Training tokens per second in this epoch (validation not included). */
+  tokensPerSecond: number;
+  /** Seconds since fit started. */
+  elapsed: number;
+}
+
+/** What {@link fit} returns. */
+export interface History {
+  /** One entry per epoch run. */
+  epochs: EpochLog[];
+  /** Training loss per epoch (the `loss` of each entry). */
+  loss: number[];
+  /** Validation loss per epoch (empty without validation data). */
+  valLoss: number[];
+  /** Validation accuracy per epoch (empty without validation data or for MSE). */
+  valAccuracy: number[];
+  /** The epoch with the lowest validation loss (with early stopping). */
+  bestEpoch?: number;
+  /** Why training ended. */
+  stopped: "completed" | "early-stopping" | "callback";
+  /** Whether the parameters were set back to those of `bestEpoch`. */
+  restoredBest: boolean;
+}
+
+/** Early stopping on the validation loss. */
+export interface EarlyStoppingOptions {
+  /** Stop after this many epochs in a row without an improvement of the validation loss (0: at the first). */
+  patience: number;
+  /** An improvement must lower the validation loss by more than this. @default 0 */
+  minDelta?: number;
+  /** At the end, set the parameters back to those of the best epoch. @default true */
+  restoreBest?: boolean;
+}
+
+/** Options of {@link fit}. */
+export interface FitOptions {
+  /** Passes over the training data. @default 10 */
+  epochs?: number;
+  /** Sequences per step. @default 32 */
+  batchSize?: number;
+  /** The optimizer; its state lives in the model across calls. @default { type: "adam" } */
+  optimizer?: OptimizerOptions;
+  /** Clip the global gradient norm to this (0: off). @default undefined */
+  clipNorm?: number;
+  /** Shuffle the examples every epoch. @default true */
+  shuffle?: boolean;
+  /** Seed of the shuffling (the model's own seed is only for its initial parameters). @default 0 */
+  seed?: number;
+  /** Batch sequences of similar length together (see makeBatches). @default true */
+  buckets?: boolean;
+  /** Held-out data, evaluated after every epoch. */
+  validationData?: Dataset;
+  /** Sequences per evaluation batch. @default max(batchSize, 256) */
+  validationBatchSize?: number;
+  /** Stop when the validation loss stops improving (needs validationData). */
+  earlyStopping?: EarlyStoppingOptions;
+  /**
+   * Truncated BPTT: cut every batch into chunks of this many steps, carry the state from one
+   * chunk to the next, stop gradients at chunk boundaries and update after each chunk.
+   * @default undefined (full BPTT)
+   */
+  tbptt?: number;
+  /** Called after every batch; return `false` to stop training after it. */
+  onBatch?: (log: BatchLog) => void | boolean;
+  /** Called after every epoch; return `false` to stop training after it. */
+  onEpoch?: (log: EpochLog) => void | boolean;
+}
+
+/** Options of {@link evaluate}. */
+export interface EvaluateOptions {
+  /** Sequences per batch. @default 256 */
+  batchSize?: number;
+  /** Class names for the confusion matrix (default: the model's `labels`, else the ids). */
+  classes?: ArrayLike<string> | { classes: ArrayLike<string> };
+  /** Also return the predicted class ids (softmax models). @default false */
+  predictions?: boolean;
+}
+
+/** What {@link evaluate} returns. */
+export interface Evaluation {
+  /** Mean over the sequences of Σ_{scored t} loss_t: the L of trainStep, over the whole set. */
+  loss: number;
+  /** The loss per scored step. */
+  lossPerStep: number;
+  /** Sequences evaluated. */
+  sequences: number;
+  /** Steps scored: every real step (many-to-many) or one per sequence (many-to-one). Padding never counts. */
+  scored: number;
+  /**
+   * Softmax: the fraction of scored steps whose most probable class is the target (per real
+   * token for many-to-many, per sequence for many-to-one). Sigmoid: the fraction of scored
+   * outputs with (ŷ > 0.5) equal to the target. Absent for MSE.
+   */
+  accuracy?: number;
+  /** Softmax: per-class accuracy (recall), precision and F1, in class-id order. */
+  perClass?: ClassStats[];
+  /** Softmax: the confusion matrix (rows: true class; `toString()` renders it). */
+  confusion?: ConfusionMatrix;
+  /** With `predictions: true` (softmax): the predicted ids, per sequence (an array per step for many-to-many). */
+  predictions?: (number | number[])[];
+}
+
+/** Options of a truncated-BPTT step. */
+export interface TruncatedStepOptions {
+  /** The optimizer. @default { type: "adam" } */
+  optimizer?: OptimizerOptions;
+  /** Gradient clipping, applied to each chunk's gradients. */
+  clipNorm?: number;
+}
+
+/** What a truncated-BPTT step returns. */
+export interface TruncatedResult extends StepResult {
+  /** Number of chunks (wasm training calls). */
+  chunks: number;
+}
+
+const now = (): number => (globalThis.performance?.now?.() ?? Date.now());
+
+function positiveInt(field: string, value: unknown, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new RnnError(`${field}: expected an integer ≥ 1, got ${describe(value)}`);
+  return value;
+}
+
+function stepSizeOf(model: RNN): number {
+  return model.config.input === "dense" ? model.config.inputSize : 1;
+}
+
+// ── truncated BPTT ──────────────────────────────────────────────────────────────────────────
+//
+//   steps      0 ……… K−1 │ K ……… 2K−1 │ 2K ……                   (a batch of B sequences)
+//   chunk c    trainStep({ inputs: steps cK..(c+1)K−1, h0: state after chunk c−1 })
+//   state      finalState of chunk c → h0 of chunk c+1 (h0 is an input: gradients stop there)
+//
+// A sequence that has ended leaves the later chunks. Many-to-one scores only a sequence's
+// last step, so a chunk runs the sequences that end in it through a training step and the
+// others through a forward pass only (no loss there: no gradient, no update for them).
+
+function initialStates(model: RNN, batch: Batch, B: number): Float32Array {
+  const d = model.config.hiddenSize;
+  const out = new Float32Array(B * d);
+  const h0 = batch.h0 as ArrayLike<unknown> | undefined;
+  if (h0 === undefined) return out;
+  if (h0 === null || typeof h0 !== "object" || typeof h0.length !== "number") throw new RnnError(`batch.h0: expected ${B} vectors of ${d} numbers, got ${describe(h0)}`);
+  if (h0.length > 0 && typeof h0[0] === "number") {
+    if (h0.length !== B * d) throw new RnnError(`batch.h0: expected ${B * d} numbers (B·d), got ${h0.length}`);
+    out.set(h0 as ArrayLike<number>);
+    return out;
+  }
+  if (h0.length !== B) throw new RnnError(`batch.h0: expected ${B} vectors of ${d} numbers, got ${h0.length} entries`);
+  for (let i = 0; i < B; i++) {
+    const v = h0[i] as ArrayLike<number>;
+    if (v === null || typeof v !== "object" || v.length !== d) throw new RnnError(`batch.h0[${i}]: expected ${d} numbers (hiddenSize), got ${describe(v)}`);
+    out.set(v, i * d);
+  }
+  return out;
+}
+
+function runChunks(model: RNN, batch: Batch, K: number, step: (chunk: Batch) => StepResult): TruncatedResult {
+  const cfg = model.config;
+  const d = cfg.hiddenSize;
+  const size = stepSizeOf(model);
+  if (batch === null || typeof batch !== "object") throw new RnnError(`batch: expected { inputs, targets, h0? }, got ${describe(batch)}`);
+  const { T, B, lengths } = planBatch(cfg, batch.inputs);
+  const targets = batch.targets;
+  if (targets === null || typeof targets !== "object" || targets.length !== B) {
+    throw new RnnError(`batch.targets: expected ${B} entries (one per input sequence), got ${targets === null || typeof targets !== "object" ? describe(targets) : targets.length}`);
+  }
+  const state = initialStates(model, batch, B);
+  const m2o = cfg.task === "many-to-one";
+  let total = 0;
+  let chunks = 0;
+  const gather = (rows: number[]) => {
+    const h = new Float32Array(rows.length * d);
+    rows.forEach((i, r) => h.set(state.subarray(i * d, (i + 1) * d), r * d));
+    return h;
+  };
+  const scatter = (rows: number[], fs: Float32Array) => rows.forEach((i, r) => state.set(fs.subarray(r * d, (r + 1) * d), i * d));
+  for (let a = 0; a < T; a += K) {
+    const b = a + K;
+    const rows: number[] = [];
+    for (let i = 0; i < B; i++) if (lengths[i] > a) rows.push(i);
+    const carry = a > 0 || batch.h0 !== undefined;
+    const piece = (i: number) => sliceSteps(batch.inputs[i], a, Math.min(lengths[i], b), size);
+    const scored = m2o ? rows.filter((i) => lengths[i] <= b) : rows;
+    const going = m2o ? rows.filter((i) => lengths[i] > b) : [];
+    if (going.length > 0) {
+      const r = model.forward(going.map(piece), carry ? { h0: gather(going) } : {});
+      scatter(going, r.finalState);
+    }
+    if (scored.length > 0) {
+      const chunkTargets = scored.map((i) => (m2o ? targets[i] : sliceSteps(targets[i] as Sequence, a, Math.min(lengths[i], b)))) as Targets;
+      const r = step({ inputs: scored.map(piece), targets: chunkTargets, ...(carry ? { h0: gather(scored) } : {}) });
+      scatter(scored, r.finalState);
+      total += r.loss * scored.length;
+      chunks++;
+    }
+  }
+  return { loss: total / B, finalState: state, chunks };
+}
+
+/**
+ * One truncated-BPTT step on a batch: chunks of K steps, each one trainStep (one wasm call)
+ * whose h0 is the state the previous chunk ended in; gradients stop at chunk boundaries and
+ * the parameters are updated after every chunk. With K ≥ the batch's longest sequence this is
+ * exactly `model.trainStep(batch, options)`.
+ * @returns the loss summed over chunks (per sequence, averaged over the batch), each
+ *   sequence's final state, and the number of chunks trained.
+ */
+export function trainTruncated(model: RNN, batch: Batch, K: number, options: TruncatedStepOptions = {}): TruncatedResult {
+  const k = positiveInt("tbptt", K);
+  return runChunks(model, batch, k, (chunk) => model.trainStep(chunk, options));
+}
+
+/**
+ * The gradients truncated BPTT computes for a batch, without updating: the chunks are run as
+ * in {@link trainTruncated} at the current parameters and their gradients summed (each
+ * chunk's loss is averaged over the sequences in that chunk). With K ≥ T it equals
+ * `computeGradients(batch)` followed by `gradients()`.
+ */
+export function truncatedGradients(model: RNN, batch: Batch, K: number): { loss: number; finalState: Float32Array; chunks: number; gradients: Parameters } {
+  const k = positiveInt("tbptt", K);
+  let sum: Record<keyof Parameters, Float64Array> | undefined;
+  const r = runChunks(model, batch, k, (chunk) => {
+    const res = model.computeGradients(chunk);
+    const g = model.gradients();
+    if (!sum) sum = { U: new Float64Array(g.U.length), W: new Float64Array(g.W.length), b: new Float64Array(g.b.length), V: new Float64Array(g.V.length), c: new Float64Array(g.c.length) };
+    for (const name of ["U", "W", "b", "V", "c"] as const) {
+      const s = sum[name];
+      const x = g[name];
+      for (let j = 0; j < x.length; j++) s[j] += x[j];
+    }
+    return res;
+  });
+  const p = model.parameters();
+  const gradients = {} as Parameters;
+  for (const name of ["U", "W", "b", "V", "c"] as const) gradients[name] = sum ? Float32Array.from(sum[name]) : new Float32Array(p[name].length);
+  return { ...r, gradients };
+}
+
+// ── evaluate ─────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Loss and metrics of a model on a data set, batch by batch. Each batch is one
+ * computeGradients call (the module's own loss from the logits, exactly as in training); the
+ * predicted class of every scored step is the argmax of its logits, read from the module.
+ * Padding is never scored, so neither the loss nor any metric sees it.
+ * Side effect: `gradients()` and `stateGradientNorms()` then describe the last batch evaluated.
+ */
+export function evaluate(model: RNN, data: Dataset, options: EvaluateOptions = {}): Evaluation {
+  const N = checkDataset(data, "evaluate data");
+  if (options === null || typeof options !== "object") throw new RnnError(`evaluate options: expected an object, got ${describe(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!["batchSize", "classes", "predictions"].includes(key)) throw new RnnError(`evaluate options.${key}: unknown option (known: batchSize, classes, predictions)`);
+  }
+  const batchSize = positiveInt("batchSize", options.batchSize, 256);
+  const cfg = model.config;
+  const k = cfg.outputSize;
+  const m2o = cfg.task === "many-to-one";
+  const softmax = cfg.loss === "softmax-cross-entropy";
+  const sigmoid = cfg.loss === "sigmoid-binary-cross-entropy";
+  const classes = options.classes ?? model.labels;
+  if (classes !== undefined && softmax) {
+    const count = "classes" in classes ? classes.classes.length : classes.length;
+    if (count !== k) throw new RnnError(`evaluate options.classes: ${count} class names for outputSize ${k}`);
+  }
+  const confusion = softmax ? new ConfusionMatrix(classes ?? k) : undefined;
+  const predictions: (number | number[])[] | undefined = options.predictions && softmax ? new Array(N) : undefined;
+  let lossTotal = 0;
+  let scored = 0;
+  let right = 0;
+  let judged = 0;
+  for (const batch of makeBatches(data, { batchSize, shuffle: false, buckets: true, stepSize: stepSizeOf(model) })) {
+    const { loss } = model.computeGradients(batch);
+    const B = batch.inputs.length;
+    lossTotal += loss * B;
+    // After model_gradients the module's O holds the logits of every scored row, time-major,
+    // rows longest first (batch.ts's order): O[(t·B + row)·k + j] (many-to-one: O[row·k + j]).
+    const { T, order, lengths } = planBatch(cfg, batch.inputs);
+    const { exports: ex, ptr } = modelHandle(model);
+    const O = new Float32Array(ex.memory.buffer, ex.model_outputs(ptr) >>> 0, (m2o ? B : T * B) * k);
+    for (let row = 0; row < B; row++) {
+      const i = order[row];
+      const steps = m2o ? 1 : lengths[i];
+      scored += steps;
+      const tgt = batch.targets[i];
+      const preds = predictions && !m2o ? new Array<number>(steps) : undefined;
+      for (let t = 0; t < steps; t++) {
+        const base = (m2o ? row : t * B + row) * k;
+        const y = (m2o ? tgt : (tgt as ArrayLike<unknown>)[t]) as number | ArrayLike<number>;
+        if (softmax) {
+          let best = 0;
+          for (let j = 1; j < k; j++) if (O[base + j] > O[base + best]) best = j;
+          confusion!.add(y as number, best);
+          if (preds) preds[t] = best;
+          else if (predictions) predictions[batch.indices[i]] = best;
+        } else if (sigmoid) {
+          const v = y as ArrayLike<number>;
+          for (let j = 0; j < k; j++) if ((O[base + j] > 0 ? 1 : 0) === v[j]) right++;
+          judged += k;
+        }
+      }
+      if (preds) predictions![batch.indices[i]] = preds;
+    }
+  }
+  const out: Evaluation = { loss: lossTotal / N, lossPerStep: lossTotal / scored, sequences: N, scored };
+  if (confusion) {
+    out.accuracy = confusion.accuracy;
+    out.perClass = confusion.perClass();
+    out.confusion = confusion;
+  } else if (sigmoid) {
+    out.accuracy = right / judged;
+  }
+  if (predictions) out.predictions = predictions;
+  return out;
+}
+
+// ── fit ──────────────────────────────────────────────────────────────────────────────────
+
+const FIT_KEYS = ["epochs", "batchSize", "optimizer", "clipNorm", "shuffle", "seed", "buckets", "validationData",
+  "validationBatchSize", "earlyStopping", "tbptt", "onBatch", "onEpoch"];
+
+/**
+ * Train on a data set for a number of epochs: each batch is one trainStep (one wasm call), or
+ * with `tbptt: K` one call per chunk of K steps. After each epoch the validation data (if
+ * any) is evaluated, `onEpoch` is called, and early stopping may end training.
+ * @returns the history: one log per epoch, the loss curves, and why training stopped.
+ */
+export function fit(model: RNN, data: Dataset, options: FitOptions = {}): History {
+  const N = checkDataset(data, "fit data");
+  if (options === null || typeof options !== "object") throw new RnnError(`fit options: expected an object, got ${describe(options)}`);
+  for (const key of Object.keys(options)) if (!FIT_KEYS.includes(key)) throw new RnnError(`fit options.${key}: unknown option (known: ${FIT_KEYS.join(", ")})`);
+  const epochs = positiveInt("epochs", options.epochs, 10);
+  const batchSize = positiveInt("batchSize", options.batchSize, 32);
+  const valBatchSize = positiveInt("validationBatchSize", options.validationBatchSize, Math.max(batchSize, 256));
+  const K = options.tbptt === undefined ? undefined : positiveInt("tbptt", options.tbptt);
+  const val = options.validationData;
+  if (val !== undefined) checkDataset(val, "validationData");
+  const es = options.earlyStopping;
+  let patience = 0;
+  let minDelta = 0;
+  let restoreBest = true;
+  if (es !== undefined) {
+    if (es === null || typeof es !== "object") throw new RnnError(`earlyStopping: expected { patience, minDelta?, restoreBest? }, got ${describe(es)}`);
+    for (const key of Object.keys(es)) if (!["patience", "minDelta", "restoreBest"].includes(key)) throw new RnnError(`earlyStopping.${key}: unknown option (known: patience, minDelta, restoreBest)`);
+    if (typeof es.patience !== "number" || !Number.isInteger(es.patience) || es.patience < 0) throw new RnnError(`earlyStopping.patience: expected an integer ≥ 0, got ${describe(es.patience)}`);
+    patience = es.patience;
+    minDelta = es.minDelta ?? 0;
+    if (typeof minDelta !== "number" || !Number.isFinite(minDelta) || minDelta < 0) throw new RnnError(`earlyStopping.minDelta: expected a number ≥ 0, got ${describe(es.minDelta)}`);
+    restoreBest = es.restoreBest ?? true;
+    if (typeof restoreBest !== "boolean") throw new RnnError(`earlyStopping.restoreBest: expected true or false, got ${describe(es.restoreBest)}`);
+    if (val === undefined) throw new RnnError("earlyStopping: needs validationData (it watches the validation loss)");
+  }
+  for (const name of ["onBatch", "onEpoch"] as const) {
+    if (options[name] !== undefined && typeof options[name] !== "function") throw new RnnError(`fit options.${name}: expected a function, got ${describe(options[name])}`);
+  }
+  const stepOptions = { optimizer: options.optimizer, clipNorm: options.clipNorm };
+  const rng = new Random(options.seed ?? 0);
+  const size = stepSizeOf(model);
+  const m2o = model.config.task === "many-to-one";
+  const steps = Array.from({ length: N }, (_, i) => stepsOf(data.inputs[i], size));
+
+  const history: History = { epochs: [], loss: [], valLoss: [], valAccuracy: [], stopped: "completed", restoredBest: false };
+  let best = Infinity;
+  let bestParams: Parameters | undefined;
+  let wait = 0;
+  const start = now();
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const batches = makeBatches(data, { batchSize, shuffle: options.shuffle ?? true, seed: rng, buckets: options.buckets ?? true, stepSize: size });
+    const t0 = now();
+    let lossSum = 0;
+    let tokens = 0;
+    let stop = false;
+    for (let bi = 0; bi < batches.length; bi++) {
+      const batch = batches[bi];
+      const r = K === undefined ? model.trainStep(batch, stepOptions) : trainTruncated(model, batch, K, stepOptions);
+      if (!Number.isFinite(r.loss)) {
+        throw new RnnError(`fit: the loss became ${r.loss} at epoch ${epoch}, batch ${bi + 1} (lower the learning rate, or set clipNorm)`);
+      }
+      const B = batch.inputs.length;
+      const batchTokens = batch.indices.reduce((s, i) => s + steps[i], 0);
+      lossSum += r.loss * B;
+      tokens += batchTokens;
+      if (options.onBatch) {
+        const t = now();
+        const ret = options.onBatch({
+          epoch, batch: bi + 1, batches: batches.length, loss: r.loss, sequences: B, tokens: batchTokens,
+          tokensPerSecond: tokens / Math.max((t - t0) / 1000, 1e-9), elapsed: (t - start) / 1000,
+        });
+        if (ret === false) {
+          stop = true;
+          break;
+        }
+      }
+    }
+    const trainSeconds = (now() - t0) / 1000;
+    const scored = m2o ? N : steps.reduce((s, x) => s + x, 0);
+    const log: EpochLog = {
+      epoch, loss: lossSum / N, lossPerStep: lossSum / scored, tokens, tokensPerSecond: tokens / Math.max(trainSeconds, 1e-9), elapsed: 0,
+    };
+    if (val !== undefined) {
+      const ev = evaluate(model, val, { batchSize: valBatchSize });
+      log.valLoss = ev.loss;
+      log.valLossPerStep = ev.lossPerStep;
+      if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
+    }
+    log.elapsed = (now() - start) / 1000;
+    history.epochs.push(log);
+    history.loss.push(log.loss);
+    if (log.valLoss !== undefined) history.valLoss.push(log.valLoss);
+    if (log.valAccuracy !== undefined) history.valAccuracy.push(log.valAccuracy);
+    if (es !== undefined) {
+      if (log.valLoss! < best - minDelta) {
+        best = log.valLoss!;
+        history.bestEpoch = epoch;
+        wait = 0;
+        if (restoreBest) bestParams = model.parameters();
+      } else {
+        wait++;
+      }
+    }
+    if (stop) {
+      history.stopped = "callback";
+      break;
+    }
+    if (options.onEpoch && options.onEpoch(log) === false) {
+      history.stopped = "callback";
+      break;
+    }
+    if (es !== undefined && wait > 0 && wait >= patience) {
+      history.stopped = "early-stopping";
+      break;
+    }
+  }
+  if (bestParams && history.bestEpoch !== history.epochs.length) {
+    model.setParameters(bestParams);
+    history.restoredBest = true;
+  }
+  return history;
+}

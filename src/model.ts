@@ -8,6 +8,11 @@ import {
 } from "./options.js";
 import { saveModel, loadModel, loadModelSync, type SaveOptions, type LoadOptions } from "./io.js";
 import { planBatch, writeInputs, writeTargets, writeH0, unsortRows, type Batch, type BatchPlan, type Sequence } from "./batch.js";
+import type { Vocabulary, LabelEncoder } from "./vocab.js";
+import { fit, evaluate, type FitOptions, type History, type EvaluateOptions, type Evaluation } from "./train.js";
+import type { Dataset } from "./data.js";
+import { generate, type GenerateOptions, type Generated } from "./generate.js";
+import { Stepper } from "./stepper.js";
 
 /** The five parameter tensors, row-major: U (d×n), W (d×d), b (d), V (k×d), c (k). */
 export interface Parameters {
@@ -76,6 +81,10 @@ const TENSORS = ["U", "W", "b", "V", "c"] as const;
 export class RNN {
   /** The configuration, with defaults filled in. */
   readonly config: Readonly<ResolvedConfig>;
+  /** The input vocabulary, when there is one: generate() encodes tokens and stops at its `<eos>`; model files keep it. */
+  vocabulary?: Vocabulary;
+  /** The class or tag names, when there are: evaluate() names the confusion matrix's rows with them; model files keep them. */
+  labels?: LabelEncoder;
   #engine: Engine;
   #ptr: number;
   #disposed = false;
@@ -273,6 +282,32 @@ export class RNN {
       }
     }
     return { outputs, finalState: this.#finalState(plan) };
+  }
+
+  /**
+   * Train for some epochs on a data set `{ inputs, targets }`: batches (length buckets, seeded
+   * shuffling), one wasm call per batch (or per chunk with `tbptt`), validation, callbacks and
+   * early stopping. See {@link FitOptions}.
+   * @example
+   * const history = model.fit(train, { epochs: 20, batchSize: 32, validationData: val, earlyStopping: { patience: 3 } });
+   */
+  fit(data: Dataset, options: FitOptions = {}): History {
+    return fit(this, data, options);
+  }
+
+  /** Loss, accuracy, per-class accuracy and confusion matrix on a data set (padding never counted). */
+  evaluate(data: Dataset, options: EvaluateOptions = {}): Evaluation {
+    return evaluate(this, data, options);
+  }
+
+  /** Sample a continuation from a next-token model with a seeded generator, stopping at `<eos>`. */
+  generate(options: GenerateOptions = {}): Generated {
+    return generate(this, options);
+  }
+
+  /** A streaming cursor: feed one token or vector at a time, read the output, snapshot/restore the state. */
+  stepper(options: { h0?: ArrayLike<number> } = {}): Stepper {
+    return new Stepper(this, options.h0);
   }
 
   /** Free the model's memory. Any later call throws. Calling dispose twice is harmless. */

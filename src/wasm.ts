@@ -98,7 +98,9 @@ function requireSimd(): void {
   }
 }
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** An error's message, with its cause's (Node's fetch says "fetch failed" and puts the reason in `cause`). */
+const message = (e: unknown): string =>
+  e instanceof Error ? e.message + (e.cause instanceof Error ? ` (${e.cause.message})` : "") : String(e);
 
 // toStringTag rather than instanceof: a module compiled in another realm (a worker's host, a vm context) is still one.
 const isModule = (x: unknown): boolean => Object.prototype.toString.call(x) === "[object WebAssembly.Module]";
@@ -189,7 +191,7 @@ async function compileAsync(source: unknown): Promise<[WebAssembly.Module, strin
     try {
       source = await fetch(source);
     } catch (e) {
-      const hint = String(source).startsWith("file:") ? " (to load a file, pass its bytes: init(await readFile(url)))" : "";
+      const hint = String(source).startsWith("file:") && /not implemented|scheme/i.test(message(e)) ? "; this fetch cannot read files: pass the bytes, init(await readFile(url))" : "";
       throw new RnnError(`fetching ${from} failed: ${message(e)}${hint}`);
     }
   } else if (typeof (source as PromiseLike<unknown> | null)?.then === "function") {

@@ -1,0 +1,180 @@
+/**
+ * Chromium (Debian's `chromium`, driven by playwright-core) on the built dist/, served by a
+ * localhost static server (tests/runtimes/server.js):
+ * - the README's Browser page as printed: the embedded bundle, then the served rnn.wasm
+ *   (application/wasm, compiled while streaming) — both train to the same loss;
+ * - every way of loading (embedded, URL, fetch promise, Response, the wrong MIME type's
+ *   fallback, initSync on bytes, a precompiled Module, a module Web Worker) gives Node's
+ *   fingerprint, bit for bit;
+ * - bad input is an RnnError (404, an HTML page, HTML served as wasm, truncated bytes), and a
+ *   Content-Security-Policy without 'wasm-unsafe-eval' gets an error that names it.
+ * The browser: $CHROMIUM_PATH, else /usr/bin/chromium. Missing under CI=true: a failure.
+ * Missing elsewhere: the suite is skipped, loudly.
+ */
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import * as lib from "../../dist/index.js";
+import { fingerprint } from "./fingerprint.js";
+import { readmeSnippet } from "./readme.js";
+import { serve } from "./server.js";
+
+const root = new URL("../../", import.meta.url);
+const executablePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const ci = process.env.CI === "true";
+const missing = !existsSync(executablePath);
+
+if (missing && !ci) {
+  const line = "━".repeat(78);
+  console.error(`\n${line}\n  SKIPPED: the Chromium suite. No browser at ${executablePath}.\n` +
+    `  Install it (apt-get install chromium) or set CHROMIUM_PATH. Under CI=true this is a failure.\n${line}\n`);
+}
+
+const html = (body) => `<!doctype html><meta charset="utf-8"><title>rnn-wasm</title>\n${body}\n`;
+// Count streaming compilations on every page, before any of its scripts run.
+const countStreaming = () => {
+  const original = WebAssembly.compileStreaming;
+  window.__streamed = 0;
+  WebAssembly.compileStreaming = function (...args) { window.__streamed++; return original.apply(this, args); };
+};
+
+if (missing && !ci) test("Chromium", { skip: `SKIPPED: no browser at ${executablePath} (CHROMIUM_PATH overrides)` }, () => {});
+else describe("Chromium", { timeout: 120_000 }, () => {
+  let browser, page, server, node;
+  const errors = [];
+
+  before(async () => {
+    assert.ok(!missing, `CI=true and no Chromium at ${executablePath}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
+    node = (await fingerprint(lib)).hash;
+    const wasm = readFileSync(new URL("dist/rnn.wasm", root));
+    server = await serve({
+      root,
+      mounts: { "/dist/": "dist", "/node_modules/rnn-wasm/dist/": "dist", "/tests/runtimes/": "tests/runtimes" },
+      pages: {
+        "/": { body: html("") },
+        "/readme.html": { body: html(readmeSnippet("Browser", "html")) },
+        "/csp.html": { body: html(""), headers: { "Content-Security-Policy": "script-src 'self'" } },
+        "/octet/rnn.wasm": { body: wasm, type: "application/octet-stream" },
+        "/html-as-wasm.wasm": { body: html("<p>Not found</p>"), type: "application/wasm" },
+        "/worker.js": {
+          type: "text/javascript",
+          body: `import * as lib from "/dist/index.js";
+import { fingerprint } from "/tests/runtimes/fingerprint.js";
+const bytes = new Uint8Array(await (await fetch("/dist/rnn.wasm")).arrayBuffer());
+postMessage((await fingerprint(lib, lib.initSync(bytes))).hash);`,
+        },
+      },
+    });
+    const { chromium } = await import("playwright-core");
+    const started = performance.now();
+    browser = await chromium.launch({
+      executablePath,
+      headless: true,
+      timeout: 30_000,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    });
+    const context = await browser.newContext(); // a fresh profile: launch() gives each run its own temporary user-data-dir
+    await context.addInitScript(countStreaming);
+    page = await context.newPage();
+    page.on("pageerror", (e) => errors.push(e.message));
+    console.log(`Chromium ${browser.version()} launched in ${Math.round(performance.now() - started)} ms; server ${server.base}`);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test("the README's Browser page: embedded, then the served rnn.wasm streamed as application/wasm", async () => {
+    const lines = [];
+    const done = new Promise((resolve) => page.on("console", (m) => {
+      lines.push(m.text());
+      if (lines.length === 2) resolve();
+    }));
+    await page.goto(`${server.base}/readme.html`);
+    let timer;
+    const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`page printed ${JSON.stringify(lines)}; errors ${errors}`)), 20_000); });
+    await Promise.race([done, late]).finally(() => clearTimeout(timer));
+    page.removeAllListeners("console");
+    assert.deepEqual(errors, []);
+    const [embedded, served] = lines;
+    assert.match(embedded, /^embedded: loss \d+\.\d+$/);
+    assert.equal(served, embedded.replace("embedded", "served"), "the two ways give the same loss");
+    assert.equal(await page.evaluate(() => window.__streamed), 1, "the served module was compiled while streaming");
+    assert.ok(server.requests.some((r) => r.path === "/node_modules/rnn-wasm/dist/rnn.wasm" && r.status === 200 && r.type === "application/wasm"));
+  });
+
+  test("every way of loading gives Node's fingerprint, bit for bit", async () => {
+    await page.goto(`${server.base}/`);
+    const started = performance.now();
+    const out = await page.evaluate(async () => {
+      const lib = await import("/dist/index.js");
+      const { fingerprint } = await import("/tests/runtimes/fingerprint.js");
+      const hashes = {};
+      const streamed = {};
+      const ways = {
+        "embedded (RNN.create)": async () => undefined,
+        "init()": () => lib.init(),
+        "init(URL)": () => lib.init(new URL("/dist/rnn.wasm", location.href)),
+        "init(string)": () => lib.init("/dist/rnn.wasm"),
+        "init(fetch promise)": () => lib.init(fetch("/dist/rnn.wasm")),
+        "init(Response)": async () => lib.init(await fetch("/dist/rnn.wasm")),
+        "init(octet-stream URL)": () => lib.init("/octet/rnn.wasm"),
+        "initSync(bytes)": async () => lib.initSync(new Uint8Array(await (await fetch("/dist/rnn.wasm")).arrayBuffer())),
+        "init(Module)": async () => lib.init(await WebAssembly.compile(await (await fetch("/dist/rnn.wasm")).arrayBuffer())),
+      };
+      for (const [name, load] of Object.entries(ways)) {
+        const before = window.__streamed;
+        hashes[name] = (await fingerprint(lib, await load())).hash;
+        streamed[name] = window.__streamed - before;
+      }
+      const worker = new Worker("/worker.js", { type: "module" });
+      hashes["Web Worker initSync(bytes)"] = await new Promise((resolve, reject) => {
+        worker.onmessage = (e) => resolve(e.data);
+        worker.onerror = (e) => reject(new Error(`worker: ${e.message}`));
+      });
+      worker.terminate();
+      return { hashes, streamed, userAgent: navigator.userAgent };
+    });
+    console.log(`Chromium fingerprints in ${Math.round(performance.now() - started)} ms: ${out.hashes["init()"]} (Node ${node})`);
+    assert.equal(Object.keys(out.hashes).length, 10);
+    for (const [how, hash] of Object.entries(out.hashes)) assert.equal(hash, node, `Chromium ${how} differs from Node`);
+    assert.deepEqual(out.streamed, {
+      "embedded (RNN.create)": 0, "init()": 0, "init(URL)": 1, "init(string)": 1, "init(fetch promise)": 1, "init(Response)": 1,
+      "init(octet-stream URL)": 0, "initSync(bytes)": 0, "init(Module)": 0,
+    });
+    assert.deepEqual(errors, []);
+  });
+
+  test("bad input is an RnnError: 404, an HTML page, HTML served as wasm, truncated bytes", async () => {
+    await page.goto(`${server.base}/`);
+    const out = await page.evaluate(async () => {
+      const lib = await import("/dist/index.js");
+      const bytes = new Uint8Array(await (await fetch("/dist/rnn.wasm")).arrayBuffer());
+      const cases = {
+        "404": () => lib.init("/missing.wasm"),
+        "HTML page": () => lib.init("/"),
+        "HTML as wasm": () => lib.init("/html-as-wasm.wasm"),
+        "truncated": () => lib.init(bytes.subarray(0, bytes.length >> 1)),
+      };
+      const errors = {};
+      for (const [name, load] of Object.entries(cases)) {
+        try { await load(); errors[name] = "loaded"; } catch (e) { errors[name] = `${e instanceof lib.RnnError ? "RnnError" : e.name}: ${e.message}`; }
+      }
+      return errors;
+    });
+    assert.match(out["404"], /^RnnError: fetching \/missing\.wasm failed: HTTP 404 Not Found$/);
+    assert.match(out["HTML page"], /^RnnError: \/ is not a WebAssembly module: .*3c 21 64 6f.*text, not wasm/);
+    assert.match(out["HTML as wasm"], /^RnnError: \/html-as-wasm\.wasm could not be compiled: /);
+    assert.match(out.truncated, /^RnnError: the given bytes could not be compiled: .*truncated or corrupted/);
+  });
+
+  test("a Content-Security-Policy without 'wasm-unsafe-eval': an RnnError that says so", async () => {
+    await page.goto(`${server.base}/csp.html`);
+    const message = await page.evaluate(async () => {
+      const lib = await import("/dist/index.js");
+      try { await lib.init(); return "loaded"; } catch (e) { return `${e instanceof lib.RnnError ? "RnnError" : e.name}: ${e.message}`; }
+    });
+    assert.match(message, /^RnnError: the embedded rnn\.wasm could not be compiled: .*'wasm-unsafe-eval'/);
+  });
+});

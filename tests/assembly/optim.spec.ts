@@ -1,0 +1,293 @@
+/**
+ * The parameter updates of assembly/optim.ts, on n = 1, 4, 7, 16, 19 (tail only, one vector,
+ * vector + tail, multiples):
+ * - sgd_update, plain and with momentum: two hand-computable steps on dyadic values (exact in
+ *   f32, so compared with ==), the arithmetic in comments as in tfjs's optimizer tests; then
+ *   random values against the PyTorch formula in f64; momentum 0 never touches the buffer.
+ * - adam_update: two steps worked out by hand (bias corrections included), then random
+ *   values over several steps and a late step (t = 1000) against torch.optim.Adam's algorithm
+ *   in f64; zero gradients keep zero params, m and v at zero (the padding-lane contract).
+ * - clip_grad_norm: the returned norm is ‖g‖₂ (f64); grads are untouched when the norm is
+ *   under maxNorm and scaled by maxNorm/(norm + 1e−6) otherwise (torch.nn.utils.clip_grad_norm_).
+ * Every buffer is guarded: nothing is written past n.
+ */
+import { sgd_update, adam_update, clip_grad_norm } from "../../assembly/optim";
+import {
+  reseed, guarded, freeGuarded, expectGuards, copyOf, fillRandom, at, put, bitsAt, mismatch,
+} from "./util";
+
+const SIZES: i32[] = [1, 4, 7, 16, 19];
+const EPS: f64 = 1.1920928955078125e-7; // 2^−23
+
+/** Fails unless |got − want| ≤ tol. */
+function near(got: f64, want: f64, tol: f64, what: string): bool {
+  if (Math.abs(got - want) <= tol) return true;
+  expect<f64>(got).toBe(want, `${what} (tolerance ${tol})`);
+  return false;
+}
+
+// ── SGD ────────────────────────────────────────────────────────────────────────────────
+
+describe("sgd_update, momentum 0: p ← p − lr·g", () => {
+  it("two steps by hand (dyadic values, exact): lr = 0.25", () => {
+    // element i: p0 = i − 3, g1 = (i mod 5) − 2, g2 = 1.
+    //   step 1: p1 = p0 − 0.25·g1      e.g. i = 0: −3 − 0.25·(−2) = −2.5
+    //   step 2: p2 = p1 − 0.25·1        e.g. i = 0: −2.5 − 0.25   = −2.75
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const P = guarded(n), G = guarded(n), B = guarded(n);
+      for (let i = 0; i < n; i++) { put(P, i, <f32>(i - 3)); put(G, i, <f32>(i % 5 - 2)); }
+      sgd_update(P, G, B, n, 0.25, 0);
+      for (let i = 0; i < n; i++) expect<f32>(at(P, i)).toBe(<f32>(i - 3) - 0.25 * <f32>(i % 5 - 2), `n=${n} step 1 at ${i}`);
+      f32fill(G, 1, n);
+      sgd_update(P, G, B, n, 0.25, 0);
+      for (let i = 0; i < n; i++) expect<f32>(at(P, i)).toBe(<f32>(i - 3) - 0.25 * <f32>(i % 5 - 2) - 0.25, `n=${n} step 2 at ${i}`);
+      if (n >= 1) expect<f32>(at(P, 0)).toBe(-2.75);
+      expectGuards(P, n, `sgd n=${n} params`);
+      expectGuards(B, n, `sgd n=${n}: momentum 0 wrote the buffer`); // all of B is sentinel
+      freeGuarded(P); freeGuarded(G); freeGuarded(B);
+    }
+  });
+  it("random values: within 2^−23·(|p| + |lr·g|) of the f64 formula; grads untouched", () => {
+    reseed(31);
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const P = guarded(n), G = guarded(n), B = guarded(n);
+      fillRandom(P, n, -1, 1); fillRandom(G, n, -3, 3);
+      const P0 = copyOf(P, n), G0 = copyOf(G, n);
+      const lr: f32 = 0.01;
+      sgd_update(P, G, B, n, lr, 0);
+      for (let i = 0; i < n; i++) {
+        const step = <f64>lr * <f64>at(G0, i);
+        if (!near(<f64>at(P, i), <f64>at(P0, i) - step, EPS * (Math.abs(<f64>at(P0, i)) + Math.abs(step)), `n=${n} at ${i}`)) break;
+        if (bitsAt(G, i) != bitsAt(G0, i)) mismatch(at(G, i), at(G0, i), `grads modified at ${i}`);
+      }
+      freeGuarded(P); freeGuarded(G); freeGuarded(B); heap.free(P0); heap.free(G0);
+    }
+  });
+});
+
+function f32fill(p: usize, v: f32, n: i32): void { for (let i = 0; i < n; i++) put(p, i, v); }
+
+describe("sgd_update with momentum: buf ← μ·buf + g; p ← p − lr·buf", () => {
+  it("two steps by hand (exact): μ = 0.5, lr = 0.25, buf starting at 0", () => {
+    // element i: p0 = 1, g1 = 2 + i, g2 = −1.
+    //   step 1: buf = 0.5·0 + g1 = 2 + i            p1 = 1 − 0.25·(2 + i)       (i = 0: 0.5)
+    //   step 2: buf = 0.5·(2 + i) − 1 = i/2         p2 = p1 − 0.25·(i/2)        (i = 0: 0.5, i = 2: −0.25)
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const P = guarded(n), G = guarded(n), B = guarded(n);
+      for (let i = 0; i < n; i++) { put(P, i, 1); put(G, i, <f32>(i + 2)); put(B, i, 0); }
+      sgd_update(P, G, B, n, 0.25, 0.5);
+      for (let i = 0; i < n; i++) {
+        expect<f32>(at(B, i)).toBe(<f32>(i + 2), `n=${n} buf after step 1 at ${i}`);
+        expect<f32>(at(P, i)).toBe(1 - 0.25 * <f32>(i + 2), `n=${n} p after step 1 at ${i}`);
+      }
+      f32fill(G, -1, n);
+      sgd_update(P, G, B, n, 0.25, 0.5);
+      for (let i = 0; i < n; i++) {
+        expect<f32>(at(B, i)).toBe(<f32>i / 2, `n=${n} buf after step 2 at ${i}`);
+        expect<f32>(at(P, i)).toBe(1 - 0.25 * <f32>(i + 2) - 0.25 * (<f32>i / 2), `n=${n} p after step 2 at ${i}`);
+      }
+      expect<f32>(at(P, 0)).toBe(0.5);
+      if (n > 2) expect<f32>(at(P, 2)).toBe(-0.25);
+      expectGuards(P, n, `momentum n=${n} params`);
+      expectGuards(B, n, `momentum n=${n} buf`);
+      freeGuarded(P); freeGuarded(G); freeGuarded(B);
+    }
+  });
+  it("random values, three steps, μ = 0.9: within 3·2^−23 relative of the f64 formula", () => {
+    reseed(32);
+    const mu: f32 = 0.9, lr: f32 = 0.05;
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const P = guarded(n), G = guarded(n), B = guarded(n);
+      fillRandom(P, n, -1, 1);
+      f32fill(B, 0, n);
+      const p = new Array<f64>(n), b = new Array<f64>(n);
+      for (let i = 0; i < n; i++) { p[i] = <f64>at(P, i); b[i] = 0; }
+      for (let t = 0; t < 3; t++) {
+        fillRandom(G, n, -1, 1);
+        sgd_update(P, G, B, n, lr, mu);
+        for (let i = 0; i < n; i++) {
+          b[i] = <f64>mu * b[i] + <f64>at(G, i);
+          p[i] -= <f64>lr * b[i];
+          // each f32 op rounds once: buf error ≤ 3·2^−24 relative per step, compounded by μ < 1
+          near(<f64>at(B, i), b[i], 3 * EPS * (Math.abs(b[i]) + 1), `n=${n} step ${t + 1} buf at ${i}`);
+          near(<f64>at(P, i), p[i], 3 * EPS * (Math.abs(p[i]) + 1), `n=${n} step ${t + 1} p at ${i}`);
+        }
+      }
+      expectGuards(P, n, "params"); expectGuards(B, n, "buf");
+      freeGuarded(P); freeGuarded(G); freeGuarded(B);
+    }
+  });
+});
+
+// ── Adam ───────────────────────────────────────────────────────────────────────────────
+
+describe("adam_update", () => {
+  it("two steps by hand: lr 0.1, β = (0.9, 0.999), ε = 1e−8, p0 = 1, g1 = 1, g2 = 2", () => {
+    // step 1 (t = 1): m = 0.1·1 = 0.1          v = 0.001·1² = 0.001
+    //   bias corrections 1 − 0.9 = 0.1, 1 − 0.999 = 0.001: m̂ = 1, v̂ = 1
+    //   p = 1 − 0.1·1/(√1 + 1e−8) = 0.900000001
+    // step 2 (t = 2): m = 0.9·0.1 + 0.1·2 = 0.29    v = 0.999·0.001 + 0.001·4 = 0.004999
+    //   bias corrections 1 − 0.81 = 0.19, 1 − 0.998001 = 0.001999
+    //   m̂ = 0.29/0.19 = 1.5263157895, √v̂ = √(0.004999/0.001999) = √2.5007503752 = 1.5813761018
+    //   p = 0.900000001 − 0.1·1.5263157895/1.5813761018 = 0.900000001 − 0.0965182020 = 0.8034817990
+    // Elements alternate the sign of g (Adam is odd in g: p moves the other way, m flips, v not).
+    // The kernel gets β as f32: 1 − 0.9f = 0.100000024 and 1 − 0.999f = 0.000999987 (1.3e−5
+    // relative off 0.001), so m and v differ from the decimal values by that much; p does not,
+    // because the bias corrections use the same f32 β and cancel it (m̂ = (β1·g1 + g2)/(1 + β1)).
+    // Tolerances: m 3e−7·|m|, v 2e−5·|v|, p 2e−7 (a few ULP of 0.8–0.9).
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
+      for (let i = 0; i < n; i++) { put(P, i, 1); put(G, i, i & 1 ? -1 : 1); put(M, i, 0); put(V, i, 0); }
+      adam_update(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 1);
+      for (let i = 0; i < n; i++) {
+        const sg: f64 = i & 1 ? -1 : 1;
+        near(<f64>at(M, i), 0.1 * sg, 3e-8, `n=${n} m after step 1 at ${i}`);
+        near(<f64>at(V, i), 0.001, 2e-8, `n=${n} v after step 1 at ${i}`);
+        near(<f64>at(P, i), 1 - 0.099999999 * sg, 2e-7, `n=${n} p after step 1 at ${i}`);
+      }
+      for (let i = 0; i < n; i++) put(G, i, i & 1 ? -2 : 2);
+      adam_update(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 2);
+      for (let i = 0; i < n; i++) {
+        const sg: f64 = i & 1 ? -1 : 1;
+        near(<f64>at(M, i), 0.29 * sg, 9e-8, `n=${n} m after step 2 at ${i}`);
+        near(<f64>at(V, i), 0.004999, 1e-7, `n=${n} v after step 2 at ${i}`);
+        near(<f64>at(P, i), 1 - (0.099999999 + 0.0965182020) * sg, 2e-7, `n=${n} p after step 2 at ${i}`);
+      }
+      expectGuards(P, n, "params"); expectGuards(M, n, "m"); expectGuards(V, n, "v");
+      freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
+    }
+  });
+
+  it("random values, steps 1–4 and t = 1000: each step within a few f32 roundings of torch.optim.Adam's algorithm", () => {
+    reseed(33);
+    const lr: f32 = 0.003, b1: f32 = 0.9, b2: f32 = 0.999, eps: f32 = 1e-8;
+    const steps: i32[] = [1, 2, 3, 4, 1000];
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
+      fillRandom(P, n, -1, 1);
+      fillRandom(M, n, -0.5, 0.5); // a state mid-training, so t = 1000 sees nonzero m and v
+      fillRandom(V, n, 0, 0.2);
+      for (let k = 0; k < steps.length; k++) {
+        const t = steps[k];
+        fillRandom(G, n, -2, 2);
+        const P0 = copyOf(P, n), M0 = copyOf(M, n), V0 = copyOf(V, n);
+        adam_update(P, G, M, V, n, lr, b1, b2, eps, t);
+        // The algorithm in f64, from the same state and the f32 hyperparameters the kernel got.
+        const bc1 = 1 - Math.pow(<f64>b1, <f64>t), bc2 = 1 - Math.pow(<f64>b2, <f64>t);
+        for (let i = 0; i < n; i++) {
+          const g = <f64>at(G, i);
+          const ma = <f64>b1 * <f64>at(M0, i), mb = (1 - <f64>b1) * g;
+          const va = <f64>b2 * <f64>at(V0, i), vb = (1 - <f64>b2) * g * g;
+          // m: two products and a sum round (≤ 1.5·2^−23 of the terms); v: one more (g²).
+          near(<f64>at(M, i), ma + mb, 2 * EPS * (Math.abs(ma) + Math.abs(mb)), `n=${n} t=${t} m at ${i}`);
+          near(<f64>at(V, i), va + vb, 2 * EPS * (va + vb), `n=${n} t=${t} v at ${i}`);
+          // p, from the kernel's new m and v: lr/bc1 and √bc2 rounded to f32, then √v, /, +ε,
+          // /, · and − each round once: ≤ 4·2^−23 of the update plus ½ULP of p.
+          const upd = <f64>lr / bc1 * <f64>at(M, i) / (Math.sqrt(<f64>at(V, i)) / Math.sqrt(bc2) + <f64>eps);
+          const want = <f64>at(P0, i) - upd;
+          near(<f64>at(P, i), want, EPS * Math.abs(want) + 4 * EPS * Math.abs(upd), `n=${n} t=${t} p at ${i}`);
+        }
+        heap.free(P0); heap.free(M0); heap.free(V0);
+      }
+      expectGuards(P, n, "params"); expectGuards(M, n, "m"); expectGuards(V, n, "v");
+      freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
+    }
+  });
+
+  it("zero gradients keep zero params, m and v exactly zero (padding lanes)", () => {
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
+      f32fill(P, 0, n); f32fill(G, 0, n); f32fill(M, 0, n); f32fill(V, 0, n);
+      for (let t = 1; t <= 3; t++) adam_update(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, t);
+      sgd_update(P, G, M, n, 0.1, 0.9);
+      for (let i = 0; i < n; i++) {
+        if (bitsAt(P, i) | bitsAt(M, i) | bitsAt(V, i)) {
+          expect<u32>(bitsAt(P, i) | bitsAt(M, i) | bitsAt(V, i)).toBe(0, `n=${n}: p/m/v at ${i} = ${at(P, i)}/${at(M, i)}/${at(V, i)}`);
+        }
+      }
+      freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
+    }
+  });
+});
+
+// ── global-norm clipping ───────────────────────────────────────────────────────────────
+
+describe("clip_grad_norm", () => {
+  it("returns ‖g‖₂: g = [3, 4, 0, …] has norm 5 (n = 1: [3], norm 3)", () => {
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const G = guarded(n);
+      f32fill(G, 0, n);
+      put(G, 0, 3);
+      if (n > 1) put(G, n - 1, 4); // the 4 in the tail where there is one
+      const G0 = copyOf(G, n);
+      expect<f64>(clip_grad_norm(G, n, 10)).toBe(n > 1 ? 5 : 3, `n=${n}`);
+      for (let i = 0; i < n; i++) if (bitsAt(G, i) != bitsAt(G0, i)) mismatch(at(G, i), at(G0, i), `n=${n}: scaled below maxNorm at ${i}`);
+      expectGuards(G, n, `clip n=${n}`);
+      freeGuarded(G); heap.free(G0);
+    }
+  });
+  it("scales by maxNorm/(norm + 1e−6) when the norm is above maxNorm: [3, 4] to ≈ [0.6, 0.8] for maxNorm 1", () => {
+    for (let s = 1; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const G = guarded(n);
+      f32fill(G, 0, n);
+      put(G, 0, 3); put(G, n - 1, 4);
+      expect<f64>(clip_grad_norm(G, n, 1)).toBe(5);
+      // coef = 1/(5 + 1e−6) = 0.19999996; 3·coef = 0.59999988, 4·coef = 0.79999984
+      near(<f64>at(G, 0), 3.0 / (5 + 1e-6), 1e-7, `n=${n} g[0]`);
+      near(<f64>at(G, n - 1), 4.0 / (5 + 1e-6), 1e-7, `n=${n} g[n−1]`);
+      for (let i = 1; i < n - 1; i++) expect<f32>(at(G, i)).toBe(0);
+      expectGuards(G, n, `clip n=${n}`);
+      freeGuarded(G);
+    }
+  });
+  it("random gradients: norm within n·2^−52 of the f64 norm; clipped gradients within 2^−23 of g·maxNorm/(norm + 1e−6)", () => {
+    reseed(34);
+    const maxNorms: f32[] = [0.5, 1e3]; // below and above every norm here
+    for (let s = 0; s < SIZES.length; s++) {
+      for (let c = 0; c < maxNorms.length; c++) {
+        const n = SIZES[s], maxNorm = maxNorms[c];
+        const G = guarded(n);
+        fillRandom(G, n, -3, 3);
+        const G0 = copyOf(G, n);
+        let ss: f64 = 0;
+        for (let i = 0; i < n; i++) ss += <f64>at(G0, i) * <f64>at(G0, i);
+        const want = Math.sqrt(ss);
+        const norm = clip_grad_norm(G, n, maxNorm);
+        near(norm, want, want * <f64>n * Math.pow(2.0, -52), `n=${n} norm`);
+        const coef = <f64>maxNorm / (want + 1e-6);
+        for (let i = 0; i < n; i++) {
+          if (coef < 1) {
+            // coef rounds to f32 once and the product once: ≤ 2^−23 relative
+            if (!near(<f64>at(G, i), <f64>at(G0, i) * coef, EPS * Math.abs(<f64>at(G0, i) * coef), `n=${n} clipped g at ${i}`)) break;
+          } else if (bitsAt(G, i) != bitsAt(G0, i)) {
+            mismatch(at(G, i), at(G0, i), `n=${n}: scaled though the norm ${want} ≤ maxNorm ${maxNorm}`);
+            break;
+          }
+        }
+        if (coef < 1) {
+          let s2: f64 = 0;
+          for (let i = 0; i < n; i++) s2 += <f64>at(G, i) * <f64>at(G, i);
+          near(Math.sqrt(s2), <f64>maxNorm, <f64>maxNorm * 4e-6, `n=${n}: clipped norm`);
+        }
+        expectGuards(G, n, `clip n=${n}`);
+        freeGuarded(G); heap.free(G0);
+      }
+    }
+  });
+  it("all-zero gradients: norm 0, no NaN, nothing scaled", () => {
+    const G = guarded(7);
+    f32fill(G, 0, 7);
+    expect<f64>(clip_grad_norm(G, 7, 1)).toBe(0);
+    for (let i = 0; i < 7; i++) expect<u32>(bitsAt(G, i)).toBe(0);
+    freeGuarded(G);
+  });
+});

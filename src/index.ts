@@ -18,7 +18,7 @@ export type { VocabularyOptions, VocabularyJSON, LabelEncoderJSON, EncodeOptions
 export { Random, nextTokenData, cutSequences, makeBatches } from "./data.js";
 export type { Dataset, IndexedBatch, CutOptions, BatchOptions } from "./data.js";
 export { trainTruncated, truncatedGradients } from "./train.js";
-export type { FitOptions, EarlyStoppingOptions, History, EpochLog, BatchLog, EvaluateOptions, Evaluation, TruncatedStepOptions, TruncatedResult } from "./train.js";
+export type { FitOptions, FitAsyncOptions, FitControl, EarlyStoppingOptions, History, EpochLog, BatchLog, EvaluateOptions, Evaluation, TruncatedStepOptions, TruncatedResult } from "./train.js";
 export { accuracy, argmax, confusionMatrix, perClassAccuracy, ConfusionMatrix } from "./metrics.js";
 export type { ClassStats, RenderOptions } from "./metrics.js";
 export { sampleIndex } from "./generate.js";

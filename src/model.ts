@@ -9,7 +9,7 @@ import {
 import { saveModel, loadModel, loadModelSync, type SaveOptions, type LoadOptions } from "./io.js";
 import { planBatch, writeInputs, writeTargets, writeH0, unsortRows, type Batch, type BatchPlan, type Sequence } from "./batch.js";
 import type { Vocabulary, LabelEncoder } from "./vocab.js";
-import { fit, evaluate, type FitOptions, type History, type EvaluateOptions, type Evaluation } from "./train.js";
+import { fit, fitAsync, evaluate, type FitOptions, type FitAsyncOptions, type History, type EvaluateOptions, type Evaluation } from "./train.js";
 import type { Dataset } from "./data.js";
 import { generate, type GenerateOptions, type Generated } from "./generate.js";
 import { Stepper } from "./stepper.js";
@@ -293,6 +293,11 @@ export class RNN {
    */
   fit(data: Dataset, options: FitOptions = {}): History {
     return fit(this, data, options);
+  }
+
+  /** {@link fit}, giving the event loop a turn between batches; stops when `options.signal` is aborted. */
+  fitAsync(data: Dataset, options: FitAsyncOptions = {}): Promise<History> {
+    return fitAsync(this, data, options);
   }
 
   /** Loss, accuracy, per-class accuracy and confusion matrix on a data set (padding never counted). */

@@ -67,8 +67,11 @@ export interface History {
   valAccuracy: number[];
   /** The epoch with the lowest validation loss (with early stopping). */
   bestEpoch?: number;
-  /** Why training ended. */
-  stopped: "completed" | "early-stopping" | "callback";
+  /**
+   * Why training ended: all epochs ran; early stopping; or `stop()` was called from a
+   * callback (or, in fitAsync, the signal was aborted).
+   */
+  stopped: "completed" | "early-stopping" | "stopped";
   /** Whether the parameters were set back to those of `bestEpoch`. */
   restoredBest: boolean;
 }
@@ -111,10 +114,24 @@ export interface FitOptions {
    * @default undefined (full BPTT)
    */
   tbptt?: number;
-  /** Called after every batch; return `false` to stop training after it. */
-  onBatch?: (log: BatchLog) => void | boolean;
-  /** Called after every epoch; return `false` to stop training after it. */
-  onEpoch?: (log: EpochLog) => void | boolean;
+  /** Called after every batch; `control.stop()` ends training after this batch. */
+  onBatch?: (log: BatchLog, control: FitControl) => void;
+  /** Called after every epoch; `control.stop()` ends training after this epoch. */
+  onEpoch?: (log: EpochLog, control: FitControl) => void;
+}
+
+/** The second argument of the fit callbacks. */
+export interface FitControl {
+  /** End training once this callback returns (the history's `stopped` is then "stopped"). */
+  stop(): void;
+}
+
+/** Options of {@link fitAsync}: those of fit, and a signal. */
+export interface FitAsyncOptions extends FitOptions {
+  /** Abort training: checked after every batch (the history's `stopped` is then "stopped"). */
+  signal?: AbortSignal;
+  /** Give the event loop a turn when this many milliseconds of training have passed since the last. @default 20 */
+  yieldEvery?: number;
 }
 
 /** Options of {@link evaluate}. */
@@ -372,15 +389,13 @@ const FIT_KEYS = ["epochs", "batchSize", "optimizer", "clipNorm", "shuffle", "se
   "validationBatchSize", "earlyStopping", "tbptt", "onBatch", "onEpoch"];
 
 /**
- * Train on a data set for a number of epochs: each batch is one trainStep (one wasm call), or
- * with `tbptt: K` one call per chunk of K steps. After each epoch the validation data (if
- * any) is evaluated, `onEpoch` is called, and early stopping may end training.
- * @returns the history: one log per epoch, the loss curves, and why training stopped.
+ * The training loop, one batch per resumption: fit runs it straight through, fitAsync gives
+ * the event loop a turn between batches. `stopped()` is polled after every batch.
  */
-export function fit(model: RNN, data: Dataset, options: FitOptions = {}): History {
+function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[], stopped: () => boolean): Generator<void, History> {
   const N = checkDataset(data, "fit data");
   if (options === null || typeof options !== "object") throw new RnnError(`fit options: expected an object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) if (!FIT_KEYS.includes(key)) throw new RnnError(`fit options.${key}: unknown option (known: ${FIT_KEYS.join(", ")})`);
+  for (const key of Object.keys(options)) if (!keys.includes(key)) throw new RnnError(`fit options.${key}: unknown option (known: ${keys.join(", ")})`);
   const epochs = positiveInt("epochs", options.epochs, 10);
   const batchSize = positiveInt("batchSize", options.batchSize, 32);
   const valBatchSize = positiveInt("validationBatchSize", options.validationBatchSize, Math.max(batchSize, 256));
@@ -410,6 +425,8 @@ export function fit(model: RNN, data: Dataset, options: FitOptions = {}): Histor
   const size = stepSizeOf(model);
   const m2o = model.config.task === "many-to-one";
   const steps = Array.from({ length: N }, (_, i) => stepsOf(data.inputs[i], size));
+  let stopRequested = false;
+  const control: FitControl = { stop: () => { stopRequested = true; } };
 
   const history: History = { epochs: [], loss: [], valLoss: [], valAccuracy: [], stopped: "completed", restoredBest: false };
   let best = Infinity;
@@ -421,8 +438,9 @@ export function fit(model: RNN, data: Dataset, options: FitOptions = {}): Histor
     const t0 = now();
     let lossSum = 0;
     let tokens = 0;
-    let stop = false;
-    for (let bi = 0; bi < batches.length; bi++) {
+    let seen = 0;
+    let scored = 0;
+    for (let bi = 0; bi < batches.length && !stopRequested; bi++) {
       const batch = batches[bi];
       const r = K === undefined ? model.trainStep(batch, stepOptions) : trainTruncated(model, batch, K, stepOptions);
       if (!Number.isFinite(r.loss)) {
@@ -432,24 +450,25 @@ export function fit(model: RNN, data: Dataset, options: FitOptions = {}): Histor
       const batchTokens = batch.indices.reduce((s, i) => s + steps[i], 0);
       lossSum += r.loss * B;
       tokens += batchTokens;
+      seen += B;
+      scored += m2o ? B : batchTokens;
       if (options.onBatch) {
         const t = now();
-        const ret = options.onBatch({
+        options.onBatch({
           epoch, batch: bi + 1, batches: batches.length, loss: r.loss, sequences: B, tokens: batchTokens,
           tokensPerSecond: tokens / Math.max((t - t0) / 1000, 1e-9), elapsed: (t - start) / 1000,
-        });
-        if (ret === false) {
-          stop = true;
-          break;
-        }
+        }, control);
       }
+      if (stopped()) stopRequested = true;
+      yield;
     }
+    if (seen === 0) break;
     const trainSeconds = (now() - t0) / 1000;
-    const scored = m2o ? N : steps.reduce((s, x) => s + x, 0);
     const log: EpochLog = {
-      epoch, loss: lossSum / N, lossPerStep: lossSum / scored, tokens, tokensPerSecond: tokens / Math.max(trainSeconds, 1e-9), elapsed: 0,
+      epoch, loss: lossSum / seen, lossPerStep: lossSum / scored, tokens, tokensPerSecond: tokens / Math.max(trainSeconds, 1e-9), elapsed: 0,
     };
-    if (val !== undefined) {
+    const complete = seen === N;
+    if (val !== undefined && complete) {
       const ev = evaluate(model, val, { batchSize: valBatchSize });
       log.valLoss = ev.loss;
       log.valLossPerStep = ev.lossPerStep;
@@ -460,7 +479,7 @@ export function fit(model: RNN, data: Dataset, options: FitOptions = {}): Histor
     history.loss.push(log.loss);
     if (log.valLoss !== undefined) history.valLoss.push(log.valLoss);
     if (log.valAccuracy !== undefined) history.valAccuracy.push(log.valAccuracy);
-    if (es !== undefined) {
+    if (es !== undefined && complete) {
       if (log.valLoss! < best - minDelta) {
         best = log.valLoss!;
         history.bestEpoch = epoch;
@@ -470,12 +489,9 @@ export function fit(model: RNN, data: Dataset, options: FitOptions = {}): Histor
         wait++;
       }
     }
-    if (stop) {
-      history.stopped = "callback";
-      break;
-    }
-    if (options.onEpoch && options.onEpoch(log) === false) {
-      history.stopped = "callback";
+    if (complete && options.onEpoch) options.onEpoch(log, control);
+    if (stopRequested) {
+      history.stopped = "stopped";
       break;
     }
     if (es !== undefined && wait > 0 && wait >= patience) {
@@ -488,4 +504,43 @@ export function fit(model: RNN, data: Dataset, options: FitOptions = {}): Histor
     history.restoredBest = true;
   }
   return history;
+}
+
+/**
+ * Train on a data set for a number of epochs: each batch is one trainStep (one wasm call), or
+ * with `tbptt: K` one call per chunk of K steps. After each epoch the validation data (if
+ * any) is evaluated, `onEpoch` is called, and early stopping may end training. Runs to the
+ * end without giving the event loop a turn; see {@link fitAsync} for that.
+ * @returns the history: one log per epoch, the loss curves, and why training stopped.
+ */
+export function fit(model: RNN, data: Dataset, options: FitOptions = {}): History {
+  const loop = fitLoop(model, data, options, FIT_KEYS, () => false);
+  for (;;) {
+    const r = loop.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * {@link fit}, giving the event loop a turn every `yieldEvery` ms (so that a page stays
+ * responsive, a worker receives messages, Ctrl-C handlers run), and stopping after the
+ * current batch once `signal` is aborted. The numbers are exactly those of fit.
+ */
+export async function fitAsync(model: RNN, data: Dataset, options: FitAsyncOptions = {}): Promise<History> {
+  const { signal, yieldEvery, ...rest } = options ?? {};
+  if (signal !== undefined && (signal === null || typeof signal !== "object" || typeof signal.aborted !== "boolean")) {
+    throw new RnnError(`fit options.signal: expected an AbortSignal, got ${describe(signal)}`);
+  }
+  const every = yieldEvery ?? 20;
+  if (typeof every !== "number" || !(every >= 0)) throw new RnnError(`fit options.yieldEvery: expected a number ≥ 0 (ms), got ${describe(yieldEvery)}`);
+  const loop = fitLoop(model, data, rest, [...FIT_KEYS, "signal", "yieldEvery"], () => signal?.aborted === true);
+  let last = now();
+  for (;;) {
+    const r = loop.next();
+    if (r.done) return r.value;
+    if (now() - last >= every) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      last = now();
+    }
+  }
 }

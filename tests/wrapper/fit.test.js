@@ -112,11 +112,47 @@ test("early stopping stops, and restores the best epoch", async () => {
   assert.ok(history.valLoss.slice(history.bestEpoch).every((v) => v >= best));
   assert.equal(history.restoredBest, true);
   assert.ok(Math.abs(model.evaluate(val).loss - best) < 1e-6 * best, "parameters of the best epoch are back");
-  // onEpoch returning false stops too.
-  const h2 = model.fit(noise(16), { epochs: 50, onEpoch: (e) => e.epoch < 2 });
-  assert.equal(h2.stopped, "callback");
+  // stop() from a callback ends training; a callback's return value does not.
+  const h2 = model.fit(noise(16), { epochs: 50, onEpoch: (e, { stop }) => { if (e.epoch === 2) stop(); } });
+  assert.equal(h2.stopped, "stopped");
   assert.equal(h2.epochs.length, 2);
+  const h3 = model.fit(noise(16), { epochs: 3, batchSize: 4, onBatch: () => false, onEpoch: () => false });
+  assert.equal(h3.stopped, "completed");
+  assert.equal(h3.epochs.length, 3);
+  // stop() mid-epoch: the partial epoch is logged over the sequences it saw.
+  const h4 = model.fit(noise(16), { epochs: 5, batchSize: 4, onBatch: (b, { stop }) => { if (b.batch === 2) stop(); } });
+  assert.equal(h4.stopped, "stopped");
+  assert.equal(h4.epochs.length, 1);
+  assert.ok(Number.isFinite(h4.loss[0]));
   model.dispose();
+});
+
+test("fitAsync: the same numbers as fit, the event loop runs, an AbortSignal stops it", async () => {
+  const rng = new Random(4);
+  const inputs = Array.from({ length: 200 }, () => Array.from({ length: 3 + rng.int(10) }, () => rng.int(6)));
+  const data = { inputs, targets: inputs.map((s) => s.map((x) => x % 2)) };
+  const cfg = { inputSize: 6, hiddenSize: 12, outputSize: 2, seed: 3 };
+  const a = await RNN.create(cfg);
+  const b = await RNN.create(cfg);
+  const opts = { epochs: 3, batchSize: 16, optimizer: { type: "adam", lr: 0.01 }, seed: 2 };
+  const ha = a.fit(data, opts);
+  let turns = 0;
+  const timer = setInterval(() => turns++, 0);
+  const hb = await b.fitAsync(data, { ...opts, yieldEvery: 0 });
+  clearInterval(timer);
+  assert.deepEqual(hb.loss, ha.loss);
+  assert.deepEqual(b.parameters(), a.parameters());
+  assert.ok(turns > 0, "the event loop never ran during fitAsync");
+  // Abort from a timer: only possible because fitAsync yields.
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 20);
+  const hc = await b.fitAsync(data, { epochs: 100000, batchSize: 16, signal: ac.signal, yieldEvery: 1 });
+  console.log(`fitAsync aborted after ${hc.epochs.length} epoch(s), ${hc.epochs.at(-1).elapsed.toFixed(3)} s`);
+  assert.equal(hc.stopped, "stopped");
+  assert.ok(hc.epochs.length < 100000);
+  await assert.rejects(b.fitAsync(data, { signal: 5 }), RnnError);
+  a.dispose();
+  b.dispose();
 });
 
 test("bad input is a clear RnnError", async () => {

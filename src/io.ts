@@ -263,6 +263,11 @@ function openStore(options: IndexedDBOptions, mode: IDBTransactionMode): Promise
   const idb = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
   if (!idb) return Promise.reject(new RnnError("IndexedDB is not available in this runtime; use saveModelFile in Node or Deno"));
   const database = options.database ?? "rnn-wasm", store = options.store ?? "models";
+  const storeOf = (db: IDBDatabase): IDBObjectStore => {
+    const tx = db.transaction(store, mode);
+    tx.oncomplete = tx.onabort = tx.onerror = () => db.close();
+    return tx.objectStore(store);
+  };
   return new Promise((resolve, reject) => {
     const req = idb.open(database);
     req.onupgradeneeded = () => req.result.createObjectStore(store);
@@ -276,10 +281,10 @@ function openStore(options: IndexedDBOptions, mode: IDBTransactionMode): Promise
         const up = idb.open(database, version);
         up.onupgradeneeded = () => up.result.createObjectStore(store);
         up.onerror = () => reject(new RnnError(`IndexedDB: cannot add store "${store}" (${up.error?.message ?? "unknown error"})`));
-        up.onsuccess = () => resolve(up.result.transaction(store, mode).objectStore(store));
+        up.onsuccess = () => resolve(storeOf(up.result));
         return;
       }
-      resolve(db.transaction(store, mode).objectStore(store));
+      resolve(storeOf(db));
     };
   });
 }

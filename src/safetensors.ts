@@ -359,8 +359,9 @@ function planImport(input: Uint8Array | ArrayBuffer, options: ImportOptions): Im
     return readTensor(file, name, check);
   };
 
+  // Sizes from the shapes first (each shape is already backed by the file's bytes), checked
+  // as a config before anything is allocated: a zero-sized layer cannot smuggle in a huge one.
   let n: number, d: number, k: number;
-  let U: Float32Array, W: Float32Array, b: Float32Array, V: Float32Array, c: Float32Array;
   if (layout === "pytorch") {
     for (const name of file.tensors.keys()) {
       if (name.startsWith(pre) && /^(weight|bias)_(ih|hh)_l(\d+)(_reverse)?$/.test(name.slice(pre.length))) {
@@ -373,27 +374,15 @@ function planImport(input: Uint8Array | ArrayBuffer, options: ImportOptions): Im
     expect(`${pre}weight_hh_l0`, shape(`${pre}weight_hh_l0`, 2), [d, d]);
     [k] = shape(`${head}weight`, 2);
     expect(`${head}weight`, file.tensors.get(`${head}weight`)!.shape, [k, d]);
-    U = readTensor(file, `${pre}weight_ih_l0`, check);
-    W = readTensor(file, `${pre}weight_hh_l0`, check);
-    b = optionalVector(`${pre}bias_ih_l0`, d);
-    const bhh = optionalVector(`${pre}bias_hh_l0`, d);
-    for (let i = 0; i < d; i++) b[i] += bhh[i];   // f32 sum, as PyTorch adds them
-    V = readTensor(file, `${head}weight`, check);
-    c = optionalVector(`${head}bias`, k);
   } else {
     [n, d] = shape(`${pre}kernel`, 2);
     expect(`${pre}recurrent_kernel`, shape(`${pre}recurrent_kernel`, 2), [d, d]);
     const dk = shape(`${head}kernel`, 2);
     k = dk[1];
     expect(`${head}kernel`, dk, [d, k]);
-    U = transpose(readTensor(file, `${pre}kernel`, check), n, d);
-    W = transpose(readTensor(file, `${pre}recurrent_kernel`, check), d, d);
-    b = optionalVector(`${pre}bias`, d);
-    V = transpose(readTensor(file, `${head}kernel`, check), d, k);
-    c = optionalVector(`${head}bias`, k);
   }
-  if (!options.allowNonFinite) {
-    for (let i = 0; i < d; i++) if (!Number.isFinite(b[i])) throw new RnnError(`${what}: bias element ${i} is ${b[i]} after adding bias_ih and bias_hh`);
+  for (const [name, size] of [["input", n], ["hidden", d], ["output", k]] as const) {
+    if (size < 1) throw new RnnError(`${what}: the tensors give an ${name} size of 0`);
   }
 
   // The config: the user's options, then what an rnn-wasm export recorded, then defaults.
@@ -419,6 +408,25 @@ function planImport(input: Uint8Array | ArrayBuffer, options: ImportOptions): Im
     fromFile = {};   // a damaged note is ignored as a whole
   }
   const config = resolveConfig({ ...fromFile, ...withoutUndefined(user as Record<string, unknown>), ...sizes } as unknown as RNNConfig);
+  let U: Float32Array, W: Float32Array, b: Float32Array, V: Float32Array, c: Float32Array;
+  if (layout === "pytorch") {
+    U = readTensor(file, `${pre}weight_ih_l0`, check);
+    W = readTensor(file, `${pre}weight_hh_l0`, check);
+    b = optionalVector(`${pre}bias_ih_l0`, d);
+    const bhh = optionalVector(`${pre}bias_hh_l0`, d);
+    for (let i = 0; i < d; i++) b[i] += bhh[i];   // f32 sum, as PyTorch adds them
+    V = readTensor(file, `${head}weight`, check);
+    c = optionalVector(`${head}bias`, k);
+  } else {
+    U = transpose(readTensor(file, `${pre}kernel`, check), n, d);
+    W = transpose(readTensor(file, `${pre}recurrent_kernel`, check), d, d);
+    b = optionalVector(`${pre}bias`, d);
+    V = transpose(readTensor(file, `${head}kernel`, check), d, k);
+    c = optionalVector(`${head}bias`, k);
+  }
+  if (!options.allowNonFinite) {
+    for (let i = 0; i < d; i++) if (!Number.isFinite(b[i])) throw new RnnError(`${what}: bias element ${i} is ${b[i]} after adding bias_ih and bias_hh`);
+  }
   return { config, params: { U, W, b, V, c } };
 }
 

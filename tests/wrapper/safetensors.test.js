@@ -244,6 +244,13 @@ describe("bad safetensors files", () => {
     rejects(good, /layout/, { layout: "tf" });
   });
 
+  test("hostile sizes: zero-sized layers cannot claim a huge one without its bytes", () => {
+    const empty = (shape) => w(shape, "F32", [0, 0]);
+    rejects(rawFile({ "rnn.weight_ih_l0": empty([0, 5]), "rnn.weight_hh_l0": empty([0, 0]), "fc.weight": empty([2 ** 30, 0]) }), /hidden size of 0/);
+    rejects(rawFile({ "simple_rnn.kernel": empty([5, 0]), "simple_rnn.recurrent_kernel": empty([0, 0]), "dense.kernel": empty([0, 2 ** 40]) }), /hidden size of 0/, { layout: "keras" });
+    rejects(rawFile({ "rnn.weight_ih_l0": empty([2 ** 40, 0]), "rnn.weight_hh_l0": empty([2 ** 40, 2 ** 40]), "fc.weight": empty([1, 2 ** 40]) }), /needs \d+ bytes|too large/);
+  });
+
   test("more layers or directions than one Elman layer", () => {
     const f = readSafetensors(good);
     const entries = [...f.tensors.keys()].map((t) => [t, { shape: f.tensors.get(t).shape, data: readTensor(f, t) }]);

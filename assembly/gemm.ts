@@ -158,15 +158,18 @@ function pack_a(Ap: usize, A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i
   v128.store(c3, vacc3x0123); v128.store(c3, vacc3x4567, 16);
 }
 
-/** The 1×8 micro-kernel for rows left over by M % 4: row `ii` of micro-panel pa, in place in C. */
+/**
+ * The 1×8 micro-kernel for a row left over by M % 4: one row of A' from pa, `sa` bytes
+ * from one step of p to the next (a packed micro-panel's 16, or A's own column stride).
+ */
 // @ts-ignore: decorator
-@inline function micro_1x8(c0: usize, pa: usize, pb: usize, kc: i32): void {
+@inline function micro_1x8(c0: usize, pa: usize, sa: usize, pb: usize, kc: i32): void {
   let vacc0123 = v128.load(c0), vacc4567 = v128.load(c0, 16);
   for (let p = 0; p < kc; p++) {
     const va = v128.load32_splat(pa);
     vacc0123 = f32x4.add(vacc0123, f32x4.mul(va, v128.load(pb)));
     vacc4567 = f32x4.add(vacc4567, f32x4.mul(va, v128.load(pb, 16)));
-    pa += MR * 4;
+    pa += sa;
     pb += NR * 4;
   }
   v128.store(c0, vacc0123); v128.store(c0, vacc4567, 16);
@@ -178,7 +181,7 @@ function pack_a(Ap: usize, A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i
  * independent accumulators hide the add latency that bounds a single 1×8 chain.
  */
 // @ts-ignore: decorator
-@inline function micro_1x32(c0: usize, pa: usize, pb: usize, panelBytes: usize, kc: i32): void {
+@inline function micro_1x32(c0: usize, pa: usize, sa: usize, pb: usize, panelBytes: usize, kc: i32): void {
   const pb1 = pb + panelBytes, pb2 = pb1 + panelBytes, pb3 = pb2 + panelBytes;
   let vacc0 = v128.load(c0), vacc1 = v128.load(c0, 16), vacc2 = v128.load(c0, 32), vacc3 = v128.load(c0, 48);
   let vacc4 = v128.load(c0, 64), vacc5 = v128.load(c0, 80), vacc6 = v128.load(c0, 96), vacc7 = v128.load(c0, 112);
@@ -193,26 +196,35 @@ function pack_a(Ap: usize, A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i
     vacc5 = f32x4.add(vacc5, f32x4.mul(va, v128.load(pb2 + o, 16)));
     vacc6 = f32x4.add(vacc6, f32x4.mul(va, v128.load(pb3 + o)));
     vacc7 = f32x4.add(vacc7, f32x4.mul(va, v128.load(pb3 + o, 16)));
-    pa += MR * 4;
+    pa += sa;
     o += NR * 4;
   }
   v128.store(c0, vacc0); v128.store(c0, vacc1, 16); v128.store(c0, vacc2, 32); v128.store(c0, vacc3, 48);
   v128.store(c0, vacc4, 64); v128.store(c0, vacc5, 80); v128.store(c0, vacc6, 96); v128.store(c0, vacc7, 112);
 }
 
-/** C rows × nr corner → 4×8 edge tile (zero elsewhere) → 4×8 kernel → back: tiles cut by M or N. */
-function edge_tile(c0: usize, ldc: i32, rows: i32, nr: i32, pa: usize, pb: usize, kc: i32, edge: usize): void {
+/** A 4-row micro-panel × the last, narrower panel (nr < 8 columns): through a 4×8 edge tile. */
+function edge_tile_4(c0: usize, ldc: i32, nr: i32, pa: usize, pb: usize, kc: i32, edge: usize): void {
   memory.fill(edge, 0, MR * NR * 4);
-  for (let ii = 0; ii < rows; ii++) memory.copy(edge + (<usize>(ii * NR) << 2), c0 + (<usize>(ii * ldc) << 2), <usize>nr << 2);
+  for (let ii = 0; ii < MR; ii++) memory.copy(edge + (<usize>(ii * NR) << 2), c0 + (<usize>(ii * ldc) << 2), <usize>nr << 2);
   micro_4x8(edge, NR, pa, pb, kc);
-  for (let ii = 0; ii < rows; ii++) memory.copy(c0 + (<usize>(ii * ldc) << 2), edge + (<usize>(ii * NR) << 2), <usize>nr << 2);
+  for (let ii = 0; ii < MR; ii++) memory.copy(c0 + (<usize>(ii * ldc) << 2), edge + (<usize>(ii * NR) << 2), <usize>nr << 2);
+}
+
+/** One row × the last, narrower panel: through one 8-wide row of the edge tile. */
+function edge_tile_1(c0: usize, nr: i32, pa: usize, sa: usize, pb: usize, kc: i32, edge: usize): void {
+  v128.store(edge, f32x4.splat(0));
+  v128.store(edge, f32x4.splat(0), 16);
+  memory.copy(edge, c0, <usize>nr << 2);
+  micro_1x8(edge, pa, sa, pb, kc);
+  memory.copy(c0, edge, <usize>nr << 2);
 }
 
 /**
  * C += A'·B over one K-chunk (columns p0..p0+kc of A'), with that chunk of B packed at Bp
  * (panels `panelStride` floats apart). A' is packed in blocks of MC rows; full 4×8 tiles
- * run in place in C, rows left by M % 4 run 1×8 in place, and the panel cut by N runs on
- * an edge tile copied in and out.
+ * run in place in C, rows left by M % 4 run 1×32 / 1×8 in place, and the panel cut by N
+ * runs on an edge tile copied in and out.
  */
 function gemm_chunk(
   C: usize, ldc: i32, A: usize, rsA: i32, csA: i32, Bp: usize, panelStride: i32,
@@ -226,28 +238,31 @@ function gemm_chunk(
   for (let i0 = 0; i0 < M; i0 += MC) {
     const mc = min(MC, M - i0);
     const m4 = mc & ~(MR - 1);
-    pack_a(Ap, A, rsA, csA, i0, mc, p0, kc);
-    // Whole micro-panels (4 rows): panel by panel, so a panel chunk stays in L1.
-    for (let q = 0; q <= full; q++) {
-      if (q == full && nr == 0) break;
-      const pb = Bp + <usize>q * panelBytes;
-      const j = q * NR;
-      for (let r = 0; r < m4; r += MR) {
-        const pa = Ap + (<usize>(r * kc) << 2);
-        const c0 = C + (<usize>((i0 + r) * ldc + j) << 2);
-        if (q < full) micro_4x8(c0, ldc, pa, pb, kc);
-        else edge_tile(c0, ldc, MR, nr, pa, pb, kc, edge);
+    // Whole micro-panels (4 rows) from packed A: panel by panel, so a panel chunk stays in L1.
+    if (m4 > 0) {
+      pack_a(Ap, A, rsA, csA, i0, m4, p0, kc);
+      for (let q = 0; q <= full; q++) {
+        if (q == full && nr == 0) break;
+        const pb = Bp + <usize>q * panelBytes;
+        const j = q * NR;
+        for (let r = 0; r < m4; r += MR) {
+          const pa = Ap + (<usize>(r * kc) << 2);
+          const c0 = C + (<usize>((i0 + r) * ldc + j) << 2);
+          if (q < full) micro_4x8(c0, ldc, pa, pb, kc);
+          else edge_tile_4(c0, ldc, nr, pa, pb, kc, edge);
+        }
       }
     }
-    // Rows left by mc % 4, one at a time across the panels.
-    for (let ii = 0; ii < mc - m4; ii++) {
-      const pa = Ap + (<usize>(m4 * kc + ii) << 2);
-      const c0 = C + (<usize>((i0 + m4 + ii) * ldc) << 2);
+    // Rows left by mc % 4 (every row at batch size 1), one at a time across the panels,
+    // reading A in place: packing would cost as much as the product.
+    for (let i = i0 + m4; i < i0 + mc; i++) {
+      const pa = A + (<usize>(i * rsA + p0 * csA) << 2);
+      const sa = <usize>csA << 2;
+      const c0 = C + (<usize>(i * ldc) << 2);
       let q = 0;
-      for (; q + 4 <= full; q += 4) micro_1x32(c0 + (<usize>(q * NR) << 2), pa, Bp + <usize>q * panelBytes, panelBytes, kc);
-      for (; q < full; q++) micro_1x8(c0 + (<usize>(q * NR) << 2), pa, Bp + <usize>q * panelBytes, kc);
-      // The edge tile's rows 1..3 read the lanes after row ii: scratch, and never stored back.
-      if (nr) edge_tile(c0 + (<usize>(full * NR) << 2), ldc, 1, nr, pa, Bp + <usize>full * panelBytes, kc, edge);
+      for (; q + 4 <= full; q += 4) micro_1x32(c0 + (<usize>(q * NR) << 2), pa, sa, Bp + <usize>q * panelBytes, panelBytes, kc);
+      for (; q < full; q++) micro_1x8(c0 + (<usize>(q * NR) << 2), pa, sa, Bp + <usize>q * panelBytes, kc);
+      if (nr) edge_tile_1(c0 + (<usize>(full * NR) << 2), nr, pa, sa, Bp + <usize>full * panelBytes, kc, edge);
     }
   }
 }

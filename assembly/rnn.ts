@@ -15,7 +15,7 @@
 
 import { Model, INPUT_DENSE, TASK_MANY_TO_ONE, ACT_TANH, ACT_SIGMOID, LOSS_SOFTMAX_XENT, LOSS_SIGMOID_BCE } from "./layout";
 import { f32_gemm, f32_gemm_packed, f32_pack_b, f32_pack_bt } from "./gemm";
-import { f32_fill, f32_copy, f32_colsum_acc, f32_rows_set, f32_sumsq_f64 } from "./simd";
+import { f32_fill, f32_copy, f32_colsum_acc, f32_rows_set, f32_sumsq_f64, f32_add_acc } from "./simd";
 import {
   f32_vtanh, f32_vtanh_backward, f32_vsigmoid, f32_vsigmoid_backward, f32_vrelu, f32_vrelu_backward,
 } from "./activation";
@@ -34,6 +34,19 @@ import {
   let bt = B;
   while (bt > 0 && load<i32>(lengths + (<usize>(bt - 1) << 2)) <= t) bt--;
   return bt;
+}
+
+/**
+ * Whether the scored rows of a many-to-many batch are dense enough (Σ len ≥ ¾·T·B) to run
+ * the output layer and dS = dO·V as one product over all T·B rows, padded rows included
+ * (their states are carried values and their dO is zero, so they change nothing), rather
+ * than one product per step over the running rows. One big product keeps the 4×8 tiles
+ * full, which matters most at batch size 1, where each per-step product is a mat-vec.
+ */
+function one_product(lengths: usize, T: i32, B: i32): bool {
+  let total: i64 = 0;
+  for (let i = 0; i < B; i++) total += load<i32>(lengths + (<usize>i << 2));
+  return total * 4 >= <i64>T * <i64>B * 3;
 }
 
 /**
@@ -95,6 +108,9 @@ export function rnn_forward(m: Model, T: i32, B: i32, hasH0: bool): void {
   if (m.task == TASK_MANY_TO_ONE) {
     f32_rows_set(m.O, c, B, k);
     f32_gemm_packed(m.O, k, f32p(H, T * Bd), d, 1, m.VTp, B, k, d, scratch);
+  } else if (one_product(lengths, T, B)) {
+    f32_rows_set(m.O, c, T * B, k);
+    f32_gemm_packed(m.O, k, f32p(H, Bd), d, 1, m.VTp, T * B, k, d, scratch);
   } else {
     for (let t = 0; t < T; t++) {
       const bt = running(lengths, B, t);
@@ -184,13 +200,22 @@ export function rnn_backward(m: Model, T: i32, B: i32): void {
   f32_fill(dnext, 0, Bd);
   if (m2o) f32_gemm_packed(dnext, d, dO, k, 1, m.Vp, B, d, k, scratch);
 
+  // dS = dO · V for every step at once, into Z (each Z_t is then turned into dz_t in place),
+  // when the batch is dense enough; otherwise per step inside the loop.
+  const dSall = !m2o && one_product(lengths, T, B);
+  if (dSall) {
+    f32_fill(Z, 0, T * Bd);
+    f32_gemm_packed(Z, d, dO, k, 1, m.Vp, T * B, d, k, scratch);
+  }
+
   // Through time, t = T−1 … 0, over the rows running at t. A finished row's dnext is left
   // alone: its state was carried, so its gradient is too.
   let bt = 0;
   for (let t = T - 1; t >= 0; t--) {
     while (bt < B && load<i32>(lengths + (<usize>bt << 2)) > t) bt++;
     const dz = f32p(Z, t * Bd);
-    if (!m2o) f32_gemm_packed(dnext, d, f32p(dO, t * B * k), k, 1, m.Vp, bt, d, k, scratch);   // + dO_t · V
+    if (dSall) f32_add_acc(dnext, dz, bt * d);                                             // + dS_t
+    else if (!m2o) f32_gemm_packed(dnext, d, f32p(dO, t * B * k), k, 1, m.Vp, bt, d, k, scratch);   // + dO_t · V
     store<f32>(f32p(m.gnorm, t), <f32>Math.sqrt(f32_sumsq_f64(dnext, bt * d)));  // ‖∂L/∂s_t‖
     activate_backward(m.act, dz, dnext, f32p(H, (t + 1) * Bd), bt * d);    // dz = dh ⊙ f1'
     f32_fill(f32p(dz, bt * d), 0, (B - bt) * d);

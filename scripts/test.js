@@ -24,7 +24,7 @@ for (const [name, cmd, args] of steps) {
   console.log(`\n━━ ${name} ━━`);
   const started = performance.now();
   const r = spawnSync(cmd, args, { stdio: "inherit" });
-  console.log(`━━ ${name}: ${r.status === 0 ? "ok" : "FAILED"} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`\n━━ ${name}: ${r.status === 0 ? "ok" : "FAILED"} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (r.status !== 0) failed.push(name);
   if (r.status !== 0 && name === "build") break; // the suites would test a stale dist/
 }

@@ -54,9 +54,8 @@ function check(M: i32, N: i32, K: i32, transposedA: bool): void {
     }
     for (let i = 0; i < M * N; i++) {
       const got = load<f32>(C + (<usize>i << 2)), want = load<f32>(Cref + (<usize>i << 2));
-      if (reinterpret<u32>(got) != reinterpret<u32>(want)) {
-        expect<f32>(got).toBe(want, `M=${M} N=${N} K=${K} tA=${transposedA} way=${way} at ${i}`);
-      }
+      // Compare bits: toBe on floats uses ==, which would let −0 stand for +0.
+      expect<u32>(reinterpret<u32>(got)).toBe(reinterpret<u32>(want), `M=${M} N=${N} K=${K} tA=${transposedA} way=${way} at ${i}`);
     }
     for (let g = 0; g < GUARD; g++) expect<f32>(load<f32>(C + (<usize>(M * N + g) << 2))).toBe(GUARD_VALUE, "guard after C");
     heap.free(C);
@@ -88,7 +87,7 @@ describe("leading dimensions", () => {
     const scratch = heap.alloc(<usize><i32>f32_gemm_scratch_floats(6) << 2);
     f32_gemm(C, 9, A, 8, 1, B, 10, 5, 6, 3, scratch);
     f32_gemm_strided_ref(Cref, 9, A, 8, 1, B, 10, 5, 6, 3);
-    for (let i = 0; i < 45; i++) expect<f32>(load<f32>(C + (<usize>i << 2))).toBe(load<f32>(Cref + (<usize>i << 2)));
+    for (let i = 0; i < 45; i++) expect<u32>(load<u32>(C + (<usize>i << 2))).toBe(load<u32>(Cref + (<usize>i << 2)));
     heap.free(A); heap.free(B); heap.free(C); heap.free(Cref); heap.free(scratch);
   });
 });

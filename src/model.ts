@@ -292,26 +292,31 @@ export class RNN {
    * const history = model.fit(train, { epochs: 20, batchSize: 32, validationData: val, earlyStopping: { patience: 3 } });
    */
   fit(data: Dataset, options: FitOptions = {}): History {
+    void this.#ex;                                   // throws once disposed, before anything else
     return fit(this, data, options);
   }
 
   /** {@link fit}, giving the event loop a turn between batches; stops when `options.signal` is aborted. */
   fitAsync(data: Dataset, options: FitAsyncOptions = {}): Promise<History> {
+    void this.#ex;                                   // a disposed model throws here, synchronously, like every method
     return fitAsync(this, data, options);
   }
 
   /** Loss, accuracy, per-class accuracy and confusion matrix on a data set (padding never counted). */
   evaluate(data: Dataset, options: EvaluateOptions = {}): Evaluation {
+    void this.#ex;
     return evaluate(this, data, options);
   }
 
   /** Sample a continuation from a next-token model with a seeded generator, stopping at `<eos>`. */
   generate(options: GenerateOptions = {}): Generated {
+    void this.#ex;
     return generate(this, options);
   }
 
   /** A streaming cursor: feed one token or vector at a time, read the output, snapshot/restore the state. */
   stepper(options: { h0?: ArrayLike<number> } = {}): Stepper {
+    void this.#ex;
     return new Stepper(this, options.h0);
   }
 

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, readdirSync, existsSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as lib from "../../dist/index.js";
@@ -218,6 +218,14 @@ describe("files", () => {
     assert.ok(!existsSync(join(dir, "no-such-dir")));
     writeFileSync(join(dir, "junk.rnn"), "hello, world");
     await assert.rejects(loadModelFile(join(dir, "junk.rnn")), RnnError);
+    // a (sparse) 3 GiB file is refused from its size, before anything is read
+    const huge = join(dir, "huge.rnn");
+    writeFileSync(huge, "");
+    truncateSync(huge, 3 * 2 ** 30);
+    const t0 = performance.now();
+    await assert.rejects(loadModelFile(huge), (e) => e instanceof RnnError && /3072 MiB, larger than any model file/.test(e.message));
+    assert.ok(performance.now() - t0 < 500);
+    rmSync(huge);
     m.dispose();
   });
 

@@ -6,7 +6,8 @@
 //   4. chromium   tests/runtimes/chromium.test.js: dist/ in Chromium via playwright-core, served
 //                 from localhost. No browser: skipped, loudly; under CI=true, a failure.
 // Steps 2–4 compare a SHA-256 of losses and parameters after the same training: bit-identical.
-import { spawnSync } from "node:child_process";
+// The last line sums every suite's counts: "N passed, N failed" (", N skipped").
+import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 
 const bin = (name) => new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname;
@@ -19,14 +20,44 @@ const steps = [
   ["chromium (playwright-core)", ...nodeTest(["tests/runtimes/chromium.test.js"])],
 ];
 
+/** Run a step, echoing its output as it comes, and return its exit code and output text. */
+function run(cmd, args) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ["inherit", "pipe", "pipe"] });
+    let text = "";
+    child.stdout.on("data", (b) => { process.stdout.write(b); text += b; });
+    child.stderr.on("data", (b) => { process.stderr.write(b); text += b; });
+    child.on("close", (code, signal) => resolve({ status: code ?? (signal ? 1 : 0), text }));
+  });
+}
+
+/** Counts from a step's own summary: node:test's "ℹ pass N" lines, or as-pect's "[Tests]: P / T". */
+function counts(text) {
+  const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
+  const num = (re) => [...plain.matchAll(re)].reduce((sum, m) => sum + Number(m[1]), 0);
+  const aspect = [...plain.matchAll(/\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/g)];
+  if (aspect.length) {
+    const passed = aspect.reduce((s, m) => s + Number(m[1]), 0);
+    return { passed, failed: aspect.reduce((s, m) => s + Number(m[2]), 0) - passed, skipped: 0 };
+  }
+  return { passed: num(/^ℹ pass (\d+)$/gm), failed: num(/^ℹ fail (\d+)$/gm), skipped: num(/^ℹ skipped (\d+)$/gm) };
+}
+
 const failed = [];
+const total = { passed: 0, failed: 0, skipped: 0 };
 for (const [name, cmd, args] of steps) {
   console.log(`\n━━ ${name} ━━`);
   const started = performance.now();
-  const r = spawnSync(cmd, args, { stdio: "inherit" });
+  const r = await run(cmd, args);
+  const c = counts(r.text);
+  for (const key of Object.keys(total)) total[key] += c[key];
   console.log(`\n━━ ${name}: ${r.status === 0 ? "ok" : "FAILED"} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  if (r.status !== 0) failed.push(name);
+  if (r.status !== 0) {
+    failed.push(name);
+    if (c.failed === 0 && name !== "build") total.failed += 1; // a step that died without counting
+  }
   if (r.status !== 0 && name === "build") break; // the suites would test a stale dist/
 }
 console.log(failed.length ? `\nFAILED: ${failed.join(", ")}` : "\nAll suites passed.");
+console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ""}`);
 process.exit(failed.length ? 1 : 0);

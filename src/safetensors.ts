@@ -16,9 +16,6 @@ import { RNN, modelHandle, type Parameters } from "./model.js";
 import { resolveConfig, describe, type RNNConfig, type ResolvedConfig } from "./options.js";
 import { defaultEngine, type Engine } from "./wasm.js";
 
-/** Element types the reader understands (others are rejected with a clear error). */
-export type Dtype = "F32" | "F64" | "F16" | "BF16";
-
 const DTYPE_BYTES: Record<string, number> = {
   F64: 8, F32: 4, F16: 2, BF16: 2,
   // recognised so that the error can say "not a float type" rather than "unknown"
@@ -283,6 +280,8 @@ function layoutOf(value: unknown): WeightLayout {
  * The metadata records the rnn-wasm config, so importing the file back restores it.
  */
 export function exportSafetensors(model: RNN, options: ExportOptions = {}): Uint8Array {
+  if (options === null || typeof options !== "object") throw new RnnError(`exportSafetensors: options must be an object, got ${describe(options)}`);
+  for (const key of Object.keys(options)) if (!["layout", "prefix", "headPrefix"].includes(key)) throw new RnnError(`exportSafetensors: unknown option "${key}" (known: layout, prefix, headPrefix)`);
   const layout = layoutOf(options.layout);
   const [pre, head] = prefixes(layout, options);
   const cfg = model.config;

@@ -242,6 +242,12 @@ describe("bad safetensors files", () => {
     rejects(good, /config.inputSize is 4 but the tensors have 3/, { config: { inputSize: 4 } });
     rejects(good, /unknown option "prefx"/, { prefx: "" });
     rejects(good, /layout/, { layout: "tf" });
+    const m = RNN.createSync({ inputSize: 2, hiddenSize: 2, outputSize: 2 }, engine);
+    assert.throws(() => exportSafetensors(m, { prefixx: "a." }), (e) => e instanceof RnnError && /unknown option "prefixx"/.test(e.message));
+    assert.throws(() => exportSafetensors(m, { layout: "onnx" }), RnnError);
+    assert.throws(() => exportSafetensors(m, { prefix: 3 }), RnnError);
+    m.dispose();
+    assert.throws(() => exportSafetensors(m), (e) => e instanceof RnnError && /disposed/.test(e.message));
   });
 
   test("hostile sizes: zero-sized layers cannot claim a huge one without its bytes", () => {

@@ -339,7 +339,7 @@ export function evaluate(model: RNN, data: Dataset, options: EvaluateOptions = {
   let right = 0;
   let judged = 0;
   for (const batch of makeBatches(data, { batchSize, shuffle: false, buckets: true, stepSize: stepSizeOf(model) })) {
-    const { loss } = model.computeGradients(batch);
+    const { loss } = model.computeGradients({ inputs: batch.inputs, targets: batch.targets });
     const B = batch.inputs.length;
     lossTotal += loss * B;
     // After model_gradients the module's O holds the logits of every scored row, time-major,
@@ -442,7 +442,8 @@ function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[]
     let scored = 0;
     for (let bi = 0; bi < batches.length && !stopRequested; bi++) {
       const batch = batches[bi];
-      const r = K === undefined ? model.trainStep(batch, stepOptions) : trainTruncated(model, batch, K, stepOptions);
+      const step = { inputs: batch.inputs, targets: batch.targets };
+      const r = K === undefined ? model.trainStep(step, stepOptions) : trainTruncated(model, step, K, stepOptions);
       if (!Number.isFinite(r.loss)) {
         throw new RnnError(`fit: the loss became ${r.loss} at epoch ${epoch}, batch ${bi + 1} (lower the learning rate, or set clipNorm)`);
       }

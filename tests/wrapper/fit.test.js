@@ -92,6 +92,32 @@ test("fit on a tagging task (many-to-many): ≥ 99% of real tokens right", async
   model.dispose();
 });
 
+test("evaluate with sigmoid and MSE outputs: loss of the whole set, binary accuracy, no confusion", async () => {
+  const rng = new Random(6);
+  const inputs = Array.from({ length: 23 }, () => Array.from({ length: 1 + rng.int(9) }, () => rng.int(5)));
+  // Sigmoid BCE, many-to-many, k = 3: accuracy over every (real step, output) pair of (ŷ > 0.5) === y.
+  const bce = await RNN.create({ inputSize: 5, hiddenSize: 6, outputSize: 3, loss: "sigmoid-binary-cross-entropy", seed: 8 });
+  const targets = inputs.map((s) => s.map(() => [rng.int(2), rng.int(2), rng.int(2)]));
+  const ev = bce.evaluate({ inputs, targets }, { batchSize: 5 });
+  let right = 0;
+  let judged = 0;
+  bce.predict(inputs).forEach((steps, i) => steps.forEach((p, t) => p.forEach((q, j) => { right += (q > 0.5 ? 1 : 0) === targets[i][t][j] ? 1 : 0; judged++; })));
+  assert.equal(ev.accuracy, right / judged);
+  assert.equal(ev.confusion, undefined);
+  const whole = bce.computeGradients({ inputs, targets }).loss;      // one batch of all 23: the same mean
+  assert.ok(Math.abs(ev.loss - whole) <= 1e-5 * whole, `${ev.loss} vs ${whole}`);
+  // MSE, many-to-one: a loss, no accuracy.
+  const mse = await RNN.create({ inputSize: 5, hiddenSize: 6, outputSize: 2, loss: "mse", task: "many-to-one", seed: 8 });
+  const y = inputs.map(() => [rng.next(), rng.next()]);
+  const em = mse.evaluate({ inputs, targets: y }, { batchSize: 4 });
+  assert.equal(em.accuracy, undefined);
+  assert.equal(em.scored, 23);
+  const wm = mse.computeGradients({ inputs, targets: y }).loss;
+  assert.ok(Math.abs(em.loss - wm) <= 1e-5 * wm);
+  bce.dispose();
+  mse.dispose();
+});
+
 test("early stopping stops, and restores the best epoch", async () => {
   // Random labels: the training set can be memorised, the held-out loss can only get worse.
   const rng = new Random(9);

@@ -134,6 +134,30 @@ test("K < T: many-to-one scores each sequence in its last chunk, earlier chunks 
   model.dispose();
 });
 
+test("dense inputs (vectors per step, or flat arrays) are cut into the same chunks", async () => {
+  const rng = new Random(5);
+  const lengths = [10, 6, 3];
+  const nested = lengths.map((L) => Array.from({ length: L }, () => [rng.next(), rng.next() - 0.5]));
+  const flat = nested.map((s) => s.flat());
+  const targets = lengths.map((L) => Array.from({ length: L }, () => rng.int(3)));
+  const model = await RNN.create({ input: "dense", inputSize: 2, hiddenSize: 5, outputSize: 3, seed: 1 });
+  const a = truncatedGradients(model, { inputs: nested, targets }, 4);
+  const b = truncatedGradients(model, { inputs: flat, targets }, 4);
+  assert.equal(a.chunks, 3);
+  assert.equal(maxDiff(a.gradients, b.gradients), 0);
+  // Chunk by chunk by hand, as in the ids case.
+  let sum = {};
+  for (let s = 0; s < 10; s += 4) {
+    const rows = [0, 1, 2].filter((i) => lengths[i] > s);
+    const chunk = { inputs: rows.map((i) => nested[i].slice(s, s + 4)), targets: rows.map((i) => targets[i].slice(s, s + 4)) };
+    if (s > 0) chunk.h0 = rows.map((i) => model.forward([nested[i].slice(0, s)]).finalState);
+    model.computeGradients(chunk);
+    sum = addInto(sum, model.gradients());
+  }
+  assert.ok(maxDiff(a.gradients, sum) <= 1e-6);
+  model.dispose();
+});
+
 test("an update after each chunk: same as computeGradients + SGD by hand, and as fit({ tbptt })", async () => {
   const K = 5;
   const lr = 0.1;

@@ -7,7 +7,8 @@
  *   the chunk alone (ragged lengths, many-to-many and many-to-one);
  * - it really truncates: with K < T the gradient differs from full BPTT;
  * - the update after each chunk matches a hand-run loop of computeGradients + SGD;
- * - fit({ tbptt }) runs the same steps.
+ * - fit({ tbptt }) runs the same steps;
+ * - stateGradientNorms() afterwards describes the last chunk.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -104,6 +105,17 @@ test("K < T: the sum of per-chunk gradients computed independently (many-to-many
   const wdiff = Math.max(...full.W.map((x, i) => Math.abs(x - t.gradients.W[i])));
   console.log(`many-to-many K=${K}: max |full − truncated| over dW = ${wdiff.toExponential(2)}`);
   assert.ok(wdiff > 1e-4, `truncation changed nothing (${wdiff})`);
+  // BPTT introspection after a truncated step describes its last chunk (steps 8..11, K of them).
+  truncatedGradients(model, batch, K);
+  const norms = model.stateGradientNorms();
+  assert.equal(norms.length, K);
+  const rows = [0, 2, 5];                                           // lengths 11, 12, 9 > 8
+  model.computeGradients({
+    inputs: rows.map((i) => batch.inputs[i].slice(8)), targets: rows.map((i) => batch.targets[i].slice(8)),
+    h0: rows.map((i) => model.forward([batch.inputs[i].slice(0, 8)]).finalState),
+  });
+  const again = model.stateGradientNorms();
+  norms.forEach((x, t) => assert.ok(Math.abs(x - again[t]) <= 1e-6 * (1 + x), `t=${t}: ${x} vs ${again[t]}`));
   model.dispose();
 });
 

@@ -176,15 +176,18 @@ function pack_a(Ap: usize, A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i
 }
 
 /**
- * The 1×32 micro-kernel: one row of C × four consecutive full panels (32 columns), for the
- * rows M % 4 leaves (all of them at batch size 1: streaming and generation). Eight
- * independent accumulators hide the add latency that bounds a single 1×8 chain.
+ * The 1×24 micro-kernel: one row of C × three consecutive full panels (24 columns), for the
+ * rows M % 4 leaves (all of them at batch size 1: streaming and generation). Six independent
+ * accumulators hide most of the add latency that bounds a single 1×8 chain. Not 1×32: V8
+ * issues all loads of a step before its multiplies, and 8 accumulators + 8 loads + the
+ * broadcast exceed the 15 xmm registers it allocates, so 1×32 spilled (seen in its x64
+ * output); 6 + 6 + 1 fit.
  */
 // @ts-ignore: decorator
-@inline function micro_1x32(c0: usize, pa: usize, sa: usize, pb: usize, panelBytes: usize, kc: i32): void {
-  const pb1 = pb + panelBytes, pb2 = pb1 + panelBytes, pb3 = pb2 + panelBytes;
-  let vacc0 = v128.load(c0), vacc1 = v128.load(c0, 16), vacc2 = v128.load(c0, 32), vacc3 = v128.load(c0, 48);
-  let vacc4 = v128.load(c0, 64), vacc5 = v128.load(c0, 80), vacc6 = v128.load(c0, 96), vacc7 = v128.load(c0, 112);
+@inline function micro_1x24(c0: usize, pa: usize, sa: usize, pb: usize, panelBytes: usize, kc: i32): void {
+  const pb1 = pb + panelBytes, pb2 = pb1 + panelBytes;
+  let vacc0 = v128.load(c0), vacc1 = v128.load(c0, 16), vacc2 = v128.load(c0, 32);
+  let vacc3 = v128.load(c0, 48), vacc4 = v128.load(c0, 64), vacc5 = v128.load(c0, 80);
   let o: usize = 0;
   for (let p = 0; p < kc; p++) {
     const va = v128.load32_splat(pa);
@@ -194,13 +197,11 @@ function pack_a(Ap: usize, A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i
     vacc3 = f32x4.add(vacc3, f32x4.mul(va, v128.load(pb1 + o, 16)));
     vacc4 = f32x4.add(vacc4, f32x4.mul(va, v128.load(pb2 + o)));
     vacc5 = f32x4.add(vacc5, f32x4.mul(va, v128.load(pb2 + o, 16)));
-    vacc6 = f32x4.add(vacc6, f32x4.mul(va, v128.load(pb3 + o)));
-    vacc7 = f32x4.add(vacc7, f32x4.mul(va, v128.load(pb3 + o, 16)));
     pa += sa;
     o += NR * 4;
   }
-  v128.store(c0, vacc0); v128.store(c0, vacc1, 16); v128.store(c0, vacc2, 32); v128.store(c0, vacc3, 48);
-  v128.store(c0, vacc4, 64); v128.store(c0, vacc5, 80); v128.store(c0, vacc6, 96); v128.store(c0, vacc7, 112);
+  v128.store(c0, vacc0); v128.store(c0, vacc1, 16); v128.store(c0, vacc2, 32);
+  v128.store(c0, vacc3, 48); v128.store(c0, vacc4, 64); v128.store(c0, vacc5, 80);
 }
 
 /** A 4-row micro-panel × the last, narrower panel (nr < 8 columns): through a 4×8 edge tile. */
@@ -223,7 +224,7 @@ function edge_tile_1(c0: usize, nr: i32, pa: usize, sa: usize, pb: usize, kc: i3
 /**
  * C += A'·B over one K-chunk (columns p0..p0+kc of A'), with that chunk of B packed at Bp
  * (panels `panelStride` floats apart). A' is packed in blocks of MC rows; full 4×8 tiles
- * run in place in C, rows left by M % 4 run 1×32 / 1×8 in place, and the panel cut by N
+ * run in place in C, rows left by M % 4 run 1×24 / 1×8 in place, and the panel cut by N
  * runs on an edge tile copied in and out.
  */
 function gemm_chunk(
@@ -260,7 +261,7 @@ function gemm_chunk(
       const sa = <usize>csA << 2;
       const c0 = C + (<usize>(i * ldc) << 2);
       let q = 0;
-      for (; q + 4 <= full; q += 4) micro_1x32(c0 + (<usize>(q * NR) << 2), pa, sa, Bp + <usize>q * panelBytes, panelBytes, kc);
+      for (; q + 3 <= full; q += 3) micro_1x24(c0 + (<usize>(q * NR) << 2), pa, sa, Bp + <usize>q * panelBytes, panelBytes, kc);
       for (; q < full; q++) micro_1x8(c0 + (<usize>(q * NR) << 2), pa, sa, Bp + <usize>q * panelBytes, kc);
       if (nr) edge_tile_1(c0 + (<usize>(full * NR) << 2), nr, pa, sa, Bp + <usize>full * panelBytes, kc, edge);
     }

@@ -118,6 +118,13 @@ export function model_gradients(p: usize, T: i32, B: i32, hasH0: bool): f64 {
   return loss;
 }
 
+/** Forward and loss only (evaluation): returns L; O keeps the logits, grads are untouched. */
+export function model_loss(p: usize, T: i32, B: i32, hasH0: bool): f64 {
+  const m = changetype<Model>(p);
+  rnn_forward(m, T, B, hasH0);
+  return rnn_loss(m, T, B);
+}
+
 /** Clip the gradients to a global L2 norm (clip_grad_norm_); returns the norm before. */
 export function model_clip(p: usize, maxNorm: f32): f64 {
   const m = changetype<Model>(p);

@@ -215,6 +215,16 @@ export class RNN {
   }
 
   /**
+   * Forward pass and loss only, no BPTT (evaluation): the loss of {@link computeGradients}
+   * at half the cost, leaving gradients() and stateGradientNorms() as they were.
+   */
+  computeLoss(batch: Batch): StepResult {
+    const plan = this.#prepare(batch, true);
+    const loss = this.#ex.model_loss(this.#ptr, plan.T, plan.B, batch.h0 !== undefined ? 1 : 0);
+    return { loss, finalState: this.#finalState(plan) };
+  }
+
+  /**
    * One training step in one wasm call: forward, BPTT, optional clipping, optimizer update.
    * Changing the optimizer's type between steps resets its state (moments and step count).
    */

@@ -4,8 +4,24 @@
 
 import { RnnError } from "./errors.js";
 import { describe } from "./options.js";
-import type { RNN } from "./model.js";
+import { modelHandle, type RNN } from "./model.js";
 import type { Sequence } from "./batch.js";
+
+/** Views into the model's work block for one step (T = B = 1). */
+interface StepViews {
+  ex: ReturnType<typeof modelHandle>["exports"];
+  ptr: number;
+  buf: ArrayBuffer;
+  xPtr: number;
+  lPtr: number;
+  hPtr: number;
+  oPtr: number;
+  X: Int32Array | Float32Array;
+  L: Int32Array;
+  H0: Float32Array;
+  H1: Float32Array;
+  O: Float32Array;
+}
 
 /** A saved position of a {@link Stepper}. */
 export interface StepperSnapshot {
@@ -34,6 +50,35 @@ export class Stepper {
   #state: Float32Array;
   #steps = 0;
   #output: Float32Array | undefined;
+
+  #io: StepViews | undefined;
+
+  /**
+   * Views of the one-token work block, kept while they stay valid: rebuilt when wasm memory
+   * has grown (a new buffer) or the model's work block has moved (a bigger batch ran).
+   */
+  #views(): StepViews {
+    const { exports: ex, ptr } = modelHandle(this.#model);
+    try {
+      ex.model_reserve(ptr, 1, 1); // a no-op once any batch has been seen
+    } catch (e) {
+      throw new RnnError(`stepper.step: out of memory for a one-token work block (${e instanceof Error ? e.message : String(e)})`);
+    }
+    const buf = ex.memory.buffer;
+    const xPtr = ex.model_inputs(ptr) >>> 0, lPtr = ex.model_lengths(ptr) >>> 0;
+    const hPtr = ex.model_states(ptr) >>> 0, oPtr = ex.model_outputs(ptr) >>> 0;
+    const io = this.#io;
+    if (io !== undefined && io.buf === buf && io.xPtr === xPtr && io.lPtr === lPtr && io.hPtr === hPtr && io.oPtr === oPtr) return io;
+    const { input, inputSize: n, hiddenSize: d, outputSize: k } = this.#model.config;
+    return (this.#io = {
+      ex, ptr, buf, xPtr, lPtr, hPtr, oPtr,
+      X: input === "ids" ? new Int32Array(buf, xPtr, 1) : new Float32Array(buf, xPtr, n),
+      L: new Int32Array(buf, lPtr, 1),
+      H0: new Float32Array(buf, hPtr, d),
+      H1: new Float32Array(buf, hPtr + 4 * d, d),
+      O: new Float32Array(buf, oPtr, k),
+    });
+  }
 
   /** @param h0 the initial state (d numbers). @default zeros */
   constructor(model: RNN, h0?: ArrayLike<number>) {
@@ -75,9 +120,24 @@ export class Stepper {
     } else if (x === null || typeof x !== "object" || (x as ArrayLike<number>).length !== cfg.inputSize) {
       throw new RnnError(`stepper.step: expected ${cfg.inputSize} features (inputSize), got ${describe(x)}`);
     }
-    const { outputs, finalState } = this.#model.forward([[x] as Sequence], { h0: this.#state });
-    this.#state = finalState;
-    this.#output = outputs[0][0];
+    // The fast path of streaming: one token needs no batch planning, sorting or padding, so
+    // the token, its length and the state go straight into the work block (T = B = 1) and
+    // one model_predict call runs the step; H[1] is the new state, O the output.
+    if (cfg.input === "dense") {
+      const v = x as ArrayLike<unknown>;
+      for (let j = 0; j < cfg.inputSize; j++) {
+        if (typeof v[j] !== "number" || !Number.isFinite(v[j] as number)) throw new RnnError(`stepper.step: feature ${j} must be a finite number, got ${describe(v[j])}`);
+      }
+    }
+    const io = this.#views();
+    if (io.X instanceof Int32Array) io.X[0] = x as number;
+    else io.X.set(x as ArrayLike<number>);
+    io.L[0] = 1;
+    io.H0.set(this.#state);
+    io.ex.model_predict(io.ptr, 1, 1, 1);
+    this.#state.set(io.H1);
+    if (this.#output === undefined) this.#output = new Float32Array(cfg.outputSize);
+    this.#output.set(io.O);
     this.#steps++;
     return this.#output.slice();
   }

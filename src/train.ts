@@ -98,7 +98,10 @@ export interface FitOptions {
   clipNorm?: number;
   /** Shuffle the examples every epoch. @default true */
   shuffle?: boolean;
-  /** Seed of the shuffling (the model's own seed is only for its initial parameters). @default 0 */
+  /**
+   * Seed of the shuffling. By default it is drawn from the model's own generator (whose state
+   * model files keep), so fit(2 epochs) equals fit(1), save, load, fit(1). @default drawn from the model
+   */
   seed?: number;
   /** Batch sequences of similar length together (see makeBatches). @default true */
   buckets?: boolean;
@@ -310,10 +313,10 @@ export function truncatedGradients(model: RNN, batch: Batch, K: number): { loss:
 
 /**
  * Loss and metrics of a model on a data set, batch by batch. Each batch is one
- * computeGradients call (the module's own loss from the logits, exactly as in training); the
- * predicted class of every scored step is the argmax of its logits, read from the module.
- * Padding is never scored, so neither the loss nor any metric sees it.
- * Side effect: `gradients()` and `stateGradientNorms()` then describe the last batch evaluated.
+ * computeLoss call (forward and loss, no BPTT: the module's own loss from the logits, exactly
+ * as in training); the predicted class of every scored step is the argmax of its logits,
+ * read from the module. Padding is never scored, so neither the loss nor any metric sees it.
+ * Gradients are not touched.
  */
 export function evaluate(model: RNN, data: Dataset, options: EvaluateOptions = {}): Evaluation {
   const N = checkDataset(data, "evaluate data");
@@ -339,10 +342,10 @@ export function evaluate(model: RNN, data: Dataset, options: EvaluateOptions = {
   let right = 0;
   let judged = 0;
   for (const batch of makeBatches(data, { batchSize, shuffle: false, buckets: true, stepSize: stepSizeOf(model) })) {
-    const { loss } = model.computeGradients({ inputs: batch.inputs, targets: batch.targets });
+    const { loss } = model.computeLoss({ inputs: batch.inputs, targets: batch.targets });
     const B = batch.inputs.length;
     lossTotal += loss * B;
-    // After model_gradients the module's O holds the logits of every scored row, time-major,
+    // After model_loss the module's O holds the logits of every scored row, time-major,
     // rows longest first (batch.ts's order): O[(t·B + row)·k + j] (many-to-one: O[row·k + j]).
     const { T, order, lengths } = planBatch(cfg, batch.inputs);
     const { exports: ex, ptr } = modelHandle(model);
@@ -421,7 +424,7 @@ function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[]
     if (options[name] !== undefined && typeof options[name] !== "function") throw new RnnError(`fit options.${name}: expected a function, got ${describe(options[name])}`);
   }
   const stepOptions = { optimizer: options.optimizer, clipNorm: options.clipNorm };
-  const rng = new Random(options.seed ?? 0);
+  const rng = new Random(options.seed ?? modelHandle(model).exports.model_random(modelHandle(model).ptr) >>> 0);
   const size = stepSizeOf(model);
   const m2o = model.config.task === "many-to-one";
   const steps = Array.from({ length: N }, (_, i) => stepsOf(data.inputs[i], size));

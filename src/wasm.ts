@@ -50,6 +50,8 @@ export interface RnnExports {
   model_predict(model: number, T: number, B: number, hasH0: number): void;
   /** Zero grads, forward, loss, BPTT; returns the loss. */
   model_gradients(model: number, T: number, B: number, hasH0: number): number;
+  /** Forward and loss only; returns the loss (O keeps the logits, gradients untouched). */
+  model_loss(model: number, T: number, B: number, hasH0: number): number;
   /** Global-norm clipping; returns the norm before clipping. */
   model_clip(model: number, maxNorm: number): number;
   /** One optimizer update (opt: 0 SGD with a1 = momentum; 1 Adam with a1..a3 = β1, β2, ε). */

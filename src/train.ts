@@ -99,8 +99,9 @@ export interface FitOptions {
   /** Shuffle the examples every epoch. @default true */
   shuffle?: boolean;
   /**
-   * Seed of the shuffling. By default it is drawn from the model's own generator (whose state
-   * model files keep), so fit(2 epochs) equals fit(1), save, load, fit(1). @default drawn from the model
+   * Seed of the shuffling (one stream for the whole call). By default each epoch's shuffle is
+   * seeded from the model's own generator (whose state model files keep), so fit(2 epochs)
+   * equals fit(1), save, load, fit(1). @default drawn from the model, per epoch
    */
   seed?: number;
   /** Batch sequences of similar length together (see makeBatches). @default true */
@@ -424,7 +425,11 @@ function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[]
     if (options[name] !== undefined && typeof options[name] !== "function") throw new RnnError(`fit options.${name}: expected a function, got ${describe(options[name])}`);
   }
   const stepOptions = { optimizer: options.optimizer, clipNorm: options.clipNorm };
-  const rng = new Random(options.seed ?? modelHandle(model).exports.model_random(modelHandle(model).ptr) >>> 0);
+  // With a seed: one stream for the whole call. Without: each epoch's shuffle is seeded by the
+  // model's own generator, so epochs split across calls (or across a save and load) shuffle
+  // exactly as in one call.
+  const fixed = options.seed !== undefined ? new Random(options.seed) : undefined;
+  const epochRandom = () => fixed ?? new Random(modelHandle(model).exports.model_random(modelHandle(model).ptr) >>> 0);
   const size = stepSizeOf(model);
   const m2o = model.config.task === "many-to-one";
   const steps = Array.from({ length: N }, (_, i) => stepsOf(data.inputs[i], size));
@@ -437,7 +442,7 @@ function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[]
   let wait = 0;
   const start = now();
   for (let epoch = 1; epoch <= epochs; epoch++) {
-    const batches = makeBatches(data, { batchSize, shuffle: options.shuffle ?? true, seed: rng, buckets: options.buckets ?? true, stepSize: size });
+    const batches = makeBatches(data, { batchSize, shuffle: options.shuffle ?? true, seed: epochRandom(), buckets: options.buckets ?? true, stepSize: size });
     const t0 = now();
     let lossSum = 0;
     let tokens = 0;

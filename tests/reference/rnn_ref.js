@@ -162,7 +162,8 @@ function h0Of(batch, i, d) {
 /**
  * Loss, gradients and final states of a batch, in f64.
  * Returns { loss, grads: { U, W, b, V, c, h0? (B·d, flat) }, finalState (B·d, flat),
- * perSequence: [{ loss }] (each sequence's Σ_{scored t} loss, not divided by B) }.
+ * perSequence: [{ loss }] (each sequence's Σ_{scored t} loss, not divided by B),
+ * stateGradNorms: [‖∂L/∂s_t‖₂ over the sequences whose length exceeds t, t = 0..T−1] }.
  */
 export function lossAndGradients(cfg, params, batch) {
   const { n, d, k } = dims(cfg);
@@ -172,6 +173,7 @@ export function lossAndGradients(cfg, params, batch) {
   const dh0 = batch.h0 !== undefined ? new Float64Array(B * d) : undefined;
   const finalState = new Float64Array(B * d);
   const perSequence = [];
+  const stateGradSq = [];
   let loss = 0;
   for (let i = 0; i < B; i++) {
     const fw = forwardSequence(cfg, params, batch.inputs[i], h0Of(batch, i, d));
@@ -204,6 +206,7 @@ export function lossAndGradients(cfg, params, batch) {
           }
         }
       }
+      stateGradSq[t] = (stateGradSq[t] ?? 0) + dh.reduce((acc, v) => acc + v * v, 0);
       const dz = new Float64Array(d);
       for (let j = 0; j < d; j++) dz[j] = dh[j] * act.df(z[t][j], s[t + 1][j]);
       for (let a = 0; a < d; a++) {
@@ -223,7 +226,7 @@ export function lossAndGradients(cfg, params, batch) {
   }
   const grads = { ...g };
   if (dh0) grads.h0 = dh0;
-  return { loss, grads, finalState, perSequence };
+  return { loss, grads, finalState, perSequence, stateGradNorms: Array.from(stateGradSq, Math.sqrt) };
 }
 
 /** The batch loss alone (forward only), for finite differences. */

@@ -3,7 +3,8 @@
  * reference in tests/reference/rnn_ref.js, for every activation × loss × task × input kind
  * (the full 3×3×2×2 grid), with and without h0, on ragged batches whose lengths include 1 and
  * whose sizes are not multiples of 4 — plus larger cases (d, k ≥ 9) that run SIMD tiles and
- * their tails. Checked: the loss, every gradient (U, W, b, V, c, h0), finalState and predict.
+ * their tails. Checked: the loss, every gradient (U, W, b, V, c, h0), finalState, predict, the
+ * per-step norms ‖∂L/∂s_t‖ (stateGradientNorms), and computeLoss (same loss, gradients untouched).
  *
  * The reference is itself proven first: its hand-written BPTT must match central finite
  * differences of its own loss, in f64, for every entry of every tensor.
@@ -114,6 +115,14 @@ for (const c of [...GRID, ...LARGE]) {
         assert.equal(g.h0, undefined, "gradients().h0 is absent when the batch had no h0");
       }
       expectClose("finalState", got.finalState, want.finalState, F32, "f32", "finalState");
+      // BPTT introspection: ‖∂L/∂s_t‖ per step over the sequences still running at t.
+      expectClose("stateGradientNorms", model.stateGradientNorms(), want.stateGradNorms, F32, "f32", "stateGradNorms");
+
+      // computeLoss: the same loss, forward only, and the gradients left as they were.
+      const lossOnlyResult = model.computeLoss(batch);
+      expectClose("computeLoss", [lossOnlyResult.loss], [want.loss], F32, "f32", "loss");
+      expectClose("computeLoss finalState", lossOnlyResult.finalState, want.finalState, F32, "f32", "finalState");
+      for (const name of TENSORS) assert.deepEqual(model.gradients()[name], g[name], `computeLoss leaves d${name} alone`);
 
       // predict/forward on the same inputs: outputs per scored step and final states.
       const fw = model.forward(batch.inputs, c.withH0 ? { h0: batch.h0 } : {});

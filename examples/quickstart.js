@@ -1,5 +1,5 @@
 // The README's example: learn to echo the token seen two steps earlier (many-to-many).
-// Run: npm start (until the part-of-speech tagger becomes the main job).
+// Run: npm run example:quickstart.
 import { RNN } from "../dist/index.js";
 
 const vocab = 8;

@@ -2,6 +2,8 @@
 //   1. kernels    as-pect specs in tests/assembly/ (AssemblyScript, against scalar references)
 //   2. node       node:test suites in tests/wrapper/ against the built dist/ (loader.test.js:
 //                 every way of loading, the edge-runtime sandbox, bad input, the package)
+//   2b. cli       node:test suites in tests/cli/: the CLI on tests/fixtures/cli/, the Brown
+//                 corpus helpers, a smoke run of the main job (npm start) on a few files
 //   3. deno       tests/runtimes/deno.test.js: the bundle in Deno (node_modules/.bin/deno)
 //   4. chromium   tests/runtimes/chromium.test.js: dist/ in Chromium via playwright-core, served
 //                 from localhost. No browser: skipped, loudly; under CI=true, a failure.
@@ -16,6 +18,7 @@ const steps = [
   ["build", process.execPath, ["scripts/build.js"]],
   ["kernels (as-pect)", bin("asp"), ["--config", "as-pect.config.js"]],
   ["node (node:test)", ...nodeTest(readdirSync("tests/wrapper").filter((f) => f.endsWith(".test.js")).sort().map((f) => `tests/wrapper/${f}`))],
+  ["cli and examples (node:test)", ...nodeTest(readdirSync("tests/cli").filter((f) => f.endsWith(".test.js")).sort().map((f) => `tests/cli/${f}`))],
   ["deno", ...nodeTest(["tests/runtimes/deno.test.js"])],
   ["chromium (playwright-core)", ...nodeTest(["tests/runtimes/chromium.test.js"])],
 ];

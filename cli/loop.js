@@ -1,0 +1,74 @@
+// The epoch loop shared by the CLI's train command and the examples: one fitAsync call per
+// epoch (Adam, the learning rate multiplied by `lrDecay` after each epoch), then the held-out
+// metrics, the model file (written atomically: a temporary file renamed into place) and the
+// plot. Ctrl-C stops after the current batch; the epoch in progress is not saved, so the
+// model file stays the last complete epoch's. A second Ctrl-C exits at once.
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { saveModelFile } from "../dist/index.js";
+import { writeAtomic } from "./files.js";
+import { trainingPlot } from "./plot.js";
+import { Progress } from "./progress.js";
+
+/**
+ * @param model      an RNN
+ * @param train      { inputs, targets }
+ * @param options.epochs, batchSize, lr, lrDecay (1), clipNorm, seed
+ * @param options.evaluate   (model) → { loss, accuracy? } on held-out data, after every epoch
+ * @param options.trainAccuracy (model) → accuracy on (a sample of) the training data, after every epoch
+ * @param options.modelPath  where to save the model after every epoch
+ * @param options.plot       { path, title, subtitle?, baseline?, baselineName? }: an SVG after every epoch
+ * @param options.log        (line) → void for the epoch summaries (default: under the progress bar)
+ * @returns { epochs: [{ epoch, loss, valLoss?, accuracy?, valAccuracy?, seconds, lr }], interrupted, seconds }
+ */
+export async function trainEpochs(model, train, options) {
+  const { epochs, batchSize = 32, lr = 0.001, lrDecay = 1, clipNorm, seed = 0, evaluate, trainAccuracy, modelPath, plot, unit = "tok", quiet = false } = options;
+  const progress = options.progress ?? new Progress({ epochs, unit, perSequence: model.config.task === "many-to-one", ...(quiet ? { stream: { write() {} } } : {}) });
+  const say = options.log ?? ((line) => progress.line(line));
+  const controller = new AbortController();
+  const log = [];
+  let presses = 0;
+  const onSigint = () => {
+    presses++;
+    if (presses > 1) process.exit(130);
+    progress.line("\ninterrupted: stopping after this batch (Ctrl-C again to quit now)" +
+      (modelPath && log.length ? `; ${modelPath} keeps epoch ${log.at(-1).epoch}` : modelPath ? `; nothing saved yet` : ""));
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  const started = performance.now();
+  if (modelPath) mkdirSync(dirname(modelPath) || ".", { recursive: true });
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const t0 = performance.now();
+      const rate = lr * lrDecay ** (epoch - 1);
+      const history = await model.fitAsync(train, {
+        epochs: 1, batchSize, seed: seed + epoch, optimizer: { type: "adam", lr: rate },
+        ...(clipNorm ? { clipNorm } : {}),
+        signal: controller.signal,
+        onBatch: (b) => progress.batch(b, epoch),
+      });
+      if (history.stopped === "stopped") break;          // interrupted: this epoch is not saved
+      const entry = { epoch, loss: history.epochs[0].lossPerStep, lr: rate, tokensPerSecond: history.epochs[0].tokensPerSecond };
+      if (trainAccuracy) entry.accuracy = trainAccuracy(model);
+      if (evaluate) {
+        const v = evaluate(model);
+        entry.valLoss = v.loss;
+        if (v.accuracy !== undefined) entry.valAccuracy = v.accuracy;
+      }
+      entry.seconds = (performance.now() - t0) / 1000;
+      log.push(entry);
+      if (modelPath) await saveModelFile(model, modelPath);
+      if (plot?.path) writeAtomic(plot.path, trainingPlot(log, { ...plot, planned: epochs }));
+      const pct = (x) => `${(100 * x).toFixed(2)}%`;
+      say(`epoch ${epoch}/${epochs}  loss ${entry.loss.toFixed(4)}` +
+        (entry.accuracy !== undefined ? `  acc ${pct(entry.accuracy)}` : "") +
+        (entry.valLoss !== undefined ? `  val loss ${entry.valLoss.toFixed(4)}` : "") +
+        (entry.valAccuracy !== undefined ? `  val acc ${pct(entry.valAccuracy)}` : "") +
+        `  (${entry.seconds.toFixed(1)} s${modelPath ? `, saved ${modelPath}` : ""})`);
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  return { epochs: log, interrupted: controller.signal.aborted, seconds: (performance.now() - started) / 1000 };
+}

@@ -1,0 +1,519 @@
+// rnn-wasm's command line: train | eval | predict | generate on plain data files.
+// Flags are parsed with node:util parseArgs (strict: unknown flags are errors). README "CLI".
+import { readFileSync } from "node:fs";
+import { dirname, resolve, isAbsolute } from "node:path";
+import {
+  RNN, LabelEncoder, Vocabulary, ConfusionMatrix, RnnError, argmax, nextTokenData, cutSequences, loadModelFile,
+} from "../dist/index.js";
+import { parseFlags, intFlag, numFlag, choiceFlag, boolFlag, CliError, EXIT } from "./args.js";
+import { readData } from "./formats.js";
+import { readText, writeAtomic } from "./files.js";
+import { trainEpochs } from "./loop.js";
+import { WordEncoder, tagInputs, tagTargets } from "./text.js";
+import { evaluateTagger, predictTags } from "./tagging.js";
+
+const TASKS = ["tag", "classify", "lm", "series"];
+const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : "—");
+
+// ── help ─────────────────────────────────────────────────────────────────────────────────
+
+const FORMATS = `Data formats (UTF-8 text; blank lines are skipped):
+  tag       one sentence per line, space-separated word/TAG pairs      The/DT cat/NN sat/VBD
+  classify  one example per line: a label, a TAB, the text              spam<TAB>Win a prize now
+  lm        one sequence per line, space-separated tokens (--chars: every character is a token)
+  series    CSV: a header, one row per step; a "sequence" column groups rows (or blank lines
+            separate sequences); columns named target… are targets, the others features.
+            JSON: [{ "inputs": [[x, …], …], "targets": [[y, …], …] }, …] ("target": [y, …] with --many-to-one)`;
+
+const HELP = {
+  main: `rnn-wasm: train and run Elman RNNs (rnn-wasm, WebAssembly) on plain data files.
+
+usage: rnn-wasm <command> [flags]
+
+commands:
+  train      train a model on a data file; saves it after every epoch
+  eval       evaluate a saved model on a labelled data file
+  predict    run a saved model on new data (tags, classes, next tokens, outputs)
+  generate   sample text from a saved language model (task lm)
+  help       rnn-wasm help <command>, or rnn-wasm <command> --help
+
+${FORMATS}
+
+A model file MODEL comes with MODEL.json (the task and how text becomes ids), written by train.
+Exit codes: 0 done, 1 bad data or files, 2 bad usage, 130 interrupted (Ctrl-C).`,
+
+  train: `usage: rnn-wasm train --task tag|classify|lm|series --data FILE [flags]
+
+Train a model and save it to --model after every epoch (atomically: an interrupted run leaves
+the last complete epoch's model). Ctrl-C stops after the current batch.
+
+  --task T            tag (many-to-many, softmax), classify (many-to-one, softmax),
+                      lm (next token, softmax), series (dense inputs, MSE)
+  --data FILE         training data (see rnn-wasm help formats)
+  --validation FILE   held-out data: loss and accuracy after every epoch
+  --model FILE        where to save (default model.rnn; MODEL.json is written next to it)
+  --config FILE       a JSON object of these flags ({ "task": "tag", "epochs": 5, … });
+                      flags given on the command line win; its paths are relative to it
+  --resume            continue training the model in --model (its vocabulary and classes)
+  --plot FILE         an SVG of the loss and accuracy per epoch
+  --quiet             no progress bar
+
+  model and training:
+  --hidden D          hidden units (default 64)
+  --activation F      tanh, sigmoid or relu (default tanh)
+  --epochs N          passes over the data (default 10)
+  --batch-size B      sequences per step (default 32)
+  --lr X              Adam learning rate (default 0.005)
+  --lr-decay F        multiply the learning rate by F after every epoch (default 1)
+  --clip-norm C       clip the gradient norm (default 5; 0: off)
+  --seed S            initial weights and shuffling (default 0)
+
+  text (tag, classify, lm):
+  --min-count N       words seen fewer times are unknown words (default 1)
+  --lowercase         lower-case words
+  --unk MODE          unknown words: plain (<unk>) or shapes (a class per shape and suffix) (default plain)
+  --lookahead L       tag: read each word's tag L words later (default 0)
+  --max-length N      classify: keep the first N tokens (default 200);
+                      lm: cut longer lines into windows of N steps (default 200)
+  --chars             lm: characters instead of words
+
+  series:
+  --targets A,B       target columns of a CSV (default: columns named target…)
+  --many-to-one       one target per sequence (its last row's)
+  --format F          csv or json (default: from the file name)`,
+
+  eval: `usage: rnn-wasm eval --model FILE --data FILE [flags]
+
+Evaluate a saved model on labelled data of its task: loss, accuracy, per-class accuracy and the
+confusion matrix (tag, classify); the loss and perplexity (lm); the mean squared error (series).
+
+  --model FILE        the model (and FILE.json)
+  --data FILE         labelled data, in the model's format
+  --top N             classes in the confusion matrix (default 10)
+  --json              print the results as JSON
+  --format F          series: csv or json (default: from the file name)`,
+
+  predict: `usage: rnn-wasm predict --model FILE [--input FILE] [flags]
+
+Run a saved model on new data (--input, default standard input: one sequence per line):
+  tag       words separated by spaces          → word/TAG word/TAG …
+  classify  text (or label<TAB>text: the label is ignored) → label<TAB>text
+  lm        tokens                             → the most likely next tokens
+  series    CSV or JSON (targets not needed)   → JSON: the outputs per step (or per sequence)
+
+  --model FILE        the model (and FILE.json)
+  --input FILE        the data (default -: standard input)
+  --probs             classify: print the probability too (label<TAB>p<TAB>text); lm: see --top
+  --top N             lm: how many next tokens (default 5)
+  --format F          series: csv or json`,
+
+  generate: `usage: rnn-wasm generate --model FILE [flags]
+
+Sample from a language model trained with --task lm: each sample starts at <sos> (and the prefix)
+and stops at <eos> or after --max-length tokens.
+
+  --model FILE        the model (and FILE.json)
+  --prefix TEXT       start with this text (words, or characters with --chars models)
+  --count N           samples (default 3)
+  --max-length N      new tokens per sample at most (default 200)
+  --temperature T     > 0; lower is more conservative (default 1)
+  --top-k K           draw among the K most probable tokens only
+  --seed S            sampling seed (default 0; sample i uses S + i)`,
+
+  formats: FORMATS,
+};
+
+// ── flags ────────────────────────────────────────────────────────────────────────────────
+
+const s = (extra = {}) => ({ type: "string", ...extra });
+const b = (extra = {}) => ({ type: "boolean", ...extra });
+const FLAGS = {
+  train: {
+    task: s(), data: s(), validation: s(), model: s(), config: s(), resume: b(), plot: s(), quiet: b(),
+    hidden: s(), activation: s(), epochs: s(), "batch-size": s(), lr: s(), "lr-decay": s(), "clip-norm": s(), seed: s(),
+    "min-count": s(), lowercase: b(), unk: s(), lookahead: s(), "max-length": s(), chars: b(),
+    targets: s(), "many-to-one": b(), format: s(), help: b({ short: "h" }),
+  },
+  eval: { model: s(), data: s(), top: s(), json: b(), format: s(), help: b({ short: "h" }) },
+  predict: { model: s(), input: s(), probs: b(), top: s(), format: s(), help: b({ short: "h" }) },
+  generate: { model: s(), prefix: s(), count: s(), "max-length": s(), temperature: s(), "top-k": s(), seed: s(), help: b({ short: "h" }) },
+};
+
+const TRAIN_DEFAULTS = {
+  model: "model.rnn", hidden: 64, activation: "tanh", epochs: 10, "batch-size": 32, lr: 0.005, "lr-decay": 1, "clip-norm": 5, seed: 0,
+  "min-count": 1, lowercase: false, unk: "plain", lookahead: 0, chars: false, "many-to-one": false, resume: false, quiet: false,
+};
+
+/** Merge defaults < config file < command line; check every value. */
+function trainOptions(values) {
+  let config = {};
+  let base = process.cwd();
+  if (values.config !== undefined) {
+    const text = readText(values.config, "config file");
+    try {
+      config = JSON.parse(text);
+    } catch (e) {
+      throw new CliError(`config file ${values.config}: not valid JSON (${e.message})`, EXIT.data);
+    }
+    if (config === null || typeof config !== "object" || Array.isArray(config)) throw new CliError(`config file ${values.config}: expected a JSON object of flags`, EXIT.data);
+    base = dirname(resolve(values.config));
+    const known = Object.keys(FLAGS.train).filter((k) => !["config", "help"].includes(k));
+    const renamed = {};
+    for (const [key, value] of Object.entries(config)) {
+      const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);     // batchSize → batch-size
+      if (!known.includes(flag)) throw new CliError(`config file ${values.config}: unknown key ${JSON.stringify(key)} (known: ${known.join(", ")})`, EXIT.usage);
+      const type = FLAGS.train[flag].type;
+      if (type === "boolean" && typeof value !== "boolean") throw new CliError(`config file ${values.config}: ${key}: expected true or false, got ${JSON.stringify(value)}`, EXIT.usage);
+      if (type === "string" && !["string", "number"].includes(typeof value) && !(flag === "targets" && Array.isArray(value))) {
+        throw new CliError(`config file ${values.config}: ${key}: expected a ${flag === "targets" ? "list of column names" : "string or number"}, got ${JSON.stringify(value)}`, EXIT.usage);
+      }
+      renamed[flag] = ["data", "validation", "model", "plot"].includes(flag) && !isAbsolute(String(value)) ? resolve(base, String(value)) : value;
+    }
+    config = renamed;
+  }
+  const v = { ...TRAIN_DEFAULTS, ...config };
+  for (const [key, value] of Object.entries(values)) if (value !== undefined && key !== "config") v[key] = value;
+  if (v.task === undefined) throw new CliError("rnn-wasm train: --task is required (tag, classify, lm or series)", EXIT.usage);
+  if (v.data === undefined) throw new CliError("rnn-wasm train: --data is required (the training file)", EXIT.usage);
+  return {
+    task: choiceFlag("task", v.task, TASKS), data: String(v.data), validation: v.validation === undefined ? undefined : String(v.validation),
+    model: String(v.model), plot: v.plot === undefined ? undefined : String(v.plot), resume: boolFlag("resume", v.resume), quiet: boolFlag("quiet", v.quiet),
+    hidden: intFlag("hidden", v.hidden), activation: choiceFlag("activation", v.activation, ["tanh", "sigmoid", "relu"]),
+    epochs: intFlag("epochs", v.epochs), batchSize: intFlag("batch-size", v["batch-size"]), lr: numFlag("lr", v.lr, 1e-9, 100),
+    lrDecay: numFlag("lr-decay", v["lr-decay"], 1e-3, 1), clipNorm: numFlag("clip-norm", v["clip-norm"], 0), seed: intFlag("seed", v.seed, 0),
+    minCount: intFlag("min-count", v["min-count"]), lowercase: boolFlag("lowercase", v.lowercase), unk: choiceFlag("unk", v.unk, ["plain", "shapes"]),
+    lookahead: intFlag("lookahead", v.lookahead, 0), maxLength: v["max-length"] === undefined ? 200 : intFlag("max-length", v["max-length"]),
+    chars: boolFlag("chars", v.chars), manyToOne: boolFlag("many-to-one", v["many-to-one"]),
+    targets: v.targets === undefined ? undefined : (Array.isArray(v.targets) ? v.targets.map(String) : String(v.targets).split(",").map((t) => t.trim()).filter(Boolean)),
+    format: v.format === undefined ? undefined : choiceFlag("format", v.format, ["csv", "json"]),
+  };
+}
+
+// ── the model's recipe (MODEL.json) ─────────────────────────────────────────────────────
+
+const recipePath = (model) => `${model}.json`;
+
+function writeRecipe(modelPath, recipe) {
+  writeAtomic(recipePath(modelPath), JSON.stringify({ kind: "rnn-wasm-cli", version: 1, ...recipe }, null, 2) + "\n");
+}
+
+/** Load a model and its recipe; without MODEL.json the task is inferred from the model. */
+async function openModel(path) {
+  if (path === undefined) throw new CliError("--model is required (a model file written by rnn-wasm train)", EXIT.usage);
+  readText(path, "model file");                                        // a clear message for a missing file
+  let model;
+  try {
+    model = await loadModelFile(path);
+  } catch (e) {
+    throw new CliError(`model file ${path}: ${e.message}`, EXIT.data);
+  }
+  let recipe;
+  let text;
+  try { text = readFileSync(recipePath(path), "utf8"); } catch { text = undefined; }
+  if (text !== undefined) {
+    try { recipe = JSON.parse(text); } catch (e) { throw new CliError(`${recipePath(path)}: not valid JSON (${e.message})`, EXIT.data); }
+    if (recipe?.kind !== "rnn-wasm-cli" || !TASKS.includes(recipe.task)) throw new CliError(`${recipePath(path)}: not an rnn-wasm CLI recipe (expected kind "rnn-wasm-cli" and a task)`, EXIT.data);
+  } else {
+    const c = model.config;
+    const task = c.input === "dense" ? "series"
+      : c.task === "many-to-one" ? "classify"
+      : model.labels ? "tag" : "lm";
+    recipe = { task, unk: "plain", lookahead: 0, maxLength: 200, chars: false, manyToOne: c.task === "many-to-one" };
+  }
+  if (recipe.task !== "series" && !model.vocabulary) throw new CliError(`model file ${path}: a ${recipe.task} model needs its vocabulary (saved with the model)`, EXIT.data);
+  if ((recipe.task === "tag" || recipe.task === "classify") && !model.labels) throw new CliError(`model file ${path}: a ${recipe.task} model needs its labels (saved with the model)`, EXIT.data);
+  return { model, recipe };
+}
+
+function encodeLabels(labels, items, path, key, what) {
+  return items.map((item) => {
+    const list = key === "tags" ? item.tags : [item.label];
+    const ids = list.map((l) => {
+      const id = labels.classes.indexOf(l);
+      if (id < 0) throw new CliError(`${path}:${item.line}: ${what} ${JSON.stringify(l)} is not one the model knows (${labels.classes.slice(0, 12).join(", ")}${labels.size > 12 ? ", …" : ""})`, EXIT.data);
+      return id;
+    });
+    return key === "tags" ? ids : ids[0];
+  });
+}
+
+// ── data sets per task ──────────────────────────────────────────────────────────────────
+
+function kindOf(recipe) {
+  return { tag: "tagged", classify: "labelled", lm: recipe.chars ? "chars" : "tokens", series: "series" }[recipe.task];
+}
+
+function readFor(recipe, path, { requireTargets = true, format } = {}) {
+  return readData(path, kindOf(recipe), { manyToOne: recipe.manyToOne, targets: recipe.targets, requireTargets, format: format ?? recipe.format });
+}
+
+/** { inputs, targets } of a task from parsed items, with the model's vocabulary and labels. */
+function dataset(recipe, model, items, path) {
+  const vocab = model.vocabulary;
+  switch (recipe.task) {
+    case "tag": {
+      const enc = new WordEncoder(vocab, { unk: recipe.unk });
+      const tagIds = encodeLabels(model.labels, items, path, "tags", "tag");
+      return {
+        inputs: items.map((it) => tagInputs(enc.encode(it.words), recipe.lookahead)),
+        targets: tagIds.map((ids) => tagTargets(ids, recipe.lookahead)),
+      };
+    }
+    case "classify": {
+      const enc = new WordEncoder(vocab, { unk: recipe.unk });
+      return { inputs: items.map((it) => enc.encode(it.words.slice(0, recipe.maxLength))), targets: encodeLabels(model.labels, items, path, "label", "label") };
+    }
+    case "lm": {
+      const enc = recipe.chars ? { encode: (t) => vocab.encode(t) } : new WordEncoder(vocab, { unk: recipe.unk });
+      const pairs = nextTokenData(items.map((it) => enc.encode(it.tokens)));
+      return cutSequences(pairs, { maxLength: recipe.maxLength, mode: "windows" });
+    }
+    case "series": {
+      const n = model.config.inputSize, k = model.config.outputSize;
+      items.sequences.forEach((sq) => {
+        if (sq.inputs[0].length !== n) throw new CliError(`${path}: ${sq.inputs[0].length} features per step, but the model takes ${n}`, EXIT.data);
+        const t = recipe.manyToOne ? sq.targets : sq.targets?.[0];
+        if (t && t.length !== k) throw new CliError(`${path}: ${t.length} target values, but the model has ${k} outputs`, EXIT.data);
+      });
+      return { inputs: items.sequences.map((sq) => sq.inputs), targets: items.sequences.map((sq) => sq.targets) };
+    }
+  }
+  throw new Error("unreachable");
+}
+
+// ── train ────────────────────────────────────────────────────────────────────────────────
+
+async function train(values) {
+  const o = trainOptions(values);
+  const recipe = { task: o.task, unk: o.unk, lookahead: o.task === "tag" ? o.lookahead : 0, maxLength: o.maxLength, chars: o.chars, manyToOne: o.task === "classify" || o.manyToOne };
+  if (o.task === "series") Object.assign(recipe, { targets: o.targets, format: o.format });
+  const trainItems = readFor(recipe, o.data);
+  const valItems = o.validation === undefined ? undefined : readFor(recipe, o.validation);
+  if (o.task === "series") Object.assign(recipe, { features: trainItems.features, targets: trainItems.targetColumns });
+
+  let model;
+  if (o.resume) {
+    const opened = await openModel(o.model);
+    model = opened.model;
+    if (opened.recipe.task !== o.task) throw new CliError(`--resume: ${o.model} is a ${opened.recipe.task} model, not ${o.task}`, EXIT.usage);
+    Object.assign(recipe, opened.recipe);
+  } else {
+    let inputSize, outputSize, vocabulary, labels, input = "ids", loss = "softmax-cross-entropy";
+    if (o.task === "tag" || o.task === "classify" || (o.task === "lm" && !o.chars)) {
+      const texts = trainItems.map((it) => it.words ?? it.tokens);
+      vocabulary = WordEncoder.build(texts, { minCount: o.minCount, lowercase: o.lowercase, unk: o.task === "lm" ? "plain" : o.unk }).vocabulary;
+      if (o.task === "lm") recipe.unk = "plain";
+    } else if (o.task === "lm") {
+      vocabulary = Vocabulary.build(trainItems.map((it) => it.tokens), { minCount: o.minCount, lowercase: o.lowercase });
+    }
+    if (o.task === "tag") labels = LabelEncoder.fit([...trainItems, ...(valItems ?? [])].map((it) => it.tags));
+    if (o.task === "classify") labels = LabelEncoder.fit([...trainItems, ...(valItems ?? [])].map((it) => it.label));
+    if (o.task === "series") {
+      input = "dense"; loss = "mse";
+      inputSize = trainItems.features.length; outputSize = trainItems.targetColumns.length;
+    } else {
+      inputSize = vocabulary.size;
+      outputSize = labels ? labels.size : vocabulary.size;
+    }
+    model = await RNN.create({
+      input, inputSize, hiddenSize: o.hidden, outputSize, task: recipe.manyToOne ? "many-to-one" : "many-to-many",
+      hiddenActivation: o.activation, loss, seed: o.seed,
+    });
+    if (vocabulary) model.vocabulary = vocabulary;
+    if (labels) model.labels = labels;
+  }
+  const trainData = dataset(recipe, model, trainItems, o.data);
+  const valData = valItems && dataset(recipe, model, valItems, o.validation);
+  const c = model.config;
+  const out = o.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`);
+  out(`${o.resume ? "resuming" : "training"} a ${recipe.task} model: ${c.input === "ids" ? `${c.inputSize} ids` : `${c.inputSize} features`} → ${c.hiddenSize} hidden (${c.hiddenActivation}) → ${c.outputSize} outputs (${c.loss}, ${c.task}); ` +
+    `${trainData.inputs.length} training sequences${valData ? `, ${valData.inputs.length} held out` : ""}`);
+  writeRecipe(o.model, recipe);
+  const measure = valData && ((m) => {
+    if (recipe.task === "tag") return evaluateTagger(m, valData, valItems, recipe.lookahead);
+    const ev = m.evaluate(valData);
+    return { loss: ev.lossPerStep, accuracy: ev.accuracy };
+  });
+  const run = await trainEpochs(model, trainData, {
+    epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, clipNorm: o.clipNorm, seed: o.seed,
+    evaluate: measure, modelPath: o.model, quiet: o.quiet, unit: recipe.chars ? "char" : c.input === "dense" ? "step" : "tok",
+    ...(o.quiet ? { log: () => {} } : {}),
+    plot: o.plot ? { path: o.plot, title: `rnn-wasm train --task ${o.task}`, subtitle: `${o.data}${o.validation ? ` (validation: ${o.validation})` : ""}` } : undefined,
+  });
+  model.dispose();
+  if (run.interrupted) {
+    out(run.epochs.length ? `interrupted: ${o.model} holds epoch ${run.epochs.length}` : `interrupted before the first epoch ended: ${o.model} was not written`);
+    return EXIT.interrupted;
+  }
+  out(`saved ${o.model} (and ${recipePath(o.model)}) after ${run.epochs.length} epochs in ${run.seconds.toFixed(1)} s`);
+  return 0;
+}
+
+// ── eval ─────────────────────────────────────────────────────────────────────────────────
+
+async function evaluateCommand(v) {
+  if (v.data === undefined) throw new CliError("rnn-wasm eval: --data is required (a labelled file)", EXIT.usage);
+  const top = v.top === undefined ? 10 : intFlag("top", v.top);
+  const { model, recipe } = await openModel(v.model);
+  const items = readFor(recipe, v.data, { format: v.format && choiceFlag("format", v.format, ["csv", "json"]) });
+  const data = dataset(recipe, model, items, v.data);
+  const result = { task: recipe.task, sequences: data.inputs.length };
+  const lines = [];
+  if (recipe.task === "tag") {
+    const ev = evaluateTagger(model, data, items, recipe.lookahead);
+    const enc = new WordEncoder(model.vocabulary, { unk: recipe.unk });
+    const cm = new ConfusionMatrix(model.labels);
+    let kn = [0, 0], un = [0, 0];
+    items.forEach((it, i) => it.tags.forEach((t, j) => {
+      const y = model.labels.id(t), p = ev.predicted[i][j];
+      cm.add(y, p);
+      const part = enc.known(it.words[j]) ? kn : un;
+      part[0] += y === p ? 1 : 0; part[1]++;
+    }));
+    Object.assign(result, { tokens: cm.total, loss: ev.loss, accuracy: cm.accuracy, known: kn[0] / kn[1], unknown: un[0] / un[1], unknownShare: un[1] / cm.total, perClass: cm.perClass(), confusion: cm.toJSON() });
+    lines.push(`${v.data}: ${items.length} sentences, ${cm.total} tokens`, `loss ${ev.loss.toFixed(4)} per step`,
+      `accuracy ${pct(cm.accuracy)}   known words ${pct(result.known)}   unknown words ${pct(result.unknown)} (${pct(result.unknownShare)} of the tokens)`, "", cm.toString({ top }));
+  } else if (recipe.task === "classify") {
+    const ev = model.evaluate(data);
+    const counts = new Map();
+    for (const y of data.targets) counts.set(y, (counts.get(y) ?? 0) + 1);
+    const [majority, n] = [...counts].sort((a, b2) => b2[1] - a[1])[0];
+    Object.assign(result, { loss: ev.lossPerStep, accuracy: ev.accuracy, majority: { label: model.labels.label(majority), accuracy: n / data.targets.length }, perClass: ev.perClass, confusion: ev.confusion.toJSON() });
+    lines.push(`${v.data}: ${items.length} examples`, `loss ${ev.lossPerStep.toFixed(4)}`,
+      `accuracy ${pct(ev.accuracy)}   (always "${model.labels.label(majority)}", the most frequent class here: ${pct(n / data.targets.length)})`, "",
+      "class        support  precision  recall      F1",
+      ...ev.perClass.map((c) => `${c.label.slice(0, 12).padEnd(12)} ${String(c.support).padStart(7)}  ${pct(c.precision).padStart(9)}  ${pct(c.accuracy).padStart(6)}  ${pct(c.f1).padStart(6)}`),
+      "", ev.confusion.toString({ top }));
+  } else if (recipe.task === "lm") {
+    const ev = model.evaluate(data);
+    Object.assign(result, { lossPerToken: ev.lossPerStep, perplexity: Math.exp(ev.lossPerStep), accuracy: ev.accuracy, tokens: ev.scored });
+    lines.push(`${v.data}: ${items.length} lines, ${ev.scored} ${recipe.chars ? "characters" : "tokens"} predicted (<eos> included)`,
+      `loss ${ev.lossPerStep.toFixed(4)} per token   perplexity ${Math.exp(ev.lossPerStep).toFixed(2)}   next-token accuracy ${pct(ev.accuracy)}`);
+  } else {
+    const ev = model.evaluate(data);
+    // MSE of always predicting the targets' mean, for scale.
+    const flat = data.targets.flatMap((t) => (recipe.manyToOne ? [t] : t));
+    const k = flat[0].length;
+    const mean = Array.from({ length: k }, (_, j) => flat.reduce((a, y) => a + y[j], 0) / flat.length);
+    const meanMse = flat.reduce((a, y) => a + y.reduce((b2, yj, j) => b2 + (yj - mean[j]) ** 2, 0) / k, 0) / flat.length;
+    Object.assign(result, { mse: ev.lossPerStep, meanBaselineMse: meanMse, scored: ev.scored });
+    lines.push(`${v.data}: ${data.inputs.length} sequences, ${ev.scored} scored steps`,
+      `mean squared error ${ev.lossPerStep.toPrecision(4)} per scored step   (predicting the mean target: ${meanMse.toPrecision(4)})`);
+  }
+  model.dispose();
+  process.stdout.write(v.json ? JSON.stringify(result, null, 2) + "\n" : lines.join("\n") + "\n");
+  return 0;
+}
+
+// ── predict ──────────────────────────────────────────────────────────────────────────────
+
+async function predictCommand(v) {
+  const { model, recipe } = await openModel(v.model);
+  const path = v.input ?? "-";
+  const name = path === "-" ? "standard input" : path;
+  const top = v.top === undefined ? 5 : intFlag("top", v.top);
+  const out = [];
+  if (recipe.task === "series") {
+    const items = readData(path, "series", { manyToOne: recipe.manyToOne, targets: recipe.targets, requireTargets: false, format: v.format ?? recipe.format });
+    const n = model.config.inputSize;
+    items.sequences.forEach((sq) => { if (sq.inputs[0].length !== n) throw new CliError(`${name}: ${sq.inputs[0].length} features per step, but the model takes ${n}`, EXIT.data); });
+    const outputs = model.predict(items.sequences.map((sq) => sq.inputs));
+    const rows = outputs.map((seq) => ({ outputs: recipe.manyToOne ? Array.from(seq[0]) : seq.map((o) => Array.from(o)) }));
+    out.push(JSON.stringify(rows));
+  } else {
+    const text = readText(path, "input");
+    const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+    if (lines.at(-1) === "") lines.pop();
+    if (lines.every((l) => l.trim() === "")) throw new CliError(`${name}: no input (empty, or only blank lines)`, EXIT.data);
+    const vocab = model.vocabulary;
+    if (recipe.task === "tag") {
+      const enc = new WordEncoder(vocab, { unk: recipe.unk });
+      const sentences = lines.map((l) => l.trim().split(/\s+/).filter(Boolean));
+      const filled = sentences.filter((w) => w.length);
+      const tags = predictTags(model, enc, filled, recipe.lookahead);
+      let k = 0;
+      for (const words of sentences) {
+        if (!words.length) { out.push(""); continue; }
+        const t = tags[k++];
+        out.push(words.map((w, j) => `${w}/${model.labels.label(t[j])}`).join(" "));
+      }
+    } else if (recipe.task === "classify") {
+      const enc = new WordEncoder(vocab, { unk: recipe.unk });
+      const texts = lines.map((l) => { const tab = l.indexOf("\t"); return (tab >= 0 ? l.slice(tab + 1) : l).trim(); });
+      const filled = texts.map((t, i) => [t, i]).filter(([t]) => t);
+      const probs = filled.length ? model.predict(filled.map(([t]) => enc.encode(t.split(/\s+/).slice(0, recipe.maxLength)))) : [];
+      const byLine = new Map(filled.map(([, i], r) => [i, probs[r][0]]));
+      texts.forEach((t, i) => {
+        const p = byLine.get(i);
+        if (!p) { out.push(""); return; }
+        const c = argmax(p);
+        out.push(v.probs ? `${model.labels.label(c)}\t${p[c].toFixed(4)}\t${t}` : `${model.labels.label(c)}\t${t}`);
+      });
+    } else {
+      const enc = recipe.chars ? { encode: (t) => vocab.encode(t) } : new WordEncoder(vocab, { unk: recipe.unk });
+      for (const l of lines) {
+        const tokens = recipe.chars ? Array.from(l) : l.trim().split(/\s+/).filter(Boolean);
+        const ids = [Vocabulary.SOS, ...enc.encode(tokens)];
+        const p = model.predict([ids])[0].at(-1);
+        const best = Array.from(p, (x, id) => [id, x]).sort((a, b2) => b2[1] - a[1]).slice(0, top);
+        const show = (id) => (id === Vocabulary.EOS ? "<eos>" : JSON.stringify(vocab.token(id)));
+        out.push(`${recipe.chars ? JSON.stringify(l) : l}\t→ ${best.map(([id, x]) => `${show(id)} ${x.toFixed(3)}`).join("  ")}`);
+      }
+    }
+  }
+  model.dispose();
+  process.stdout.write(out.join("\n") + "\n");
+  return 0;
+}
+
+// ── generate ─────────────────────────────────────────────────────────────────────────────
+
+async function generateCommand(v) {
+  const { model, recipe } = await openModel(v.model);
+  if (recipe.task !== "lm") throw new CliError(`rnn-wasm generate: ${v.model} is a ${recipe.task} model; generate needs one trained with --task lm`, EXIT.usage);
+  const count = v.count === undefined ? 3 : intFlag("count", v.count);
+  const maxLength = v["max-length"] === undefined ? 200 : intFlag("max-length", v["max-length"]);
+  const temperature = v.temperature === undefined ? 1 : numFlag("temperature", v.temperature, 1e-3, 100);
+  const topK = v["top-k"] === undefined ? undefined : intFlag("top-k", v["top-k"]);
+  const seed = v.seed === undefined ? 0 : intFlag("seed", v.seed, 0);
+  const prefixText = v.prefix ?? "";
+  const prefix = recipe.chars ? Array.from(prefixText) : prefixText.trim().split(/\s+/).filter(Boolean);
+  const enc = recipe.chars ? { encode: (t) => model.vocabulary.encode(t) } : new WordEncoder(model.vocabulary, { unk: recipe.unk });
+  const ids = enc.encode(prefix);
+  const sep = recipe.chars ? "" : " ";
+  for (let i = 0; i < count; i++) {
+    const g = model.generate({ prefix: ids, maxLength, temperature, seed: seed + i, ...(topK ? { topK } : {}) });
+    const text = g.tokens.join(sep);
+    process.stdout.write(`${prefixText}${prefixText && text && !recipe.chars ? " " : ""}${text}\n`);
+  }
+  model.dispose();
+  return 0;
+}
+
+// ── dispatch ─────────────────────────────────────────────────────────────────────────────
+
+const COMMANDS = { train, eval: evaluateCommand, predict: predictCommand, generate: generateCommand };
+
+/** Run the CLI on argv (without "node" and the script); resolves to the exit code. Errors are printed here. */
+export async function main(argv, { stdout = process.stdout, stderr = process.stderr } = {}) {
+  try {
+    const [command, ...rest] = argv;
+    if (command === undefined || command === "--help" || command === "-h") { stdout.write(`${HELP.main}\n`); return command === undefined ? EXIT.usage : 0; }
+    if (command === "help") {
+      const topic = rest[0] ?? "main";
+      if (!HELP[topic]) throw new CliError(`rnn-wasm help: no command ${JSON.stringify(topic)} (commands: train, eval, predict, generate; or formats)`, EXIT.usage);
+      stdout.write(`${HELP[topic]}\n`);
+      return 0;
+    }
+    if (command === "--version") { stdout.write(`${JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version}\n`); return 0; }
+    const run = COMMANDS[command];
+    if (!run) throw new CliError(`rnn-wasm: unknown command ${JSON.stringify(command)} (commands: train, eval, predict, generate, help)`, EXIT.usage);
+    const { values } = parseFlags(rest, FLAGS[command], { command: `rnn-wasm ${command}` });
+    if (values.help) { stdout.write(`${HELP[command]}\n`); return 0; }
+    return await run(values);
+  } catch (e) {
+    if (e instanceof CliError) { stderr.write(`${e.message}\n`); return e.code; }
+    if (e instanceof RnnError) { stderr.write(`rnn-wasm: ${e.message}\n`); return EXIT.data; }
+    throw e;
+  }
+}

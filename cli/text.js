@@ -1,0 +1,121 @@
+// Text → ids for the tagger, the classifier and the language models of the CLI, the examples
+// and the demo. Plain ES module with no Node built-ins: the browser demo imports it too.
+import { Vocabulary } from "../dist/index.js";
+
+/** Suffixes that name an unknown word's class, longest first where they overlap. */
+export const SHAPE_SUFFIXES = Object.freeze(["ing", "ed", "ly", "tion", "sion", "ness", "ment", "able", "ible", "ous", "ive", "ful", "less", "al", "ic", "ism", "ist", "ity", "est", "er", "s", "y"]);
+
+/**
+ * The class of a word the vocabulary does not hold, from its shape: a number, a symbol, or
+ * its capitalisation (`cap`: first letter upper case, `caps`: all upper case, `low`), a hyphen,
+ * and its suffix from {@link SHAPE_SUFFIXES} (for words of at least suffix + 3 letters):
+ * "Tolstoyan" → `<unk:cap>`, "re-elected" → `<unk:low-hyphen-ed>`, "1,250" → `<unk:number>`.
+ * Lower-case, so they sit in a lower-casing vocabulary.
+ */
+export function wordShape(word) {
+  if (/\d/.test(word)) return /^[\d.,:/%$-]+$/.test(word) ? "<unk:number>" : "<unk:digits>";
+  if (!/[A-Za-z]/.test(word)) return "<unk:symbol>";
+  const caps = word.length > 1 && word === word.toUpperCase();
+  const cap = caps ? "caps" : /^[A-Z]/.test(word) ? "cap" : "low";
+  const hyphen = word.includes("-") ? "-hyphen" : "";
+  const lower = word.toLowerCase();
+  const suffix = SHAPE_SUFFIXES.find((s) => lower.endsWith(s) && lower.length >= s.length + 3);
+  return `<unk:${cap}${hyphen}${suffix ? `-${suffix}` : ""}>`;
+}
+
+/** The special symbols and the unknown-word classes: never a word of its own. */
+export function isWordClass(token) {
+  return Vocabulary.SPECIALS.includes(token) || /^<unk:[a-z-]+>$/i.test(token);
+}
+
+/**
+ * Words → ids with a vocabulary built on training text: words seen at least `minCount` times
+ * keep their own id; the others (in training, and any word never seen) become an unknown-word
+ * class: `<unk>` (`unk: "plain"`) or their {@link wordShape} (`unk: "shapes"`, when the
+ * training text had that shape among its rare words; else `<unk>`).
+ */
+export class WordEncoder {
+  /**
+   * @param vocabulary a Vocabulary (ids of the words and shape classes)
+   * @param options.unk "plain" | "shapes"
+   */
+  constructor(vocabulary, { unk = "plain" } = {}) {
+    if (unk !== "plain" && unk !== "shapes") throw new Error(`unk: expected "plain" or "shapes", got ${JSON.stringify(unk)}`);
+    this.vocabulary = vocabulary;
+    this.unk = unk;
+  }
+
+  /** Count the training words and build the vocabulary: rare words are replaced by their class first. */
+  static build(sentences, { minCount = 1, lowercase = false, unk = "plain", maxSize } = {}) {
+    const key = (w) => (lowercase ? w.toLowerCase() : w);
+    const counts = new Map();
+    for (const words of sentences) for (const w of words) counts.set(key(w), (counts.get(key(w)) ?? 0) + 1);
+    const rare = (w) => (unk === "shapes" ? wordShape(w) : "<unk>");
+    const mapped = sentences.map((words) => words.map((w) => ((counts.get(key(w)) ?? 0) >= minCount ? w : rare(w))));
+    return new WordEncoder(Vocabulary.build(mapped, { lowercase, ...(maxSize ? { maxSize } : {}) }), { unk });
+  }
+
+  /** The id of one word. */
+  id(word) {
+    const v = this.vocabulary;
+    if (this.known(word)) return v.id(word);
+    return this.unk === "shapes" ? v.id(wordShape(word)) : Vocabulary.UNK;
+  }
+
+  /** Whether the word has an id of its own (not an unknown-word class). */
+  known(word) {
+    return this.vocabulary.has(word) && !isWordClass(word);
+  }
+
+  encode(words) {
+    return words.map((w) => this.id(w));
+  }
+}
+
+/**
+ * Tagging with `lookahead` L: the model reads the words and then L `<eos>` steps, and the tag
+ * of word j is read at step j + L, after it has seen L words to the right (a one-directional
+ * RNN otherwise tags from the left context only). The first L + 1 steps are all trained on
+ * the first word's tag.
+ */
+export function tagInputs(ids, lookahead = 0) {
+  const out = ids.slice();
+  for (let i = 0; i < lookahead; i++) out.push(Vocabulary.EOS);
+  return out;
+}
+
+/** Per-step targets for {@link tagInputs}: the first tag L + 1 times, then the others. */
+export function tagTargets(tagIds, lookahead = 0) {
+  return [...Array(lookahead).fill(tagIds[0]), ...tagIds];
+}
+
+/** The tag ids of the words from the per-step predictions of a lookahead-L sequence. */
+export function wordPredictions(stepPredictions, words, lookahead = 0) {
+  return Array.from({ length: words }, (_, j) => stepPredictions[j + lookahead]);
+}
+
+/**
+ * Split typed text into tokens roughly as the Brown corpus does: on white space, with
+ * punctuation (. , ; : ! ? ( ) and quotes) split off, and double quotes as `` and ''.
+ * Contractions and possessives stay whole ("didn't", "Atlanta's"), as in the corpus.
+ */
+export function tokenize(text) {
+  const out = [];
+  let open = true;
+  for (const raw of String(text).replace(/[“”]/g, '"').replace(/[‘’]/g, "'").split(/\s+/)) {
+    if (!raw) continue;
+    const m = /^([("'`]*)(.*?)([)"'.,;:!?]*)$/.exec(raw);
+    let [, lead, core, trail] = m;
+    // A trailing "'s" or "n't" is part of the word; a trailing single quote after s is a possessive.
+    if (/^'/.test(trail) && /s$/i.test(core) && !/^''/.test(trail)) { core += "'"; trail = trail.slice(1); }
+    for (const ch of lead.match(/``|''|["(`']/g) ?? []) {
+      if (ch === '"' || ch === "``" || ch === "''") { out.push(open ? "``" : "''"); open = !open; } else out.push(ch);
+    }
+    if (core) out.push(core);
+    const tail = trail.match(/\.\.\.|[)"'.,;:!?]/g) ?? [];
+    for (const ch of tail) {
+      if (ch === '"') { out.push(open ? "``" : "''"); open = !open; } else out.push(ch);
+    }
+  }
+  return out;
+}

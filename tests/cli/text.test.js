@@ -1,0 +1,110 @@
+/**
+ * The text helpers shared by the CLI, the examples and the demo (cli/text.js), the data
+ * parsers (cli/formats.js), the progress bar and the SVG plot.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Vocabulary } from "../../dist/index.js";
+import { wordShape, WordEncoder, tagInputs, tagTargets, wordPredictions, tokenize, isWordClass } from "../../cli/text.js";
+import { parseTagged, parseLabelled, parseTokens, parseSeriesCsv, parseSeriesJson, splitCsv } from "../../cli/formats.js";
+import { Progress, clock, rate } from "../../cli/progress.js";
+import { trainingPlot, ticks } from "../../cli/plot.js";
+
+test("wordShape: numbers, symbols, capitalisation, hyphens, suffixes", () => {
+  const cases = {
+    "1,250": "<unk:number>", "3.5%": "<unk:number>", "1960s": "<unk:digits>", "&": "<unk:symbol>",
+    Tolstoyan: "<unk:cap>", UNESCO: "<unk:caps>", I: "<unk:cap>", running: "<unk:low-ing>", "re-elected": "<unk:low-hyphen-ed>",
+    quickly: "<unk:low-ly>", Texans: "<unk:cap-s>", creation: "<unk:low-tion>", nation: "<unk:low>", bus: "<unk:low>", ing: "<unk:low>",  // a suffix needs 3 letters before it
+  };
+  for (const [w, shape] of Object.entries(cases)) assert.equal(wordShape(w), shape, w);
+  assert.ok(isWordClass("<unk:low-ing>") && isWordClass("<eos>") && !isWordClass("cat"));
+});
+
+test("WordEncoder: words under minCount become their class; unseen classes become <unk>", () => {
+  // the ×3, cat ×2, ran ×1, Walking ×1 → minCount 2 keeps "the" and "cat"
+  const train = [["the", "cat", "ran"], ["the", "cat"], ["The", "Walking"]];
+  const shapes = WordEncoder.build(train, { minCount: 2, lowercase: true, unk: "shapes" });
+  assert.deepEqual(shapes.vocabulary.tokens, ["<pad>", "<sos>", "<eos>", "<unk>", "the", "cat", "<unk:low>", "<unk:cap-ing>"]);
+  assert.deepEqual(shapes.encode(["THE", "cat", "ran", "Jumping", "dog", "1999"]), [4, 5, 6, 7, 6, Vocabulary.UNK]);
+  assert.equal(shapes.known("Cat"), true);
+  assert.equal(shapes.known("ran"), false);
+  assert.equal(shapes.known("<unk:low>"), false, "a class is not a word");
+  const plain = WordEncoder.build(train, { minCount: 2, lowercase: true, unk: "plain" });
+  assert.deepEqual(plain.vocabulary.tokens, ["<pad>", "<sos>", "<eos>", "<unk>", "the", "cat"]);
+  assert.deepEqual(plain.encode(["the", "ran", "<eos>"]), [4, 3, 3]);
+  assert.throws(() => new WordEncoder(plain.vocabulary, { unk: "maybe" }), /unk: expected "plain" or "shapes"/);
+});
+
+test("lookahead: L <eos> steps after the words, the first tag L + 1 times, predictions read L steps late", () => {
+  assert.deepEqual(tagInputs([7, 8, 9], 0), [7, 8, 9]);
+  assert.deepEqual(tagInputs([7, 8, 9], 2), [7, 8, 9, 2, 2]);
+  assert.deepEqual(tagTargets([4, 5, 6], 2), [4, 4, 4, 5, 6]);
+  assert.deepEqual(wordPredictions([4, 4, 4, 5, 6], 3, 2), [4, 5, 6]);
+});
+
+test("tokenize: punctuation split off, double quotes as `` and '', contractions and possessives whole", () => {
+  assert.deepEqual(tokenize('He said, "I didn\'t see Atlanta\'s (old) mayor."'),
+    ["He", "said", ",", "``", "I", "didn't", "see", "Atlanta's", "(", "old", ")", "mayor", ".", "''"]);
+  assert.deepEqual(tokenize("the boys' books... ok!"), ["the", "boys'", "books", "...", "ok", "!"]);
+  assert.deepEqual(tokenize("  "), []);
+});
+
+test("parsers: tokens, tagged, labelled (line numbers count blank lines)", () => {
+  assert.deepEqual(parseTokens("a b\n\n c  d \n", "f"), [{ tokens: ["a", "b"], line: 1 }, { tokens: ["c", "d"], line: 3 }]);
+  assert.deepEqual(parseTokens("ab c\n", "f", { chars: true })[0].tokens, ["a", "b", " ", "c"]);
+  assert.deepEqual(parseTagged("\uFEFFa/DT 1/2/CD\r\n", "f"), [{ words: ["a", "1/2"], tags: ["DT", "CD"], line: 1 }]);
+  assert.throws(() => parseTagged("a/DT\n\nb/NN c/\n", "f.txt"), /^CliError: f\.txt:3: token 2 "c\/": expected word\/TAG/);
+  assert.throws(() => parseTagged("a/DT /NN\n", "f.txt"), /f\.txt:1: token 2 "\/NN"/);
+  assert.deepEqual(parseLabelled("spam\tWin  now\n", "f"), [{ label: "spam", words: ["Win", "now"], text: "Win  now", line: 1 }]);
+  assert.throws(() => parseLabelled("ham\tok\n\t no label\n", "g"), /^CliError: g:2: empty label before the tab$/);
+  assert.throws(() => parseLabelled("ham\t  \n", "g"), /g:1: label "ham" has no text after the tab/);
+  assert.throws(() => parseTokens("\n \n", "e"), /^CliError: e: no sequences/);
+});
+
+test("series: CSV with a sequence column or blank lines, quoting, many-to-one; JSON with positions", () => {
+  assert.deepEqual(splitCsv('1, "a, ""b""" ,3', "f", 1), ["1", 'a, "b"', "3"]);
+  const csv = "sequence,x1,x2,target\n1,0,1,5\n1,1,0,6\n2,2,2,7\n";
+  const m2m = parseSeriesCsv(csv, "s.csv");
+  assert.deepEqual(m2m.features, ["x1", "x2"]);
+  assert.deepEqual(m2m.sequences.map((s) => [s.inputs, s.targets]), [[[[0, 1], [1, 0]], [[5], [6]]], [[[2, 2]], [[7]]]]);
+  const m2o = parseSeriesCsv("a,y\n1,\n2,9\n\n3,4\n", "t.csv", { targets: ["y"], manyToOne: true });
+  assert.deepEqual(m2o.sequences.map((s) => s.targets), [[9], [4]]);
+  assert.throws(() => parseSeriesCsv("x,target\n1,2\n3\n", "u.csv"), /^CliError: u\.csv:3: expected 2 columns \(as the header\), got 1$/);
+  assert.throws(() => parseSeriesCsv("x,target\n1,NaN\n", "u.csv"), /u\.csv:2: column "target": expected a number, got "NaN"/);
+  assert.throws(() => parseSeriesCsv("x,z\n1,2\n", "u.csv"), /u\.csv:1: no target columns/);
+  assert.throws(() => parseSeriesCsv("x,target\n1,2\n", "u.csv", { targets: ["y"] }), /u\.csv:1: no column "y" for --targets/);
+  const json = parseSeriesJson('{"sequences": [{"inputs": [[1, 2]], "target": 3}]}', "j.json", { manyToOne: true });
+  assert.deepEqual(json.sequences[0].targets, [3]);
+  assert.throws(() => parseSeriesJson('[{"inputs": [[1], [2, 3]], "targets": [[1], [2]]}]', "j.json"), /j\.json: sequences\[0\]\.inputs\[1\]: expected 1 numbers \(as the first\), got 2/);
+  assert.throws(() => parseSeriesJson("[\n  {\"inputs\": }\n]", "k.json"), /^CliError: k\.json:2:14: not valid JSON/);
+  assert.throws(() => parseSeriesJson('[{"inputs": [[1]], "targets": [[1]]},\n {"inputs": [[1] [2]]}]', "k.json"), /^CliError: k\.json:2:18: not valid JSON/);
+  assert.throws(() => parseSeriesJson('[{"a": "b\n"}]', "k.json"), /^CliError: k\.json:1:10: not valid JSON/);
+  assert.throws(() => parseSeriesJson("[1, 2", "k.json"), /^CliError: k\.json:1:6: not valid JSON/);
+});
+
+test("progress: plain lines at each quarter of an epoch when not a terminal; the ETA from the pace so far", () => {
+  let text = "";
+  const p = new Progress({ epochs: 2, stream: { write: (t) => (text += t) }, tty: false });
+  // A batch of 2 sequences, 3 tokens in all, 2 per token: L = (1/B) Σ = 2·3/2 = 3.
+  for (let b = 1; b <= 8; b++) p.batch({ epoch: 1, batch: b, batches: 8, loss: 3, sequences: 2, tokens: 3, tokensPerSecond: 12345 });
+  const lines = text.trim().split("\n");
+  assert.equal(lines.length, 4);
+  assert.match(lines[0], /^epoch 1\/2  batch 2\/8  loss 2\.0000  12k tok\/s  ETA \d+:\d\d$/);
+  assert.match(lines[3], /^epoch 1\/2  batch 8\/8 /);
+  assert.equal(p.loss, 2);
+  assert.deepEqual([clock(65), clock(3723), clock(NaN), rate(950), rate(123456), rate(2.5e6)], ["1:05", "1:02:03", "?", "950", "123k", "2.50M"]);
+});
+
+test("the SVG plot: two panels, a line per series, a dashed baseline, escaped text", () => {
+  const svg = trainingPlot([
+    { epoch: 1, loss: 0.7, valLoss: 0.2, accuracy: 0.95, valAccuracy: 0.94 },
+    { epoch: 2, loss: 0.1, valLoss: 0.15, accuracy: 0.97, valAccuracy: 0.955 },
+  ], { title: "Tags <Brown> & co", baseline: 0.9, planned: 4 });
+  assert.match(svg, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.ok(svg.includes("Tags &lt;Brown&gt; &amp; co"));
+  assert.equal(svg.match(/<polyline /g).length, 4);
+  assert.equal(svg.match(/stroke-dasharray="6 4"/g).length, 2, "the baseline line and its legend");
+  assert.equal(svg.match(/<circle /g).length, 8);
+  assert.equal(svg.match(/<svg/g).length, svg.match(/<\/svg>/g).length);
+  assert.deepEqual(ticks(0.9, 0.97, 5), [0.9, 0.92, 0.94, 0.96, 0.98]);
+});

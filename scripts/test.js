@@ -7,6 +7,9 @@
 //   3. deno       tests/runtimes/deno.test.js: the bundle in Deno (node_modules/.bin/deno)
 //   4. chromium   tests/runtimes/chromium.test.js: dist/ in Chromium via playwright-core, served
 //                 from localhost. No browser: skipped, loudly; under CI=true, a failure.
+//   5. demo       tests/runtimes/demo.test.js: the demo page (demo/) trains in a Web Worker in
+//                 Chromium, its loss plot grows, typed text is tagged; screenshot out/demo.png.
+//                 No browser: as step 4.
 // Steps 2–4 compare a SHA-256 of losses and parameters after the same training: bit-identical.
 // The last line sums every suite's counts: "N passed, N failed" (", N skipped").
 import { spawn } from "node:child_process";
@@ -21,6 +24,7 @@ const steps = [
   ["cli and examples (node:test)", ...nodeTest(readdirSync("tests/cli").filter((f) => f.endsWith(".test.js")).sort().map((f) => `tests/cli/${f}`))],
   ["deno", ...nodeTest(["tests/runtimes/deno.test.js"])],
   ["chromium (playwright-core)", ...nodeTest(["tests/runtimes/chromium.test.js"])],
+  ["demo page (playwright-core)", ...nodeTest(["tests/runtimes/demo.test.js"])],
 ];
 
 /** Run a step, echoing its output as it comes, and return its exit code and output text. */

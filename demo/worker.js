@@ -1,0 +1,80 @@
+// The demo's Web Worker: fetches Brown corpus files from the demo server, trains a small
+// part-of-speech tagger with fitAsync (so "stop" and "tag" messages get through between
+// batches), reports every batch's loss for the live plot, and tags typed text.
+import { RNN, LabelEncoder } from "/dist/index.js";
+import { WordEncoder, tokenize } from "/cli/text.js";
+import { tagDataset, evaluateTagger, predictTags } from "/cli/tagging.js";
+import { parseTagged, normalizeTag, universalTag, splitOf, UNIVERSAL, mostFrequentTagBaseline, tagAccuracy } from "/examples/brown.js";
+
+const UNIVERSAL_TAGS = ["NOUN", "VERB", "ADJ", "ADV", "PRON", "DET", "ADP", "NUM", "CONJ", "PRT", ".", "X"];
+let model, encoder, labels, lookahead = 1, controller;
+
+async function sentencesOf(names, universal) {
+  const texts = await Promise.all(names.map(async (name) => {
+    const r = await fetch(`/corpus/${name}`);
+    if (!r.ok) throw new Error(`/corpus/${name}: HTTP ${r.status}`);
+    return [name, await r.text()];
+  }));
+  return texts.flatMap(([name, text]) => parseTagged(text, name).map((s) => ({
+    words: s.map(([w]) => w),
+    tags: s.map(([, t]) => (universal ? universalTag(normalizeTag(t)) : normalizeTag(t))),
+  })));
+}
+
+async function train({ files = 40, validationFiles = 3, epochs = 2, hidden = 48, lr = 0.01, batchSize = 32, universal = true, seed = 1 }) {
+  controller = new AbortController();
+  const started = performance.now();
+  const all = await (await fetch("/corpus/files.json")).json();
+  const bySplit = { train: [], validation: [], test: [] };
+  all.forEach((name, i) => bySplit[splitOf(i)].push(name));
+  const step = Math.max(1, Math.floor(bySplit.train.length / files));
+  const trainFiles = bySplit.train.filter((_, i) => i % step === 0).slice(0, files);
+  const valFiles = bySplit.validation.slice(0, validationFiles);
+  postMessage({ type: "status", text: `fetching ${trainFiles.length + valFiles.length} Brown corpus files…` });
+  const [train, validation] = await Promise.all([sentencesOf(trainFiles, universal), sentencesOf(valFiles, universal)]);
+  labels = LabelEncoder.fit(universal ? UNIVERSAL_TAGS : Object.keys(UNIVERSAL));
+  encoder = WordEncoder.build(train.map((s) => s.words), { minCount: 2, lowercase: true, unk: "shapes" });
+  const trainData = tagDataset(encoder, labels, train, lookahead);
+  const valData = tagDataset(encoder, labels, validation, lookahead);
+  const baseline = mostFrequentTagBaseline(train);
+  const base = tagAccuracy(validation, validation.map((s) => s.words.map(baseline.tagOf)), baseline.known).accuracy;
+  const tokens = train.reduce((n, s) => n + s.words.length, 0);
+  model?.dispose();
+  model = await RNN.create({ inputSize: encoder.vocabulary.size, hiddenSize: hidden, outputSize: labels.size, seed });
+  postMessage({
+    type: "data", trainFiles: trainFiles.length, validationFiles: valFiles.length, sentences: train.length, tokens,
+    vocabulary: encoder.vocabulary.size, tags: labels.size, baseline: base, epochs,
+    batches: Math.ceil(train.length / batchSize),
+  });
+  let stepNo = 0;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const h = await model.fitAsync(trainData, {
+      epochs: 1, batchSize, seed: seed + epoch, optimizer: { type: "adam", lr: lr * 0.5 ** (epoch - 1) }, clipNorm: 5,
+      signal: controller.signal, yieldEvery: 30,
+      onBatch: (b) => postMessage({ type: "batch", step: ++stepNo, epoch, batch: b.batch, batches: b.batches, loss: (b.loss * b.sequences) / b.tokens, tokensPerSecond: b.tokensPerSecond }),
+    });
+    if (h.stopped === "stopped") break;
+    const v = evaluateTagger(model, valData, validation, lookahead);
+    postMessage({ type: "epoch", epoch, step: stepNo, loss: h.epochs[0].lossPerStep, valLoss: v.loss, valAccuracy: v.accuracy, baseline: base });
+  }
+  postMessage({ type: "done", stopped: controller.signal.aborted, seconds: (performance.now() - started) / 1000, steps: stepNo });
+}
+
+function tag(text) {
+  const words = tokenize(text);
+  if (!model || words.length === 0) return { words, tags: [] };
+  const [ids] = predictTags(model, encoder, [words], lookahead);
+  return { words, tags: ids.map((id) => labels.label(id)), known: words.map((w) => encoder.known(w)) };
+}
+
+onmessage = async (e) => {
+  const m = e.data;
+  try {
+    if (m.type === "train") await train(m.options ?? {});
+    else if (m.type === "stop") controller?.abort();
+    else if (m.type === "tag") postMessage({ type: "tagged", id: m.id, ...tag(m.text) });
+  } catch (err) {
+    postMessage({ type: "error", message: String(err?.message ?? err) });
+  }
+};
+postMessage({ type: "ready" });

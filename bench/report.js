@@ -1,5 +1,12 @@
 // The benchmark's reports: a markdown table (printed and written to results.md) and a
 // hand-written SVG bar chart (chart.svg), both from the results object of run.js.
+//
+// Re-render from a saved run: node bench/report.js bench/results.json  (writes results.md
+// and chart.svg beside it).
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const ORDER = ["ours", "tfjs-wasm-ops", "tfjs-wasm-layers", "tfjs-cpu-ops", "tfjs-cpu-layers", "plain"];
 const COLORS = {
@@ -17,7 +24,8 @@ function rate(x) {
 const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "—");
 const fix = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "—");
 const times = (x) => (Number.isFinite(x) ? (x >= 100 ? `${x.toFixed(0)}×` : x >= 10 ? `${x.toFixed(1)}×` : `${x.toFixed(2)}×`) : "—");
-const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");   // SVG text
+const cell = (s) => String(s).replace(/\|/g, "\\|").replace(/\n/g, " ");                           // a markdown table cell
 
 /** How a row was limited by the budget, for the tables. */
 function stepsCell(r, policy) {
@@ -36,6 +44,7 @@ export function renderMarkdown(res) {
   L.push("");
   L.push(`${meta.mode === "quick" ? "**Quick run** (development figures, not a result). " : ""}${meta.date.slice(0, 10)} · ${meta.cpu} (${meta.cores} vCPU) · Node ${meta.node} (V8 ${meta.v8})` +
     (meta.tfjs ? ` · TF.js ${meta.tfjs.version}, wasm backend binary \`${meta.tfjs.binary}\` (SIMD ${meta.tfjs.simd}, threads ${meta.tfjs.threads})` : ""));
+  if (meta.code?.commit) L.push(`Code: commit ${meta.code.commit}${meta.code.uncommittedChanges ? ` with ${meta.code.uncommittedChanges} uncommitted file(s) in assembly/ or src/` : ""}; dist/ built ${meta.code.distBuilt?.slice(0, 16).replace("T", " ") ?? "?"} UTC.`);
   L.push("");
   L.push(`- Clock **${clk.ghz.toFixed(2)} GHz**, measured in this run by a chain of dependent i32.add in wasm (1 cycle each; start ${clk.start.ghz.toFixed(2)}, end ${clk.end.ghz.toFixed(2)} GHz; an i32.mul chain ran ${clk.start.mulChainRatio}× slower, latency 3 expected)${clk.plausible ? "" : " — **implausible, check the machine**"}.`);
   L.push(`- Peak = 16 FLOP/cycle × ${clk.ghz.toFixed(2)} GHz = **${clk.peakGflops.toFixed(1)} GFLOP/s** (single core, wasm SIMD: one f32x4 mul and one f32x4 add per cycle on each of two ports, no FMA).`);
@@ -55,12 +64,13 @@ export function renderMarkdown(res) {
         if (!r) return "—";
         if (r.skipped) return `not run (est. ${times(o?.tokensPerS ? (c.tokensPerStep / r.estStepS) ** -1 * o.tokensPerS.median : NaN)})`;
         if (r.error) return "failed";
-        return times(c.ratios[id]) + (r.cold || r.limited ? "†" : "");
+        const byCpu = o?.cpu && r.cpu ? o.cpu.tokensPerS / r.cpu.tokensPerS : NaN;
+        return times(c.ratios[id]) + (r.cold || r.limited ? "†" : "") + ` (CPU ${times(byCpu)})`;
       });
       L.push(`| ${c.name} (${c.n}, ${c.d}, ${c.k}, ${c.T}, ${c.B}) | ${o?.tokensPerS ? rate(o.tokensPerS.median) : "—"} | ${fix(o?.gflops)} | ${pct(o?.peakFraction)} | ${pct(o?.cpu?.peakFraction)} | ${cells.join(" | ")} |`);
     }
     L.push("");
-    L.push("Wall-clock figures are the result; \"by CPU time\" divides by the process's CPU time instead (what the step would take with the core to itself — this machine is shared, see the CPU-share column below).");
+    L.push("Wall-clock figures are the result; \"by CPU time\" and \"(CPU …)\" use the process's CPU time per step instead (what the step takes with the core to itself: this machine is shared, see the CPU-share column below; CPU time includes V8's GC threads).");
     L.push("† peer limited by the time budget (fewer than the usual steps; see below). \"not run (est.)\": the peer's step, estimated from its smaller config by FLOP, exceeded the cap; the ratio shown is that estimate.");
     L.push("");
   }
@@ -72,9 +82,9 @@ export function renderMarkdown(res) {
     for (const id of impls) {
       const r = c.results[id];
       if (!r) continue;
-      if (r.skipped) { L.push(`| ${c.name} | ${label(id)} | — | | not run | | | | | | | ${esc(r.reason)} |`); continue; }
-      if (r.error) { L.push(`| ${c.name} | ${label(id)} | — | | failed | | | | | | | ${esc(r.error)} |`); continue; }
-      L.push(`| ${c.name} | ${label(id)} | ${rate(r.tokensPerS.median)} | (${rate(r.tokensPerS.min)} – ${rate(r.tokensPerS.max)}) | ${stepsCell(r, meta.policy)} | ${fix(r.gflops)} | ${pct(r.peakFraction)} | ${id === "ours" ? "1" : times(c.ratios[id])} | ${pct(r.cpu?.share)} | ${rate(r.cpu?.tokensPerS)} | ${fix(r.initialLoss, 4)} | ${esc(r.note ?? "")} |`);
+      if (r.skipped) { L.push(`| ${c.name} | ${label(id)} | — | | not run | | | | | | | ${cell(r.reason)} |`); continue; }
+      if (r.error) { L.push(`| ${c.name} | ${label(id)} | — | | failed | | | | | | | ${cell(r.error)} |`); continue; }
+      L.push(`| ${c.name} | ${label(id)} | ${rate(r.tokensPerS.median)} | (${rate(r.tokensPerS.min)} – ${rate(r.tokensPerS.max)}) | ${stepsCell(r, meta.policy)} | ${fix(r.gflops)} | ${pct(r.peakFraction)} | ${id === "ours" ? "1" : times(c.ratios[id])} | ${pct(r.cpu?.share)} | ${rate(r.cpu?.tokensPerS)} | ${fix(r.initialLoss, 4)} | ${cell(r.note ?? "")} |`);
     }
   }
   L.push("");
@@ -92,11 +102,11 @@ export function renderMarkdown(res) {
     L.push(`| config | forward (model_predict) | loss + BPTT | SGD update | wrapper (checks, batch copy-in, finalState) | trainStep |`);
     L.push(`| --- | --- | --- | --- | --- | --- |`);
     for (const [name, b] of Object.entries(bd)) {
-      if (b.error) { L.push(`| ${name} | n/a: ${esc(b.error)} | | | | |`); continue; }
+      if (b.error) { L.push(`| ${name} | n/a: ${cell(b.error)} | | | | |`); continue; }
       L.push(`| ${name} | ${fix(b.ms.forward)} ms · ${fix(b.gflops.forward, 1)} GFLOP/s · ${pct(b.peakFraction.forward)} | ${fix(b.ms.lossAndBackward)} ms · ${fix(b.gflops.backward, 1)} GFLOP/s · ${pct(b.peakFraction.backward)} | ${fix(b.ms.update)} ms | ${fix(b.ms.wrapper)} ms | ${fix(b.ms.total)} ms |`);
     }
     L.push("");
-    L.push("Forward counts B·T·(2d² + 2dk) FLOP, loss + BPTT B·T·(4d² + 4dk). Differences of medians: small entries are within noise.");
+    L.push("The four calls (model_predict; model_gradients; model_train_step; the wrapper's trainStep) run interleaved, one of each per round; each phase is the median of its per-round difference. Forward counts B·T·(2d² + 2dk) FLOP, loss + BPTT B·T·(4d² + 4dk).");
     L.push("");
   }
 
@@ -118,16 +128,16 @@ export function renderMarkdown(res) {
   if (g) {
     L.push(`### GEMM 256³ (C += op(A)·op(B), 2·256³ FLOP)`);
     L.push("");
-    if (g.error) L.push(`Kernel timing n/a: ${esc(g.error)}`);
+    if (g.error) L.push(`Kernel timing n/a: ${cell(g.error)}`);
     if (g.rows?.length) {
-      L.push(`Source: ${esc(g.source)}${g.ascFlags ? ` (asc ${esc(g.ascFlags)})` : ""}.`);
+      L.push(`Source: ${cell(g.source)}${g.ascFlags ? ` (asc ${cell(g.ascFlags)})` : ""}.`);
       L.push("");
       L.push(`| kernel | form | GFLOP/s (median) | best | % of peak (median) | µs per product |`);
       L.push(`| --- | --- | --- | --- | --- | --- |`);
       for (const r of g.rows) L.push(`| ${r.kernel} | ${r.form} | ${fix(r.gflops)} | ${fix(r.bestGflops)} | ${pct(r.gflops / clk.peakGflops)} | ${fix(r.medianUs, 0)} |`);
     }
     if (g.publicEngine && !g.publicEngine.error) {
-      L.push(`| via the engine | ${esc(g.publicEngine.what)} | ${fix(g.publicEngine.gflops)} | ${fix(g.publicEngine.bestGflops)} | ${pct(g.publicEngine.gflops / clk.peakGflops)} | ${fix(g.publicEngine.medianUs, 0)} |`);
+      L.push(`| via the engine | ${cell(g.publicEngine.what)} | ${fix(g.publicEngine.gflops)} | ${fix(g.publicEngine.bestGflops)} | ${pct(g.publicEngine.gflops / clk.peakGflops)} | ${fix(g.publicEngine.medianUs, 0)} |`);
     }
     L.push("");
   }
@@ -173,7 +183,7 @@ export function renderSvg(res) {
   const plotW = W - left - right, plotH = H - top - bottom;
   const values = configs.flatMap((c) => impls.map((id) => c.results[id]?.tokensPerS?.median).filter(Number.isFinite));
   const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...values, 1e3))));
-  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...values, 1e4))));
+  const hi = Math.pow(10, Math.ceil(Math.log10(1.6 * Math.max(...values, 1e4))));   // headroom for the labels
   const y = (v) => top + plotH * (1 - (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)));
   const groupW = plotW / Math.max(configs.length, 1);
   const barW = Math.min(40, (groupW * 0.8) / impls.length);
@@ -219,4 +229,13 @@ export function renderSvg(res) {
   out.push(`<text x="${W - right}" y="${H - 8}" text-anchor="end" fill="#777" font-size="10">† limited by the time budget · n/r: not run (estimated above the per-step cap)</text>`);
   out.push(`</svg>`);
   return out.join("\n") + "\n";
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const file = process.argv[2];
+  if (!file) { console.error("usage: node bench/report.js path/to/results.json"); process.exit(2); }
+  const res = JSON.parse(readFileSync(file, "utf8"));
+  writeFileSync(join(dirname(file), "results.md"), renderMarkdown(res));
+  writeFileSync(join(dirname(file), "chart.svg"), renderSvg(res));
+  console.log(`wrote ${join(dirname(file), "results.md")} and chart.svg`);
 }

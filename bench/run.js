@@ -34,7 +34,8 @@
 // Writes bench/out/results.json, results.md and chart.svg; a full run (all configs, all
 // implementations, not --quick) also writes bench/results.json and bench/results.md.
 
-import { writeFileSync, mkdirSync, readFileSync } from "node:fs";
+import { writeFileSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -317,23 +318,40 @@ async function breakdown(cfg, opts, clock) {
     const Y = new Int32Array(mem, ex.model_targets(p) >>> 0, T * B);
     new Int32Array(mem, ex.model_lengths(p) >>> 0, B).fill(T);
     for (let t = 0; t < T; t++) for (let i = 0; i < B; i++) { X[t * B + i] = batch.inputs[i][t]; Y[t * B + i] = batch.targets[i][t]; }
-    const q = { ...opts, warmup: 2, minSteps: 10, minTime: opts.quick ? 0.2 : 0.6, maxSteps: 200 };
     const model = await RNN.create(modelConfig(cfg), { engine });
     const wrapperLoss = model.computeGradients(batch).loss;
     const rawLoss = ex.model_gradients(p, T, B, 0);
     if (Math.abs(rawLoss - wrapperLoss) > 1e-6 * Math.abs(wrapperLoss)) throw new Error(`raw ABI loss ${rawLoss} ≠ wrapper loss ${wrapperLoss}: the ABI changed`);
-    const forward = median((await measure(() => ex.model_predict(p, T, B, 0), q)).ms);
-    const gradients = median((await measure(() => ex.model_gradients(p, T, B, 0), q)).ms);
-    const trainRaw = median((await measure(() => ex.model_train_step(p, T, B, 0, 0, 0, LR, 0, 0, 0), q)).ms);
-    const trainWrapped = median((await measure(() => model.trainStep(batch, { optimizer: { type: "sgd", lr: LR } }), q)).ms);
+    // The four calls are interleaved, one of each per round, and the phases are medians of
+    // per-round differences: on a shared machine all four then see the same load.
+    const calls = [
+      () => ex.model_predict(p, T, B, 0),
+      () => ex.model_gradients(p, T, B, 0),
+      () => ex.model_train_step(p, T, B, 0, 0, 0, LR, 0, 0, 0),
+      () => model.trainStep(batch, { optimizer: { type: "sgd", lr: LR } }),
+    ];
+    for (let w = 0; w < 2; w++) for (const f of calls) f();
+    const rounds = [];
+    const start = now();
+    while (rounds.length < 10 || (now() - start < (opts.quick ? 200 : 600) && rounds.length < 200)) {
+      rounds.push(calls.map((f) => { const t0 = now(); f(); return now() - t0; }));
+    }
     model.dispose();
+    const forward = median(rounds.map((r) => r[0]));
+    const gradients = median(rounds.map((r) => r[1]));
+    const trainRaw = median(rounds.map((r) => r[2]));
+    const trainWrapped = median(rounds.map((r) => r[3]));
+    const lossAndBackward = median(rounds.map((r) => r[1] - r[0]));
+    const update = median(rounds.map((r) => r[2] - r[1]));
+    const wrapper = median(rounds.map((r) => r[3] - r[2]));
     const tokens = T * B;
     const fwdFlop = tokens * (2 * d * d + 2 * d * k), bwdFlop = tokens * (4 * d * d + 4 * d * k);
     const gf = (flop, ms) => flop / (ms / 1e3) / 1e9;
     return {
-      ms: { forward, lossAndBackward: gradients - forward, update: trainRaw - gradients, wrapper: trainWrapped - trainRaw, total: trainWrapped },
-      gflops: { forward: gf(fwdFlop, forward), backward: gf(bwdFlop, gradients - forward), rawStep: gf(fwdFlop + bwdFlop, trainRaw) },
-      peakFraction: { forward: gf(fwdFlop, forward) / clock.peakGflops, backward: gf(bwdFlop, gradients - forward) / clock.peakGflops, rawStep: gf(fwdFlop + bwdFlop, trainRaw) / clock.peakGflops },
+      rounds: rounds.length,
+      ms: { forward, lossAndBackward, update, wrapper, total: trainWrapped, rawTrainStep: trainRaw },
+      gflops: { forward: gf(fwdFlop, forward), backward: gf(bwdFlop, lossAndBackward), rawStep: gf(fwdFlop + bwdFlop, trainRaw) },
+      peakFraction: { forward: gf(fwdFlop, forward) / clock.peakGflops, backward: gf(bwdFlop, lossAndBackward) / clock.peakGflops, rawStep: gf(fwdFlop + bwdFlop, trainRaw) / clock.peakGflops },
     };
   } finally {
     ex.model_free(p);
@@ -466,6 +484,19 @@ export function fmtRate(x) {
   return x.toFixed(0);
 }
 
+/** The code measured: commit, whether assembly/ or src/ differ from it, and when dist/ was built. */
+function codeVersion() {
+  const root = join(benchDir, "..");
+  const out = {};
+  try {
+    const git = (...args) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    out.commit = git("rev-parse", "--short", "HEAD");
+    out.uncommittedChanges = git("status", "--porcelain", "--", "assembly", "src").split("\n").filter(Boolean).length;
+  } catch { /* not a git checkout */ }
+  try { out.distBuilt = statSync(join(root, "dist", "rnn.wasm")).mtime.toISOString(); } catch { /* no dist */ }
+  return out;
+}
+
 function measureClock(label) {
   const c = measureClockGHz();
   console.log(`clock (${label}): ${c.ghz.toFixed(3)} GHz by dependent adds; i32.mul chain ${c.mulChainRatio}× slower (expect 3)${plausibleClock(c.ghz) ? "" : "  WARNING: implausible clock"}`);
@@ -551,6 +582,7 @@ async function main() {
       complete: opts.full,
       node: process.version, v8: process.versions.v8, platform: `${process.platform} ${process.arch}`,
       cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length,
+      code: codeVersion(),
       tfjs: tfInfo,
       clock: { ghz: clock.ghz, peakGflops: clock.peakGflops, start: clockStart, end: clockEnd, plausible: plausibleClock(clock.ghz) },
       flopFormula: "FLOP per step = B·T·(6d² + 6dk)",

@@ -56,8 +56,12 @@ export class Progress {
       const now = performance.now();
       if (now - this.lastDraw < 100 && log.batch !== log.batches) return;
       this.lastDraw = now;
-      const filled = Math.round((BAR * log.batch) / log.batches);
-      this.stream.write(`\r\x1b[K[${"█".repeat(filled)}${"░".repeat(BAR - filled)}] ${fields}`);
+      // Never wider than the terminal (a wrapped line cannot be redrawn with \r): the bar shrinks first.
+      const width = this.stream.columns || 120;
+      const bar = Math.min(BAR, width - fields.length - 4);
+      const filled = Math.round((bar * log.batch) / log.batches);
+      const text = bar >= 5 ? `[${"█".repeat(filled)}${"░".repeat(bar - filled)}] ${fields}` : fields.slice(0, width - 1);
+      this.stream.write(`\r\x1b[K${text}`);
       this.drawn = true;
     } else {
       const quarter = Math.floor((4 * log.batch) / log.batches);

@@ -105,8 +105,9 @@ async function main(argv) {
       baseline: baseVal.accuracy, baselineName: "most frequent tag (validation)",
     },
   });
-  if (run.epochs.length === 0) {
-    console.error("interrupted before the first epoch ended: no model written");
+  if (run.interrupted) {
+    console.error(run.epochs.length ? `interrupted: ${modelPath} holds epoch ${run.epochs.length} (no test results for an interrupted run)`
+      : "interrupted before the first epoch ended: no model written");
     model.dispose();
     return 130;
   }
@@ -116,8 +117,7 @@ async function main(argv) {
   const predicted = evald.predicted.map((p) => labels.decode(p));
   const acc = tagAccuracy(corpus.test, predicted, baseline.known);
   const rare = tagAccuracy(corpus.test, predicted, (w) => encoder.known(w));
-  console.log(`\nHeld-out test: ${corpus.files.test.length} files, ${acc.total} tokens` +
-    (run.interrupted ? ` (training interrupted after epoch ${run.epochs.length})` : ""));
+  console.log(`\nHeld-out test: ${corpus.files.test.length} files, ${acc.total} tokens`);
   console.log(`  token accuracy          RNN ${pct(acc.accuracy)}   most-frequent-tag baseline ${pct(base.accuracy)}   (${acc.accuracy >= base.accuracy ? "+" : ""}${(100 * (acc.accuracy - base.accuracy)).toFixed(2)} points)`);
   console.log(`  known words   (${pct(acc.known.total / acc.total).padStart(6)})  RNN ${pct(acc.known.accuracy)}   baseline ${pct(base.known.accuracy)}    (seen in training)`);
   console.log(`  unknown words (${pct(acc.unknown.total / acc.total).padStart(6)})  RNN ${pct(acc.unknown.accuracy)}   baseline ${pct(base.unknown.accuracy)}    (never seen in training; the baseline says "${baseline.fallback}")`);
@@ -149,14 +149,14 @@ async function main(argv) {
     test: { accuracy: acc.accuracy, known: acc.known.accuracy, unknown: acc.unknown.accuracy, unknownShare: acc.unknown.total / acc.total },
     baseline: { accuracy: base.accuracy, known: base.known.accuracy, unknown: base.unknown.accuracy, fallback: baseline.fallback },
     perTag: top.map((s) => ({ tag: s.label, support: s.support, accuracy: s.accuracy, baseline: baseStats[s.id].accuracy })),
-    epochs: run.epochs, interrupted: run.interrupted,
+    epochs: run.epochs,
   };
   writeAtomic(join(o.out, "brown-tagger-results.json"), JSON.stringify(results, null, 2) + "\n");
   console.log(`\nWrote ${modelPath} (+ .json), ${join(o.out, "brown-tagger.svg")}, ${join(o.out, "brown-tagger-results.json")}` +
     ` in ${clock(results.seconds)} (training ${clock(run.seconds)}).`);
   console.log(`Try: echo "The old man the boats ." | node bin/rnn-wasm.js predict --model ${modelPath}`);
   model.dispose();
-  return run.interrupted ? 130 : 0;
+  return 0;
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {

@@ -19,7 +19,7 @@ await build({
   platform: "neutral",
   // The engines with wasm SIMD (README "Engine requirements"): newer syntax is lowered for them.
   // Deno 1.9 is V8 9.1, as Chrome 91 (esbuild's "deno" target would turn import() into require).
-  target: ["node16.4", "chrome91", "edge91", "firefox89", "safari16.4"],
+  target: ["node16.4", "chrome91", "edge91", "firefox90", "safari16.4"],
   outfile: "dist/index.js",
   loader: { ".wasm": "binary" },
   define: { RNN_WASM_EXPORTS: JSON.stringify(exportsOfBuilt) },

@@ -60,6 +60,13 @@ export interface ModelHandle {
   readonly engine: Engine;
   /** The optimizer type of the last trainStep (model files save and restore it). */
   optimizer: "sgd" | "adam" | undefined;
+  /**
+   * Counts replacements of the work block (model_reserve returning 1): views into it taken
+   * at one count stay valid until the count changes or wasm memory grows.
+   */
+  readonly workEpoch: number;
+  /** Make the work block hold T × B (model_reserve, with a clear error when memory runs out). */
+  reserve(T: number, B: number): void;
 }
 
 /** @internal Reach a live model's engine and header pointer (throws once disposed). */
@@ -91,14 +98,18 @@ export class RNN {
   #dh0: Float32Array | undefined;
   #optimizer: "sgd" | "adam" | undefined;
   #lastT = 0;
+  #workEpoch = 0;
 
-  static {
-    modelHandle = (model) => ({
-      exports: model.#ex, ptr: model.#ptr, engine: model.#engine,
-      get optimizer() { return model.#optimizer; },
-      set optimizer(type) { model.#optimizer = type; },
-    });
-  }
+  // Sets modelHandle. A static field initializer, not a static block: for the engines
+  // without static blocks (Chrome < 94, Node < 16.11) esbuild would lower every private
+  // member of the class to WeakMap lookups, which cost the streaming stepper a third of its step.
+  static #handle = void (modelHandle = (model) => ({
+    exports: model.#ex, ptr: model.#ptr, engine: model.#engine,
+    get optimizer() { return model.#optimizer; },
+    set optimizer(type) { model.#optimizer = type; },
+    get workEpoch() { return model.#workEpoch; },
+    reserve: (T, B) => model.#reserve(T, B),
+  }));
 
   private constructor(engine: Engine, ptr: number, config: ResolvedConfig) {
     this.#engine = engine;
@@ -264,7 +275,8 @@ export class RNN {
   /**
    * Outputs ŷ = f2(o) for each sequence: probabilities (softmax or sigmoid) or values (MSE).
    * Returns, per sequence, one Float32Array of k per scored step: every step for
-   * many-to-many, the last step only for many-to-one.
+   * many-to-many, the last step only for many-to-one. They are views of one copy made for
+   * this call (they share its `.buffer`), so they stay valid whatever the model does next.
    */
   predict(inputs: ArrayLike<Sequence>, options: PredictOptions = {}): Float32Array[][] {
     return this.forward(inputs, options).outputs;
@@ -281,14 +293,16 @@ export class RNN {
     ex.model_predict(this.#ptr, plan.T, plan.B, options.h0 !== undefined ? 1 : 0);
     const k = this.config.outputSize;
     const { T, B, order, lengths } = plan;
-    const O = this.#f32(ex.model_outputs(this.#ptr), (this.config.task === "many-to-one" ? B : T * B) * k);
+    // One copy of every output, handed out as views of it: a copy per step would cost an
+    // ArrayBuffer each (about a microsecond apiece in V8 for arrays over 64 bytes).
+    const O = this.#f32(ex.model_outputs(this.#ptr), (this.config.task === "many-to-one" ? B : T * B) * k).slice();
     const outputs: Float32Array[][] = new Array(B);
     for (let row = 0; row < B; row++) {
       const i = order[row];
       if (this.config.task === "many-to-one") {
-        outputs[i] = [O.slice(row * k, (row + 1) * k)];
+        outputs[i] = [O.subarray(row * k, (row + 1) * k)];
       } else {
-        outputs[i] = Array.from({ length: lengths[i] }, (_, t) => O.slice((t * B + row) * k, (t * B + row + 1) * k));
+        outputs[i] = Array.from({ length: lengths[i] }, (_, t) => O.subarray((t * B + row) * k, (t * B + row + 1) * k));
       }
     }
     return { outputs, finalState: this.#finalState(plan) };
@@ -350,13 +364,19 @@ export class RNN {
     const cfg = this.config;
     const plan = planBatch(cfg, batch.inputs, field);
     if (withTargets && batch.targets === undefined) throw new RnnError("batch.targets: missing (one entry per input sequence)");
-    const bytes = ex.model_work_bytes(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg), codes.task(cfg), codes.loss(cfg), plan.T, plan.B);
-    allocate(ex, `a batch of ${plan.B} sequences × ${plan.T} steps`, bytes, () => ex.model_reserve(this.#ptr, plan.T, plan.B));
+    this.#reserve(plan.T, plan.B);
     const mem = ex.memory.buffer;
     writeInputs(cfg, plan, batch.inputs as ArrayLike<Sequence>, mem, ex.model_inputs(this.#ptr) >>> 0, ex.model_lengths(this.#ptr) >>> 0, field);
     if (withTargets) writeTargets(cfg, plan, batch.targets, mem, ex.model_targets(this.#ptr) >>> 0);
     if (batch.h0 !== undefined) writeH0(cfg, plan, batch.h0, mem, ex.model_states(this.#ptr) >>> 0, withTargets ? "batch.h0" : "h0");
     return plan;
+  }
+
+  /** Make the work block hold T × B; a replaced block makes earlier views of it stale (workEpoch). */
+  #reserve(T: number, B: number): void {
+    const ex = this.#ex, cfg = this.config;
+    const bytes = ex.model_work_bytes(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg), codes.task(cfg), codes.loss(cfg), T, B);
+    this.#workEpoch += allocate(ex, `a batch of ${B} sequences × ${T} steps`, bytes, () => ex.model_reserve(this.#ptr, T, B));
   }
 
   /** H[T]: every sequence's state at its true length (carried past it), in the caller's order. */

@@ -87,7 +87,7 @@ const ABI_VERSION = 1;
 /** [name, kind] of every export of the rnn.wasm built with this wrapper (scripts/build.js defines it). */
 declare const RNN_WASM_EXPORTS: readonly (readonly [string, string])[];
 
-const ENGINES = "Node.js ≥ 16.4, Deno ≥ 1.9, Chrome/Edge ≥ 91, Firefox ≥ 89, Safari ≥ 16.4";
+const ENGINES = "Node.js ≥ 16.4, Deno ≥ 1.9, Chrome/Edge ≥ 91, Firefox ≥ 90, Safari ≥ 16.4";
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): wasm-feature-detect's
 // SIMD probe; popcnt is among the last opcodes fixed, so pre-standard SIMD fails too.

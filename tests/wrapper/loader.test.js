@@ -310,7 +310,7 @@ describe("bad input is a clear RnnError, not a hang", () => {
     WebAssembly.validate = () => false;
     try { initSync(); } catch (e) { message = e.message; } finally { WebAssembly.validate = original; }
     const engines = message.slice(message.indexOf(": ") + 2);
-    for (const v of ["Node.js ≥ 16.4", "Deno ≥ 1.9", "Chrome/Edge ≥ 91", "Firefox ≥ 89", "Safari ≥ 16.4"]) {
+    for (const v of ["Node.js ≥ 16.4", "Deno ≥ 1.9", "Chrome/Edge ≥ 91", "Firefox ≥ 90", "Safari ≥ 16.4"]) {
       assert.ok(engines.includes(v), `the error names ${v}`);
     }
     const readme = readFileSync(new URL("README.md", root), "utf8");

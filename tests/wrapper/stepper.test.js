@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RNN, Random, RnnError } from "../../dist/index.js";
+import { RNN, Random, RnnError, init } from "../../dist/index.js";
 
 function maxDiff(a, b) {
   assert.equal(a.length, b.length);
@@ -36,6 +36,36 @@ test("step by step equals predict on the whole sequence (ids, many-to-many)", as
   const fed = [...f.feed(seq.slice(0, 25)), ...f.feed(seq.slice(25))];
   assert.ok(fed.every((o, t) => maxDiff(o, whole[t]) <= TOL));
   assert.equal(f.steps, 40);
+  model.dispose();
+});
+
+test("a stepper stays right when the model's work block is replaced or memory grows between steps; its outputs are its own", async () => {
+  const engine = await init();
+  const model = RNN.createSync({ inputSize: 11, hiddenSize: 13, outputSize: 6, seed: 5 }, engine);
+  const rng = new Random(3);
+  const seq = Array.from({ length: 30 }, () => rng.int(11));
+  const whole = model.predict([seq])[0];
+  const s = model.stepper();
+  const outs = [];
+  seq.forEach((x, t) => {
+    // A bigger batch (a new work block at another address) and a new model (more memory)
+    // between steps: the stepper's cached views must not write into stale places.
+    if (t === 10) model.predict(Array.from({ length: 40 }, () => Array.from({ length: 50 }, () => rng.int(11))));
+    let bigger;
+    if (t === 20) {
+      const before = engine.exports.memory.buffer;
+      bigger = RNN.createSync({ inputSize: 3000, hiddenSize: 300, outputSize: 3 }, engine);
+      assert.notEqual(engine.exports.memory.buffer, before, "the new model grew wasm memory");
+    }
+    outs.push(s.step(x));
+    bigger?.dispose();
+  });
+  outs.forEach((o, t) => assert.ok(maxDiff(o, whole[t]) <= TOL, `step ${t}: ${maxDiff(o, whole[t])}`));
+  // Each returned array is a copy of its own: overwriting one changes no other, nor the stepper.
+  const keep = outs.map((o) => o.slice());
+  outs[3].fill(42);
+  outs.forEach((o, t) => { if (t !== 3) assert.deepEqual(o, keep[t]); });
+  assert.deepEqual(s.output, keep[keep.length - 1]);
   model.dispose();
 });
 

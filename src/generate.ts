@@ -1,6 +1,6 @@
 // Sampling from a next-token model: the prefix runs through the model in one wasm call, then
-// each new token is one forward([[id]], { h0: state }) call (T = 1, B = 1) — the state is
-// carried, nothing is recomputed. Sampling uses a seeded generator (data.ts's Random), so
+// each new token is one stepper step (T = 1, B = 1) — the state is carried, nothing is
+// recomputed. Sampling uses a seeded generator (data.ts's Random), so
 // the same seed gives the same text in every runtime.
 
 import { RnnError } from "./errors.js";
@@ -84,6 +84,7 @@ const KEYS = ["prefix", "maxLength", "temperature", "topK", "seed", "sos", "eos"
 /**
  * Sample a continuation from a next-token model (ids in, softmax over the same ids out):
  * run the prefix, then draw a token, feed it back, and repeat until `<eos>` or maxLength.
+ * With a vocabulary, `<pad>` and `<sos>` are never drawn (no training target is either).
  * Reproducible: the same seed gives the same tokens.
  * @example
  * const { tokens } = model.generate({ prefix: ["the"], maxLength: 20, temperature: 0.8, seed: 7 });
@@ -132,11 +133,16 @@ export function generate(model: RNN, options: GenerateOptions = {}): Generated {
   const eos = options.eos === undefined ? (vocab ? vocab.eosId : null) : options.eos;
   if (eos !== null && (typeof eos !== "number" || !Number.isInteger(eos) || eos < 0)) throw new RnnError(`generate options.eos: expected an id or null, got ${describe(eos)}`);
 
-  let { outputs, finalState } = model.forward([prefix]);
-  let probs = outputs[0][outputs[0].length - 1];
+  // <pad> and <sos> are never a next token (never a scored target): with a vocabulary they
+  // are not drawn, however much probability a briefly trained model leaves on them.
+  const never = vocab ? [Vocabulary.PAD, Vocabulary.SOS].filter((id) => id < cfg.outputSize) : [];
+  const stepper = model.stepper();                    // the streaming fast path: one wasm call a token
+  const fed = stepper.feed(prefix);
+  let probs = fed[fed.length - 1];
   const ids: number[] = [];
   let stop: Generated["stop"] = "maxLength";
   for (let i = 0; i < maxLength; i++) {
+    for (const j of never) probs[j] = 0;
     const id = sampleIndex(probs, temperature, topK, rng.next());
     if (id === eos) {
       stop = "eos";
@@ -144,8 +150,7 @@ export function generate(model: RNN, options: GenerateOptions = {}): Generated {
     }
     ids.push(id);
     if (i + 1 === maxLength) break;
-    ({ outputs, finalState } = model.forward([[id]], { h0: finalState }));
-    probs = outputs[0][0];
+    probs = stepper.step(id);
   }
   const out: Generated = { ids, stop };
   if (vocab) out.tokens = ids.map((id) => (id < vocab.size ? vocab.token(id) : Vocabulary.SPECIALS[Vocabulary.UNK]));

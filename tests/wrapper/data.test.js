@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RNN, Random, nextTokenData, cutSequences, makeBatches, RnnError } from "../../dist/index.js";
 
-// mulberry32 as written in examples/quickstart.js (an independent copy).
+// mulberry32 as published (Tommy Ettinger), an independent copy of what Random implements.
 function mulberry32(seed) {
   let s = seed;
   return () => {

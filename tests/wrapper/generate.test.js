@@ -107,3 +107,19 @@ test("bad input is a clear RnnError", async () => {
   dense.dispose();
   check(() => bare.generate({ prefix: [0] }), /disposed/);
 });
+
+test("with a vocabulary, <pad> and <sos> are never drawn, however probable; without one they can be", async () => {
+  const v = Vocabulary.build([["x", "y"]]);
+  const m = await RNN.create({ inputSize: v.size, hiddenSize: 4, outputSize: v.size, seed: 1 });
+  const p = m.parameters();
+  p.c[Vocabulary.PAD] = 30;            // almost all the mass on <pad> and <sos>
+  p.c[Vocabulary.SOS] = 30;
+  m.setParameters(p);
+  const raw = m.generate({ prefix: [Vocabulary.SOS], maxLength: 50, seed: 3 });
+  assert.ok(raw.ids.every((id) => id === Vocabulary.PAD || id === Vocabulary.SOS), "no vocabulary: ids as the model gives them");
+  m.vocabulary = v;
+  const g = m.generate({ maxLength: 50, seed: 3 });
+  assert.ok(g.ids.length > 0);
+  assert.ok(g.ids.every((id) => id !== Vocabulary.PAD && id !== Vocabulary.SOS), `drew ${g.ids}`);
+  m.dispose();
+});

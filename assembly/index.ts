@@ -29,13 +29,14 @@ export function model_work_bytes(n: i32, d: i32, k: i32, input: i32, task: i32, 
  * (seedHi·2³² + seedLo). Returns the header pointer.
  */
 export function model_create(n: i32, d: i32, k: i32, input: i32, task: i32, act: i32, loss: i32, seedLo: u32, seedHi: u32): usize {
+  // The big block first: if memory cannot grow for it, the trap leaves nothing allocated.
+  const floats = <i32>param_block_floats(n, d, k, input);
+  const block = heap.alloc(<usize>floats << 2);
+  memory.fill(block, 0, <usize>floats << 2);
   const p = heap.alloc(offsetof<Model>());
   memory.fill(p, 0, offsetof<Model>());
   const m = changetype<Model>(p);
   m.n = n; m.d = d; m.k = k; m.input = input; m.task = task; m.act = act; m.loss = loss;
-  const floats = <i32>param_block_floats(n, d, k, input);
-  const block = heap.alloc(<usize>floats << 2);
-  memory.fill(block, 0, <usize>floats << 2);
   plan_params(m, block);
   const state = changetype<usize>(m) + offsetof<Model>("rng");
   pcg32_seed(state, (<u64>seedHi << 32) | <u64>seedLo);

@@ -5,7 +5,7 @@
 // bad batch throws before any computation and leaves parameters and gradients untouched.
 
 import { RnnError } from "./errors.js";
-import { describe, type ResolvedConfig } from "./options.js";
+import { describe, describeF32, finiteF32, type ResolvedConfig } from "./options.js";
 
 /** A sequence of token ids. */
 export type IdSequence = ArrayLike<number>;
@@ -42,7 +42,7 @@ export interface BatchPlan {
 
 function isArrayLike(x: unknown): x is ArrayLike<unknown> {
   return Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView)) ||
-    (x !== null && typeof x === "object" && typeof (x as { length?: unknown }).length === "number");
+    (x !== null && typeof x === "object" && Number.isSafeInteger((x as { length?: unknown }).length) && (x as { length: number }).length >= 0);
 }
 
 function sequenceLength(cfg: ResolvedConfig, seq: unknown, where: string): number {
@@ -74,7 +74,7 @@ export function planBatch(cfg: ResolvedConfig, inputs: unknown, field = "batch.i
 }
 
 function finite(value: unknown, where: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new RnnError(`${where}: expected a finite number, got ${describe(value)}`);
+  if (!finiteF32(value)) throw new RnnError(`${where}: expected a finite number (as a 32-bit float: |x| < 3.4e38), got ${describeF32(value)}`);
   return value;
 }
 
@@ -138,8 +138,8 @@ function writeVector(cfg: ResolvedConfig, dst: Float32Array, offset: number, val
   const binary = cfg.loss === "sigmoid-binary-cross-entropy";
   for (let j = 0; j < k; j++) {
     const v = value[j];
-    if (binary ? v !== 0 && v !== 1 : typeof v !== "number" || !Number.isFinite(v)) {
-      throw new RnnError(`${where}[${j}]: expected ${binary ? "0 or 1 (binary cross-entropy)" : "a finite number"}, got ${describe(v)}`);
+    if (binary ? v !== 0 && v !== 1 : !finiteF32(v)) {
+      throw new RnnError(`${where}[${j}]: expected ${binary ? "0 or 1 (binary cross-entropy)" : "a finite number (as a 32-bit float: |x| < 3.4e38)"}, got ${describeF32(v)}`);
     }
     dst[offset + j] = v as number;
   }

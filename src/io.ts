@@ -57,14 +57,29 @@ function attached(model: RNN, key: "vocabulary" | "labels"): string | undefined 
   return JSON.stringify(toJSON.call(value));
 }
 
+/**
+ * A vocabulary must fit the ids the model takes, and the labels the classes it gives: a model
+ * file that says otherwise would fail later, in encode or predict, far from its cause.
+ */
+function checkAttachments(cfg: ResolvedConfig, vocabulary: { size: number } | undefined, labels: { size: number } | undefined, what: string): void {
+  if (vocabulary !== undefined) {
+    if (cfg.input !== "ids") throw new RnnError(`${what}: a vocabulary belongs to a model with input "ids"; this one has input ${JSON.stringify(cfg.input)}`);
+    if (vocabulary.size > cfg.inputSize) throw new RnnError(`${what}: the vocabulary has ${vocabulary.size} ids but the model takes ${cfg.inputSize} (inputSize)`);
+  }
+  if (labels !== undefined && labels.size > cfg.outputSize) {
+    throw new RnnError(`${what}: there are ${labels.size} labels but the model has ${cfg.outputSize} outputs (outputSize)`);
+  }
+}
+
 /** The model as bytes (see the format above). */
 export function saveModel(model: RNN, options: SaveOptions = {}): Uint8Array {
+  const h = modelHandle(model);   // throws once disposed, before any other complaint
   if (options === null || typeof options !== "object") throw new RnnError(`save: options must be an object, got ${describe(options)}`);
   for (const key of Object.keys(options)) if (key !== "optimizer") throw new RnnError(`save: unknown option "${key}" (known: optimizer)`);
   if (options.optimizer !== undefined && typeof options.optimizer !== "boolean") throw new RnnError(`save: options.optimizer must be true or false, got ${describe(options.optimizer)}`);
-  const h = modelHandle(model);   // throws once disposed
   const { exports: ex, ptr } = h;
   const cfg = model.config;
+  checkAttachments(cfg, model.vocabulary ?? undefined, model.labels ?? undefined, "save");
   const sh = shapes(cfg);
   const mem = ex.memory.buffer;
   const copy = (base: number, i: number, name: TensorName): Float32Array => {
@@ -179,6 +194,7 @@ function planLoad(input: unknown, options: LoadOptions): LoadPlan {
   };
   if (meta.vocabulary !== undefined) plan.vocabulary = revive(() => Vocabulary.fromJSON(meta.vocabulary), "vocabulary");
   if (meta.labels !== undefined) plan.labels = revive(() => LabelEncoder.fromJSON(meta.labels), "labels");
+  checkAttachments(config, plan.vocabulary, plan.labels, WHAT);
   return plan;
 }
 

@@ -3,7 +3,7 @@
 import { RnnError } from "./errors.js";
 import { defaultEngine, type Engine, type RnnExports } from "./wasm.js";
 import {
-  resolveConfig, resolveOptimizer, resolveClipNorm, checkOptionKeys, codes, describe,
+  resolveConfig, resolveOptimizer, resolveClipNorm, checkOptionKeys, codes, describe, describeF32, finiteF32,
   type RNNConfig, type ResolvedConfig, type TrainStepOptions,
 } from "./options.js";
 import { saveModel, loadModel, loadModelSync, type SaveOptions, type LoadOptions } from "./io.js";
@@ -97,7 +97,7 @@ export class RNN {
   #disposed = false;
   #dh0: Float32Array | undefined;
   #optimizer: "sgd" | "adam" | undefined;
-  #lastT = 0;
+  #gnorm = new Float64Array(0);
   #workEpoch = 0;
 
   // Sets modelHandle. A static field initializer, not a static block: for the engines
@@ -202,7 +202,7 @@ export class RNN {
       if (v === undefined || v === null || typeof v.length !== "number") throw new RnnError(`setParameters: ${name} is missing (expected ${sizes[name]} numbers)`);
       if (v.length !== sizes[name]) throw new RnnError(`setParameters: ${name} must have ${sizes[name]} numbers (${shapeOf(name, this.config)}), got ${v.length}`);
       for (let i = 0; i < v.length; i++) {
-        if (typeof v[i] !== "number" || !Number.isFinite(v[i])) throw new RnnError(`setParameters: ${name}[${i}] must be a finite number, got ${describe(v[i])}`);
+        if (!finiteF32(v[i])) throw new RnnError(`setParameters: ${name}[${i}] must be a finite number (as a 32-bit float: |x| < 3.4e38), got ${describeF32(v[i])}`);
       }
     }
     const base = ex.model_params(this.#ptr);
@@ -260,8 +260,8 @@ export class RNN {
    * explode through time. Empty before any step.
    */
   stateGradientNorms(): Float64Array {
-    const ex = this.#ex;
-    return Float64Array.from(this.#f32(ex.model_state_grad_norms(this.#ptr), this.#lastT));
+    void this.#ex;                                   // throws once disposed
+    return this.#gnorm.slice();
   }
 
   /** Zero the optimizer's state (momentum / Adam moments) and its step count. */
@@ -388,7 +388,9 @@ export class RNN {
 
   #finish(plan: BatchPlan, loss: number, hasH0: number): StepResult {
     const d = this.config.hiddenSize;
-    this.#lastT = plan.T;
+    // Kept here, not read from the work block later: a later batch may replace that block
+    // (a bigger one), or be refused after replacing it, and that must not change this.
+    this.#gnorm = Float64Array.from(this.#f32(this.#ex.model_state_grad_norms(this.#ptr), plan.T));
     this.#dh0 = hasH0 ? unsortRows(plan, this.#f32(this.#ex.model_dh0(this.#ptr), plan.B * d), d) : undefined;
     return { loss, finalState: this.#finalState(plan) };
   }
@@ -409,8 +411,8 @@ function allocate<T>(ex: RnnExports, what: string, bytes: number, run: () => T):
     return run();
   } catch (e) {
     if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
-      const have = (ex.memory.buffer.byteLength / 2 ** 20).toFixed(0);
-      throw new RnnError(`out of memory: ${what} needs ${mib} MiB and the engine could not grow wasm memory beyond ${have} MiB`);
+      const have = (ex.memory.buffer.byteLength / 2 ** 20).toFixed(1);
+      throw new RnnError(`out of memory: ${what} needs ${mib} MiB and the engine refused to grow wasm memory for it (it holds ${have} MiB)`);
     }
     throw e;
   }

@@ -95,6 +95,20 @@ export function describe(value: unknown): string {
   return typeof value;
 }
 
+/**
+ * Whether a value is a number that stays finite as a 32-bit float: everything that reaches
+ * wasm is f32, where 1e39 is Infinity (f32's largest finite value is about 3.4e38).
+ */
+export function finiteF32(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(Math.fround(value));
+}
+
+/** What a value is, for an error: "1e+39 (Infinity as a 32-bit float)" where rounding makes the difference. */
+export function describeF32(value: unknown): string {
+  return typeof value === "number" && Number.isFinite(value) && !Number.isFinite(Math.fround(value))
+    ? `${value} (${Math.fround(value)} as a 32-bit float)` : describe(value);
+}
+
 /** Largest size accepted for n, d, k (each tensor must also fit the memory checks). */
 export const MAX_DIM = 1 << 24;
 
@@ -137,10 +151,16 @@ export interface ResolvedOptimizer {
   a3: number;
 }
 
+/**
+ * A hyperparameter, checked as the f32 the optimizer will use: β₁ = 1 − 1e−9 is 1 in f32
+ * (bias correction 1 − β^t = 0), ε = 1e−50 is 0 (0/0 where a gradient is 0).
+ */
 function hyper(field: string, value: unknown, fallback: number, ok: (v: number) => boolean, expected: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || !ok(value)) {
-    throw new RnnError(`${field}: expected ${expected}, got ${describe(value)}`);
+  if (!finiteF32(value) || !ok(value) || !ok(Math.fround(value))) {
+    const f = typeof value === "number" ? Math.fround(value) : value;
+    const note = typeof value === "number" && f !== value && (!Number.isFinite(f as number) || !ok(f as number)) ? ` (${f} as a 32-bit float, which the optimizer uses)` : "";
+    throw new RnnError(`${field}: expected ${expected}, got ${describe(value)}${note}`);
   }
   return value;
 }

@@ -3,7 +3,7 @@
 // (d floats), so snapshots are cheap copies and many steppers can share one model.
 
 import { RnnError } from "./errors.js";
-import { describe } from "./options.js";
+import { describe, describeF32, finiteF32 } from "./options.js";
 import { modelHandle, type ModelHandle, type RNN } from "./model.js";
 import type { Sequence } from "./batch.js";
 
@@ -95,7 +95,7 @@ export class Stepper {
     const out = new Float32Array(d);
     for (let j = 0; j < d; j++) {
       const v = (h as ArrayLike<unknown>)[j];
-      if (typeof v !== "number" || !Number.isFinite(v)) throw new RnnError(`${field}[${j}]: expected a finite number, got ${describe(v)}`);
+      if (!finiteF32(v)) throw new RnnError(`${field}[${j}]: expected a finite number (as a 32-bit float), got ${describeF32(v)}`);
       out[j] = v;
     }
     return out;
@@ -121,7 +121,7 @@ export class Stepper {
     if (cfg.input === "dense") {
       const v = x as ArrayLike<unknown>;
       for (let j = 0; j < cfg.inputSize; j++) {
-        if (typeof v[j] !== "number" || !Number.isFinite(v[j] as number)) throw new RnnError(`stepper.step: feature ${j} must be a finite number, got ${describe(v[j])}`);
+        if (!finiteF32(v[j])) throw new RnnError(`stepper.step: feature ${j} must be a finite number (as a 32-bit float), got ${describeF32(v[j])}`);
       }
     }
     const io = this.#views();

@@ -130,6 +130,18 @@ describe("save and load", () => {
     // a damaged vocabulary is an RnnError naming it
     const bad = rewrite(bytes, { metadata: { vocabulary: '{"kind":"rnn-wasm/vocabulary","version":1,"lowercase":false,"tokens":["x"]}' } });
     await assert.rejects(RNN.load(bad), (e) => e instanceof RnnError && /vocabulary/.test(e.message));
+    // a vocabulary with more ids than the model takes, or more labels than it has outputs:
+    // refused when saving, and when a file says so
+    const big = Vocabulary.build([["a", "b", "c", "d", "e", "f", "g", "h"]]);
+    const tooBig = rewrite(bytes, { metadata: { vocabulary: JSON.stringify(big.toJSON()) } });
+    await assert.rejects(RNN.load(tooBig), (e) => e instanceof RnnError && /vocabulary has 12 ids but the model takes 8 \(inputSize\)/.test(e.message));
+    const threeLabels = rewrite(bytes, { metadata: { labels: JSON.stringify(new LabelEncoder(["a", "b", "c"]).toJSON()) } });
+    await assert.rejects(RNN.load(threeLabels), (e) => e instanceof RnnError && /3 labels but the model has 2 outputs/.test(e.message));
+    m.vocabulary = big;
+    assert.throws(() => m.save(), (e) => e instanceof RnnError && /^save: the vocabulary has 12 ids/.test(e.message));
+    m.vocabulary = vocab;
+    m.labels = new LabelEncoder(["a", "b", "c"]);
+    assert.throws(() => m.save(), (e) => e instanceof RnnError && /^save: there are 3 labels/.test(e.message));
     m.dispose(); back.dispose();
   });
 });
@@ -328,6 +340,6 @@ describe("bad model files", () => {
     const m = await create("adam-ids");
     m.dispose();
     assert.throws(() => m.save(), (e) => e instanceof RnnError && /disposed/.test(e.message));
-    assert.throws(() => RNN.prototype.save.call(m, { optimiser: false }), RnnError);
+    assert.throws(() => RNN.prototype.save.call(m, { optimiser: false }), (e) => e instanceof RnnError && /disposed/.test(e.message), "disposed comes before a bad option");
   });
 });

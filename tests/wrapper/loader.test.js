@@ -14,7 +14,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
@@ -331,7 +331,10 @@ describe("the package", () => {
   test("npm pack ships the bundle, the types and rnn.wasm", { timeout: 30_000 }, async () => {
     const { stdout } = await run("npm", ["pack", "--dry-run", "--ignore-scripts", "--json"], { cwd: fileURLToPath(root), timeout: 30_000 });
     const files = JSON.parse(stdout)[0].files.map((f) => f.path);
-    for (const f of ["dist/index.js", "dist/index.d.ts", "dist/wasm.d.ts", "dist/rnn.wasm", "package.json", "README.md"]) assert.ok(files.includes(f), `${f} is packed`);
+    for (const f of ["dist/index.js", "dist/index.d.ts", "dist/wasm.d.ts", "dist/rnn.wasm", "package.json", "README.md", "LICENSE", "bin/rnn-wasm.js"]) assert.ok(files.includes(f), `${f} is packed`);
+    // the CLI's every module: what bin/rnn-wasm.js and cli/*.js import from cli/ must ship too
+    const cliFiles = readdirSync(new URL("cli/", root)).filter((f) => f.endsWith(".js")).map((f) => `cli/${f}`);
+    for (const f of cliFiles) assert.ok(files.includes(f), `${f} is packed (the CLI imports it)`);
     assert.ok(!files.some((f) => f.endsWith(".wat") || f.startsWith("src/") || f.startsWith("tests/")), files.join(" "));
   });
 

@@ -152,3 +152,39 @@ test("a bigger batch shape grows memory once; later smaller batches do not, and 
   model.dispose();
   fresh.dispose();
 });
+
+test("when wasm memory cannot grow: a clear RnnError, no leak from the failed attempts, the neighbour model unharmed", async () => {
+  // A child process whose engine caps wasm memory at 64 pages (4 MiB), so that allocation
+  // really fails inside the module (not the size pre-check the other suites see).
+  const { execFileSync } = await import("node:child_process");
+  const script = `
+    import { RNN, RnnError, init } from ${JSON.stringify(new URL("../../dist/index.js", import.meta.url).href)};
+    const engine = await init();
+    const neighbour = RNN.createSync({ inputSize: 50, hiddenSize: 32, outputSize: 5, seed: 1 }, engine);
+    const batch = { inputs: [[1, 2, 3]], targets: [[1, 2, 3]] };
+    neighbour.trainStep(batch);
+    const before = Array.from(neighbour.parameters().W);
+    const out = { errors: [], sizes: [] };
+    for (let i = 0; i < 1000; i++) {
+      try { RNN.createSync({ inputSize: 20000, hiddenSize: 100, outputSize: 5 }, engine); out.errors.push("created"); }
+      catch (e) { out.errors.push(e instanceof RnnError ? e.message : "other: " + e); }
+      try { neighbour.trainStep({ inputs: [Array(40000).fill(1)], targets: [Array(40000).fill(1)] }); out.errors.push("trained"); }
+      catch (e) { out.errors.push(e instanceof RnnError ? e.message : "other: " + e); }
+      if (i === 0 || i === 999) out.sizes.push(engine.exports.memory.buffer.byteLength);
+    }
+    out.same = JSON.stringify(Array.from(neighbour.parameters().W)) === JSON.stringify(before);
+    neighbour.trainStep(batch);
+    const small = RNN.createSync({ inputSize: 50, hiddenSize: 32, outputSize: 5, seed: 1 }, engine);
+    small.trainStep(batch);
+    out.ok = true;
+    console.log(JSON.stringify(out));
+  `;
+  const stdout = execFileSync(process.execPath, ["--wasm-max-mem-pages=64", "--input-type=module", "-e", script], { encoding: "utf8" });
+  const out = JSON.parse(stdout.trim().split("\n").pop());
+  const distinct = [...new Set(out.errors)];
+  console.log(`capped at 4 MiB: ${distinct.join(" | ")}`);
+  assert.ok(out.errors.every((m) => /^out of memory: .* needs [\d.]+ MiB and the engine refused to grow wasm memory for it \(it holds [\d.]+ MiB\)$/.test(m)), distinct.join("\n"));
+  assert.equal(out.sizes[0], out.sizes[1], "1,000 failed attempts grew memory (a leak)");
+  assert.ok(out.same, "a failed call changed the neighbour's parameters");
+  assert.ok(out.ok);
+});

@@ -39,7 +39,7 @@ const batch = (kind, patch) => ({ ...VALID[kind](), ...patch });
 function bytesOf(tensors) {
   return Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")]));
 }
-const snapshot = (m) => ({ params: bytesOf(m.parameters()), grads: bytesOf(m.gradients()) });
+const snapshot = (m) => ({ params: bytesOf(m.parameters()), grads: bytesOf(m.gradients()), gnorm: bytesOf({ gnorm: m.stateGradientNorms() }) });
 
 /** Run `call`, assert that it throws an RnnError whose message matches every pattern, return the message. */
 function expectRnnError(call, patterns) {
@@ -102,12 +102,16 @@ const CASES = [
   ["dense feature width too small", "dense", (m) => m.trainStep(batch("dense", { inputs: [[[0.1, 0.2, 0.3], [0.4, 0.5], [-1, 0, 1]], [[1, -1, 0.5], [0, 0, 0]]] })), [/batch\.inputs\[0\]\[1\]/, /3 features|inputSize/, /got 2|\b2\b/]],
   ["dense feature width too large", "dense", (m) => m.trainStep(batch("dense", { inputs: [[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [-1, 0, 1]], [[1, -1, 0.5, 9], [0, 0, 0]]] })), [/batch\.inputs\[1\]\[0\]/, /3 features|inputSize/, /\b4\b/]],
   ["dense flat sequence not a multiple of n", "dense", (m) => m.trainStep(batch("dense", { inputs: [[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, -1, 0], [1, -1, 0.5, 0, 0, 0]] })), [/batch\.inputs\[0\]/, /multiple of inputSize 3|inputSize/, /\b8\b/]],
+  ["dense feature finite in f64, Infinity in f32", "dense", (m) => m.trainStep(batch("dense", { inputs: [[[0.1, 0.2, 0.3], [0.4, 1e39, 0.6], [-1, 0, 1]], [[1, -1, 0.5], [0, 0, 0]]] })), [/batch\.inputs\[0\]\[1\]\[1\]/, /32-bit/, /1e\+39/]],
+  ["a sequence whose length is negative", "ids", (m) => m.trainStep(batch("ids", { inputs: [[0, 1, 2], { length: -1 }] })), [/batch\.inputs\[1\]/, /array/]],
+  ["a bad batch bigger than any before (a new work block)", "ids", (m) => m.trainStep({ inputs: Array.from({ length: 30 }, () => [0, 1, 2, 3, 4, 0, 1, 2, 3, 9]), targets: Array.from({ length: 30 }, () => new Array(10).fill(0)) }), [/batch\.inputs\[0\]\[9\]/, /0\.\.4/, /\b9\b/]],
   ["dense NaN in predict", "dense", (m) => m.predict([[[0, NaN, 0]]]), [/inputs\[0\]\[0\]\[1\]/, /finite/, /NaN/]],
 
   // targets
   ["mse target NaN", "dense", (m) => m.trainStep(batch("dense", { targets: [[[1, 2], [3, NaN], [0, 1]], [[0.5, -0.5], [1, 1]]] })), [/batch\.targets\[0\]\[1\]\[1\]/, /finite/, /NaN/]],
   ["mse target +Infinity", "dense", (m) => m.trainStep(batch("dense", { targets: [[[1, 2], [3, 4], [0, 1]], [[Infinity, -0.5], [1, 1]]] })), [/batch\.targets\[1\]\[0\]\[0\]/, /finite/, /Infinity/]],
   ["mse target −Infinity", "dense", (m) => m.computeGradients(batch("dense", { targets: [[[1, 2], [3, 4], [0, 1]], [[0, -0.5], [1, -Infinity]]] })), [/batch\.targets\[1\]\[1\]\[1\]/, /finite/, /-Infinity/]],
+  ["mse target beyond f32", "dense", (m) => m.trainStep(batch("dense", { targets: [[[1, 2], [3, 4], [0, 1]], [[-1e39, -0.5], [1, 1]]] })), [/batch\.targets\[1\]\[0\]\[0\]/, /32-bit/, /-1e\+39/]],
   ["mse target vector too long", "dense", (m) => m.trainStep(batch("dense", { targets: [[[1, 2], [3, 4, 5], [0, 1]], [[0.5, -0.5], [1, 1]]] })), [/batch\.targets\[0\]\[1\]/, /\b2\b.*outputSize|outputSize.*\b2\b/, /\b3\b/]],
   ["class id = k (many-to-many)", "ids", (m) => m.trainStep(batch("ids", { targets: [[0, 1, 2], [3, 1]] })), [/batch\.targets\[1\]\[0\]/, /0\.\.2/, /got 3|: 3$/]],
   ["class id negative (many-to-one)", "idsM2o", (m) => m.trainStep(batch("idsM2o", { targets: [2, -1] })), [/batch\.targets\[1\]/, /0\.\.2/, /-1/]],
@@ -134,6 +138,7 @@ const CASES = [
   ["h0 NaN", "ids", (m) => m.trainStep(batch("ids", { h0: [[0, 0, 0, 0], [0, 0, NaN, 0]] })), [/batch\.h0\[1\]\[2\]/, /finite/, /NaN/]],
   ["h0 +Infinity (flat form)", "dense", (m) => m.computeGradients(batch("dense", { h0: [0, 0, 0, 0, 0, Infinity, 0, 0] })), [/batch\.h0\[5\]/, /finite/, /Infinity/]],
   ["h0 −Infinity", "bce", (m) => m.trainStep(batch("bce", { h0: [[-Infinity, 0, 0, 0], [0, 0, 0, 0]] })), [/batch\.h0\[0\]\[0\]/, /finite/, /-Infinity/]],
+  ["h0 beyond f32", "ids", (m) => m.trainStep(batch("ids", { h0: [[0, 0, 0, 0], [0, 3.5e38, 0, 0]] })), [/batch\.h0\[1\]\[1\]/, /32-bit/, /3\.5e\+38/]],
   ["h0 wrong width", "ids", (m) => m.trainStep(batch("ids", { h0: [[0, 0, 0], [0, 0, 0, 0]] })), [/batch\.h0\[0\]/, /\b4\b/, /\b3\b/]],
   ["h0 wrong count", "idsM2o", (m) => m.trainStep(batch("idsM2o", { h0: [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]] })), [/batch\.h0/, /\b2\b/, /\b3\b/]],
   ["h0 wrong flat length", "dense", (m) => m.trainStep(batch("dense", { h0: [0, 0, 0, 0, 0, 0, 0] })), [/batch\.h0/, /\b8\b/, /\b7\b/]],
@@ -143,6 +148,7 @@ const CASES = [
   ["setParameters NaN in c (last tensor)", "ids", bigParams("ids", (p) => { p.c[2] = NaN; }), [/c\[2\]/, /finite/, /NaN/]],
   ["setParameters +Infinity in W", "dense", bigParams("dense", (p) => { p.W[5] = Infinity; }), [/W\[5\]/, /finite/, /Infinity/]],
   ["setParameters −Infinity in U", "idsM2o", bigParams("idsM2o", (p) => { p.U[0] = -Infinity; }), [/U\[0\]/, /finite/, /-Infinity/]],
+  ["setParameters 1e39 in W (Infinity in f32)", "ids", bigParams("ids", (p) => { p.W = Array.from(p.W); p.W[3] = 1e39; }), [/W\[3\]/, /32-bit/, /1e\+39/]],
   ["setParameters V too short", "ids", bigParams("ids", (p) => { p.V = p.V.subarray(1); }), [/\bV\b/, /\b12\b/, /\b11\b/]],
   ["setParameters c too long", "bce", bigParams("bce", (p) => { p.c = [0, 0, 0]; }), [/\bc\b/, /\b2\b/, /\b3\b/]],
   ["setParameters U one value too long", "dense", bigParams("dense", (p) => { p.U = new Float32Array(4 * 3 + 1); }), [/\bU\b/, /\b12\b/, /\b13\b/]],
@@ -160,6 +166,11 @@ const CASES = [
   ["optimizer momentum > 1", "bce", opt("bce", { optimizer: { type: "sgd", lr: 0.1, momentum: 1.5 } }), [/optimizer\.momentum/, /\[0, 1\)/, /1\.5/]],
   ["optimizer momentum negative", "ids", opt("ids", { optimizer: { type: "sgd", momentum: -0.5 } }), [/optimizer\.momentum/, /\[0, 1\)/, /-0\.5/]],
   ["optimizer beta1 = 1", "ids", opt("ids", { optimizer: { type: "adam", beta1: 1 } }), [/optimizer\.beta1/, /\[0, 1\)/]],
+  ["optimizer beta1 below 1 but 1 in f32", "ids", opt("ids", { optimizer: { type: "adam", beta1: 1 - 1e-9 } }), [/optimizer\.beta1/, /\[0, 1\)/, /32-bit/]],
+  ["optimizer beta2 below 1 but 1 in f32", "dense", opt("dense", { optimizer: { type: "adam", beta2: 1 - 1e-10 } }), [/optimizer\.beta2/, /\[0, 1\)/, /32-bit/]],
+  ["optimizer eps > 0 but 0 in f32", "ids", opt("ids", { optimizer: { type: "adam", eps: 1e-50 } }), [/optimizer\.eps/, /> 0/, /32-bit/]],
+  ["optimizer lr Infinity in f32", "bce", opt("bce", { optimizer: { type: "sgd", lr: 1e39 } }), [/optimizer\.lr/, /number/, /32-bit/]],
+  ["optimizer momentum below 1 but 1 in f32", "ids", opt("ids", { optimizer: { type: "sgd", momentum: 1 - 1e-9 } }), [/optimizer\.momentum/, /\[0, 1\)/, /32-bit/]],
   ["optimizer eps = 0", "ids", opt("ids", { optimizer: { type: "adam", eps: 0 } }), [/optimizer\.eps/, /> 0/]],
   ["optimizer unknown key (sgd)", "ids", opt("ids", { optimizer: { type: "sgd", lr: 0.1, nesterov: true } }), [/optimizer\.nesterov/, /unknown/]],
   ["optimizer unknown key (adam: momentum)", "dense", opt("dense", { optimizer: { type: "adam", momentum: 0.9 } }), [/optimizer\.momentum/, /unknown/]],

@@ -33,16 +33,27 @@
 @inline const EXP_P5: f32 = 5.0000001201e-1;
 // Inputs are clamped to [EXP_LO, EXP_HI] so that n stays in −126..127 (a normal 2^n):
 // e^−87 ≈ 1.6e−38 stands in for anything smaller, e^88 ≈ 1.7e38 for anything larger.
+// n = round(x·log2 e) by the magic-number trick (XNNPACK's f32 exp kernels): adding 1.5·2^23
+// rounds to an integer (ties to even, as f32x4.nearest) and leaves n in the low mantissa
+// bits, so 2^n comes from an integer add and shift; wasm's nearest and trunc_sat each cost
+// V8 a sequence of x64 instructions. The clamps use pmin/pmax (one minps/maxps each), with
+// x first so that a NaN stays NaN; on the values where they differ from min/max (NaN, ±0)
+// the result is the same here.
 // @ts-ignore: decorator
 @inline const EXP_LO: f32 = -87.0;
 // @ts-ignore: decorator
 @inline const EXP_HI: f32 = 88.0;
+// @ts-ignore: decorator
+@inline const EXP_MAGIC: f32 = 12582912.0;   // 1.5·2^23 = 0x4B400000
+// @ts-ignore: decorator
+@inline const EXP_MAGIC_BITS: i32 = 0x4B400000;
 
 /** exp of four lanes (Cephes expf). NaN in, NaN out. */
 // @ts-ignore: decorator
 @inline export function f32x4_exp(vx: v128): v128 {
-  vx = f32x4.min(f32x4.max(vx, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
-  const vn = f32x4.nearest(f32x4.mul(vx, f32x4.splat(LOG2E)));
+  vx = f32x4.pmin(f32x4.pmax(vx, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
+  const vt = f32x4.add(f32x4.mul(vx, f32x4.splat(LOG2E)), f32x4.splat(EXP_MAGIC));   // bits: MAGIC_BITS + n
+  const vn = f32x4.sub(vt, f32x4.splat(EXP_MAGIC));                                  // n, exactly
   let vr = f32x4.sub(vx, f32x4.mul(vn, f32x4.splat(EXP_C1)));
   vr = f32x4.sub(vr, f32x4.mul(vn, f32x4.splat(EXP_C2)));
   let vp = f32x4.add(f32x4.mul(f32x4.splat(EXP_P0), vr), f32x4.splat(EXP_P1));
@@ -53,7 +64,7 @@
   const vr2 = f32x4.mul(vr, vr);
   const vy = f32x4.add(f32x4.add(f32x4.mul(vp, vr2), vr), f32x4.splat(1.0));
   // 2^n: (n + 127) << 23 is the bit pattern of the float 2^n.
-  const vscale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(vn), i32x4.splat(127)), 23);
+  const vscale = i32x4.shl(i32x4.add(vt, i32x4.splat(127 - EXP_MAGIC_BITS)), 23);
   return f32x4.mul(vy, vscale);
 }
 
@@ -114,7 +125,7 @@ export function f32_vexp_ref(y: usize, x: usize, n: i32): void {
   // on |x| with the sign put back (as vlarge), so tanh(−0) = −0: x + x·z·P(z) gives +0 there
   const vsmall = v128.or(f32x4.add(f32x4.mul(f32x4.mul(vp, vz), vax), vax), vsign);
   // large |x|: 1 − 2/(e^{2|x|} + 1), sign restored
-  const ve = f32x4_exp(f32x4.mul(f32x4.min(vax, f32x4.splat(10.0)), f32x4.splat(2.0)));
+  const ve = f32x4_exp(f32x4.mul(f32x4.pmin(vax, f32x4.splat(10.0)), f32x4.splat(2.0)));
   const vlarge = v128.or(
     f32x4.sub(f32x4.splat(1.0), f32x4.div(f32x4.splat(2.0), f32x4.add(ve, f32x4.splat(1.0)))),
     vsign,
@@ -125,6 +136,14 @@ export function f32_vexp_ref(y: usize, x: usize, n: i32): void {
 /** y[0..n) = tanh(x[0..n)); may run in place. */
 export function f32_vtanh(y: usize, x: usize, n: i32): void {
   let i = 0;
+  // Two vectors per iteration: their long dependency chains (exp, division) overlap.
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const va = f32x4_tanh(v128.load(x + o));
+    const vb = f32x4_tanh(v128.load(x + o, 16));
+    v128.store(y + o, va);
+    v128.store(y + o, vb, 16);
+  }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     v128.store(y + o, f32x4_tanh(v128.load(x + o)));

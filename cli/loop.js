@@ -1,12 +1,17 @@
 // The epoch loop shared by the CLI's train command and the examples: one fitAsync call per
 // epoch (Adam, the learning rate multiplied by `lrDecay` after each epoch), then the held-out
-// metrics, the model file (written atomically: a temporary file renamed into place) and the
-// plot. Ctrl-C stops after the current batch; the epoch in progress is not saved, so the
-// model file stays the last complete epoch's. A second Ctrl-C exits at once.
+// metrics, the model file (written atomically: a temporary file renamed into place), its
+// recipe (MODEL.json, written right after the model: never before, so the pair always
+// belongs together) and the plot. Epochs are numbered on from `startEpoch` (the epochs a
+// resumed model has done): epoch e shuffles with seed + e and trains at lr · lrDecay^(e − 1),
+// so a run split across a save and a resume trains exactly as one run. Ctrl-C stops after the
+// current batch; the epoch in progress is not saved, so the model file stays the last complete
+// epoch's. A second Ctrl-C exits at once (after the model and recipe being written, if any).
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { saveModelFile } from "../dist/index.js";
 import { writeAtomic } from "./files.js";
+import { writeRecipe } from "./recipe.js";
 import { trainingPlot } from "./plot.js";
 import { Progress } from "./progress.js";
 
@@ -16,21 +21,30 @@ import { Progress } from "./progress.js";
  * @param options.epochs, batchSize, lr, lrDecay (1), clipNorm, seed
  * @param options.evaluate   (model) → { loss, accuracy? } on held-out data, after every epoch
  * @param options.trainAccuracy (model) → accuracy on (a sample of) the training data, after every epoch
+ * @param options.startEpoch epochs the model has already done (a resumed run; default 0)
  * @param options.modelPath  where to save the model after every epoch
+ * @param options.recipe     with modelPath: MODEL.json's fields (task, unk, …), written after each save
  * @param options.plot       { path, title, subtitle?, baseline?, baselineName? }: an SVG after every epoch
  * @param options.log        (line) → void for the epoch summaries (default: under the progress bar)
  * @returns { epochs: [{ epoch, loss, valLoss?, accuracy?, valAccuracy?, seconds, lr }], interrupted, seconds }
  */
 export async function trainEpochs(model, train, options) {
-  const { epochs, batchSize = 32, lr = 0.001, lrDecay = 1, clipNorm, seed = 0, evaluate, trainAccuracy, modelPath, plot, unit = "tok", quiet = false } = options;
-  const progress = options.progress ?? new Progress({ epochs, unit, perSequence: model.config.task === "many-to-one", ...(quiet ? { stream: { write() {} } } : {}) });
+  const { epochs, batchSize = 32, lr = 0.001, lrDecay = 1, clipNorm, seed = 0, startEpoch = 0, evaluate, trainAccuracy, modelPath, recipe, plot, unit = "tok", quiet = false } = options;
+  const last = startEpoch + epochs;
+  const progress = options.progress ?? new Progress({ epochs, firstEpoch: startEpoch + 1, unit, perSequence: model.config.task === "many-to-one", ...(quiet ? { stream: { write() {} } } : {}) });
   const say = options.log ?? ((line) => progress.line(line));
   const controller = new AbortController();
   const log = [];
   let presses = 0;
+  let saving = false;
+  let quitAfterSave = false;
   const onSigint = () => {
     presses++;
-    if (presses > 1) process.exit(130);
+    if (presses > 1) {
+      if (saving) quitAfterSave = true;            // the model and its recipe first: they go together
+      else process.exit(130);
+      return;
+    }
     progress.line("\ninterrupted: stopping after this batch (Ctrl-C again to quit now)" +
       (modelPath && log.length ? `; ${modelPath} keeps epoch ${log.at(-1).epoch}` : modelPath ? `; nothing saved yet` : ""));
     controller.abort();
@@ -39,7 +53,7 @@ export async function trainEpochs(model, train, options) {
   const started = performance.now();
   if (modelPath) mkdirSync(dirname(modelPath) || ".", { recursive: true });
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
+    for (let epoch = startEpoch + 1; epoch <= last; epoch++) {
       const t0 = performance.now();
       const rate = lr * lrDecay ** (epoch - 1);
       const history = await model.fitAsync(train, {
@@ -58,10 +72,19 @@ export async function trainEpochs(model, train, options) {
       }
       entry.seconds = (performance.now() - t0) / 1000;
       log.push(entry);
-      if (modelPath) await saveModelFile(model, modelPath);
-      if (plot?.path) writeAtomic(plot.path, trainingPlot(log, { ...plot, planned: epochs }));
+      if (modelPath) {
+        saving = true;
+        try {
+          await saveModelFile(model, modelPath);
+          if (recipe) writeRecipe(modelPath, recipe, model, { epochs: epoch, lr, lrDecay, seed, batchSize, clipNorm: clipNorm ?? 0 });
+        } finally {
+          saving = false;
+        }
+        if (quitAfterSave) process.exit(130);
+      }
+      if (plot?.path) writeAtomic(plot.path, trainingPlot(log, { ...plot, planned: last }));
       const pct = (x) => `${(100 * x).toFixed(2)}%`;
-      say(`epoch ${epoch}/${epochs}  loss ${entry.loss.toFixed(4)}` +
+      say(`epoch ${epoch}/${last}  loss ${entry.loss.toFixed(4)}` +
         (entry.accuracy !== undefined ? `  acc ${pct(entry.accuracy)}` : "") +
         (entry.valLoss !== undefined ? `  val loss ${entry.valLoss.toFixed(4)}` : "") +
         (entry.valAccuracy !== undefined ? `  val acc ${pct(entry.valAccuracy)}` : "") +

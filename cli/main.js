@@ -7,12 +7,11 @@ import {
 } from "../dist/index.js";
 import { parseFlags, intFlag, numFlag, choiceFlag, boolFlag, CliError, EXIT } from "./args.js";
 import { readData } from "./formats.js";
-import { readText, writeAtomic } from "./files.js";
+import { readText } from "./files.js";
 import { trainEpochs } from "./loop.js";
 import { WordEncoder, tagInputs, tagTargets } from "./text.js";
 import { evaluateTagger, predictTags } from "./tagging.js";
-
-const TASKS = ["tag", "classify", "lm", "series"];
+import { TASKS, RECIPE_KIND, recipePath, recipeFields, checkRecipe } from "./recipe.js";
 const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : "—");
 
 // ── help ─────────────────────────────────────────────────────────────────────────────────
@@ -39,7 +38,8 @@ commands:
 
 ${FORMATS}
 
-A model file MODEL comes with MODEL.json (the task and how text becomes ids), written by train.
+A model file MODEL comes with MODEL.json (the task and how text becomes ids), written by train
+with every saved epoch; eval, predict and generate check that the two belong together.
 Exit codes: 0 done, 1 bad data or files, 2 bad usage, 130 interrupted (Ctrl-C).`,
 
   train: `usage: rnn-wasm train --task tag|classify|lm|series --data FILE [flags]
@@ -51,10 +51,13 @@ the last complete epoch's model). Ctrl-C stops after the current batch.
                       lm (next token, softmax), series (dense inputs, MSE)
   --data FILE         training data (see rnn-wasm help formats)
   --validation FILE   held-out data: loss and accuracy after every epoch
-  --model FILE        where to save (default model.rnn; MODEL.json is written next to it)
+  --model FILE        where to save (default model.rnn; MODEL.json goes next to it, with each save)
   --config FILE       a JSON object of these flags ({ "task": "tag", "epochs": 5, … });
                       flags given on the command line win; its paths are relative to it
-  --resume            continue training the model in --model (its vocabulary and classes)
+  --resume            continue training the model in --model (its vocabulary and classes): the
+                      epochs count on from its last one, and --lr, --lr-decay, --seed,
+                      --batch-size and --clip-norm default to its run's, so --epochs 2 trains
+                      the same model as --epochs 1, then --resume --epochs 1
   --plot FILE         an SVG of the loss and accuracy per epoch
   --quiet             no progress bar
 
@@ -172,7 +175,8 @@ function trainOptions(values) {
     config = renamed;
   }
   const v = { ...TRAIN_DEFAULTS, ...config };
-  for (const [key, value] of Object.entries(values)) if (value !== undefined && key !== "config") v[key] = value;
+  const explicit = new Set(Object.keys(config));
+  for (const [key, value] of Object.entries(values)) if (value !== undefined && key !== "config") { v[key] = value; explicit.add(key); }
   if (v.task === undefined) throw new CliError("rnn-wasm train: --task is required (tag, classify, lm or series)", EXIT.usage);
   if (v.data === undefined) throw new CliError("rnn-wasm train: --data is required (the training file)", EXIT.usage);
   return {
@@ -186,18 +190,16 @@ function trainOptions(values) {
     chars: boolFlag("chars", v.chars), manyToOne: boolFlag("many-to-one", v["many-to-one"]),
     targets: v.targets === undefined ? undefined : (Array.isArray(v.targets) ? v.targets.map(String) : String(v.targets).split(",").map((t) => t.trim()).filter(Boolean)),
     format: v.format === undefined ? undefined : choiceFlag("format", v.format, ["csv", "json"]),
+    explicit,
   };
 }
 
-// ── the model's recipe (MODEL.json) ─────────────────────────────────────────────────────
+// ── the model's recipe (MODEL.json, cli/recipe.js) ──────────────────────────────────────
 
-const recipePath = (model) => `${model}.json`;
-
-function writeRecipe(modelPath, recipe) {
-  writeAtomic(recipePath(modelPath), JSON.stringify({ kind: "rnn-wasm-cli", version: 1, ...recipe }, null, 2) + "\n");
-}
-
-/** Load a model and its recipe; without MODEL.json the task is inferred from the model. */
+/**
+ * Load a model and its recipe, and check that they belong together; without MODEL.json the
+ * task is inferred from the model.
+ */
 async function openModel(path) {
   if (path === undefined) throw new CliError("--model is required (a model file written by rnn-wasm train)", EXIT.usage);
   readText(path, "model file");                                        // a clear message for a missing file
@@ -212,7 +214,8 @@ async function openModel(path) {
   try { text = readFileSync(recipePath(path), "utf8"); } catch { text = undefined; }
   if (text !== undefined) {
     try { recipe = JSON.parse(text); } catch (e) { throw new CliError(`${recipePath(path)}: not valid JSON (${e.message})`, EXIT.data); }
-    if (recipe?.kind !== "rnn-wasm-cli" || !TASKS.includes(recipe.task)) throw new CliError(`${recipePath(path)}: not an rnn-wasm CLI recipe (expected kind "rnn-wasm-cli" and a task)`, EXIT.data);
+    if (recipe?.kind !== RECIPE_KIND || !TASKS.includes(recipe.task)) throw new CliError(`${recipePath(path)}: not an rnn-wasm CLI recipe (expected kind "${RECIPE_KIND}" and a task)`, EXIT.data);
+    checkRecipe(recipe, model, path);
   } else {
     const c = model.config;
     const task = c.input === "dense" ? "series"
@@ -283,21 +286,30 @@ function dataset(recipe, model, items, path) {
 
 // ── train ────────────────────────────────────────────────────────────────────────────────
 
+/** Settings of the saved run that --resume keeps unless a flag (or the config file) sets them. */
+const RESUMED = [["lr", "lr"], ["lrDecay", "lr-decay"], ["seed", "seed"], ["batchSize", "batch-size"], ["clipNorm", "clip-norm"]];
+
 async function train(values) {
   const o = trainOptions(values);
-  const recipe = { task: o.task, unk: o.unk, lookahead: o.task === "tag" ? o.lookahead : 0, maxLength: o.maxLength, chars: o.chars, manyToOne: o.task === "classify" || o.manyToOne };
+  let recipe = { task: o.task, unk: o.unk, lookahead: o.task === "tag" ? o.lookahead : 0, maxLength: o.maxLength, chars: o.chars, manyToOne: o.task === "classify" || o.manyToOne };
   if (o.task === "series") Object.assign(recipe, { targets: o.targets, format: o.format });
-  const trainItems = readFor(recipe, o.data);
-  const valItems = o.validation === undefined ? undefined : readFor(recipe, o.validation);
-  if (o.task === "series") Object.assign(recipe, { features: trainItems.features, targets: trainItems.targetColumns });
-
   let model;
+  let startEpoch = 0;
   if (o.resume) {
+    // The saved model first: its recipe says how to read the data, its run how to go on.
     const opened = await openModel(o.model);
     model = opened.model;
-    if (opened.recipe.task !== o.task) throw new CliError(`--resume: ${o.model} is a ${opened.recipe.task} model, not ${o.task}`, EXIT.usage);
-    Object.assign(recipe, opened.recipe);
-  } else {
+    if (opened.recipe.task !== o.task) { model.dispose(); throw new CliError(`--resume: ${o.model} is a ${opened.recipe.task} model, not ${o.task}`, EXIT.usage); }
+    recipe = recipeFields(opened.recipe);
+    const done = opened.recipe.training ?? {};
+    if (Number.isInteger(done.epochs) && done.epochs >= 0) startEpoch = done.epochs;
+    for (const [key, flag] of RESUMED) if (!o.explicit.has(flag) && typeof done[key] === "number" && Number.isFinite(done[key])) o[key] = done[key];
+  }
+  const trainItems = readFor(recipe, o.data, { format: o.format });
+  const valItems = o.validation === undefined ? undefined : readFor(recipe, o.validation, { format: o.format });
+  if (o.task === "series" && !o.resume) Object.assign(recipe, { features: trainItems.features, targets: trainItems.targetColumns });
+
+  if (!o.resume) {
     let inputSize, outputSize, vocabulary, labels, input = "ids", loss = "softmax-cross-entropy";
     if (o.task === "tag" || o.task === "classify" || (o.task === "lm" && !o.chars)) {
       const texts = trainItems.map((it) => it.words ?? it.tokens);
@@ -326,26 +338,26 @@ async function train(values) {
   const valData = valItems && dataset(recipe, model, valItems, o.validation);
   const c = model.config;
   const out = o.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`);
-  out(`${o.resume ? "resuming" : "training"} a ${recipe.task} model: ${c.input === "ids" ? `${c.inputSize} ids` : `${c.inputSize} features`} → ${c.hiddenSize} hidden (${c.hiddenActivation}) → ${c.outputSize} outputs (${c.loss}, ${c.task}); ` +
+  out(`${o.resume ? `resuming a ${recipe.task} model${startEpoch ? ` after epoch ${startEpoch}` : ""}` : `training a ${recipe.task} model`}: ${c.input === "ids" ? `${c.inputSize} ids` : `${c.inputSize} features`} → ${c.hiddenSize} hidden (${c.hiddenActivation}) → ${c.outputSize} outputs (${c.loss}, ${c.task}); ` +
     `${trainData.inputs.length} training sequences${valData ? `, ${valData.inputs.length} held out` : ""}`);
-  writeRecipe(o.model, recipe);
   const measure = valData && ((m) => {
     if (recipe.task === "tag") return evaluateTagger(m, valData, valItems, recipe.lookahead);
     const ev = m.evaluate(valData);
     return { loss: ev.lossPerStep, accuracy: ev.accuracy };
   });
   const run = await trainEpochs(model, trainData, {
-    epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, clipNorm: o.clipNorm, seed: o.seed,
-    evaluate: measure, modelPath: o.model, quiet: o.quiet, unit: recipe.chars ? "char" : c.input === "dense" ? "step" : "tok",
+    epochs: o.epochs, startEpoch, batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, clipNorm: o.clipNorm, seed: o.seed,
+    evaluate: measure, modelPath: o.model, recipe, quiet: o.quiet, unit: recipe.chars ? "char" : c.input === "dense" ? "step" : "tok",
     ...(o.quiet ? { log: () => {} } : {}),
     plot: o.plot ? { path: o.plot, title: `rnn-wasm train --task ${o.task}`, subtitle: `${o.data}${o.validation ? ` (validation: ${o.validation})` : ""}` } : undefined,
   });
   model.dispose();
   if (run.interrupted) {
-    out(run.epochs.length ? `interrupted: ${o.model} holds epoch ${run.epochs.length}` : `interrupted before the first epoch ended: ${o.model} was not written`);
+    out(run.epochs.length ? `interrupted: ${o.model} holds epoch ${run.epochs.at(-1).epoch}`
+      : `interrupted before the first epoch ended: ${o.model} was not ${o.resume ? "changed" : "written"}`);
     return EXIT.interrupted;
   }
-  out(`saved ${o.model} (and ${recipePath(o.model)}) after ${run.epochs.length} epochs in ${run.seconds.toFixed(1)} s`);
+  out(`saved ${o.model} (and ${recipePath(o.model)}) after ${run.epochs.length} epochs${startEpoch ? ` (${startEpoch + run.epochs.length} in all)` : ""} in ${run.seconds.toFixed(1)} s`);
   return 0;
 }
 
@@ -470,7 +482,7 @@ async function predictCommand(v) {
 
 async function generateCommand(v) {
   const { model, recipe } = await openModel(v.model);
-  if (recipe.task !== "lm") throw new CliError(`rnn-wasm generate: ${v.model} is a ${recipe.task} model; generate needs one trained with --task lm`, EXIT.usage);
+  if (recipe.task !== "lm") { model.dispose(); throw new CliError(`rnn-wasm generate: ${v.model} is a ${recipe.task} model; generate needs one trained with --task lm`, EXIT.usage); }
   const count = v.count === undefined ? 3 : intFlag("count", v.count);
   const maxLength = v["max-length"] === undefined ? 200 : intFlag("max-length", v["max-length"]);
   const temperature = v.temperature === undefined ? 1 : numFlag("temperature", v.temperature, 1e-3, 100);

@@ -20,15 +20,17 @@ export function rate(x) {
 
 export class Progress {
   /**
-   * @param options.epochs epochs planned (for the ETA)
+   * @param options.epochs epochs planned in this run (for the ETA)
+   * @param options.firstEpoch the number of this run's first epoch (a resumed run goes on counting; default 1)
    * @param options.stream where to draw (default stderr)
    * @param options.tty redraw in place (default: the stream is a terminal)
    * @param options.unit what a step of the sequences is called ("tok", "char", "step")
    * @param options.perSequence show the loss per sequence (many-to-one) instead of per token
    */
-  constructor({ epochs, stream = process.stderr, tty = Boolean(stream.isTTY), unit = "tok", perSequence = false } = {}) {
+  constructor({ epochs, firstEpoch = 1, stream = process.stderr, tty = Boolean(stream.isTTY), unit = "tok", perSequence = false } = {}) {
     this.perSequence = perSequence;     // many-to-one: the loss per sequence (one scored step each)
     this.epochs = epochs;
+    this.lastEpoch = firstEpoch - 1 + epochs;
     this.stream = stream;
     this.tty = tty;
     this.unit = unit;
@@ -51,7 +53,7 @@ export class Progress {
     const total = this.epochs * log.batches;
     const eta = (elapsed / this.batchesDone) * Math.max(0, total - this.batchesDone);
     const loss = this.epochLoss / Math.max(1, this.epochTokens);
-    const fields = `epoch ${epoch}/${this.epochs}  batch ${log.batch}/${log.batches}  loss ${loss.toFixed(4)}  ${rate(log.tokensPerSecond)} ${this.unit}/s  ETA ${clock(eta)}`;
+    const fields = `epoch ${epoch}/${this.lastEpoch}  batch ${log.batch}/${log.batches}  loss ${loss.toFixed(4)}  ${rate(log.tokensPerSecond)} ${this.unit}/s  ETA ${clock(eta)}`;
     if (this.tty) {
       const now = performance.now();
       if (now - this.lastDraw < 100 && log.batch !== log.batches) return;

@@ -86,7 +86,6 @@ async function main(argv) {
   model.vocabulary = encoder.vocabulary;
   model.labels = labels;
   const modelPath = join(o.out, "brown-tagger.rnn");
-  writeAtomic(`${modelPath}.json`, JSON.stringify({ kind: "rnn-wasm-cli", version: 1, task: "tag", unk: o.unk, lookahead: o.lookahead, tagset: o.universal ? "universal" : "brown" }, null, 2) + "\n");
   console.log(`model: Elman RNN, ${encoder.vocabulary.size} word ids → ${o.hidden} hidden (tanh) → ${labels.size} tags (softmax), lookahead ${o.lookahead}; ` +
     `${o.epochs} epochs, batches of ${o.batchSize} sentences, Adam lr ${o.lr} × ${o.lrDecay} per epoch, clip 5\n`);
 
@@ -98,6 +97,9 @@ async function main(argv) {
     trainAccuracy: (m) => evaluateTagger(m, sampleData, sample, o.lookahead).accuracy,
     evaluate: (m) => evaluateTagger(m, validation, corpus.validation, o.lookahead),
     modelPath,
+    // How the CLI reads the model: brown-tagger.rnn.json, written with every saved epoch (never
+    // before the first, so an interrupted run leaves an older model and its recipe together).
+    recipe: { task: "tag", unk: o.unk, lookahead: o.lookahead, tagset: o.universal ? "universal" : "brown" },
     plot: {
       path: join(o.out, "brown-tagger.svg"),
       title: `Part-of-speech tagging, Brown corpus (${o.universal ? "12 universal tags" : `${labels.size} tags`})`,

@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RNN, Vocabulary, nextTokenData } from "../dist/index.js";
 import { parseFlags, intFlag, numFlag, CliError } from "../cli/args.js";
-import { writeAtomic } from "../cli/files.js";
 import { trainEpochs } from "../cli/loop.js";
 import { loadBrown } from "./brown-files.js";
 
@@ -64,11 +63,10 @@ async function main(argv) {
   model.vocabulary = vocab;
   console.log(`model: ${vocab.size} ids → ${o.hidden} hidden (tanh) → ${vocab.size} (softmax over the next character); <sos> starts, <eos> ends a sentence\n`);
   const modelPath = join(o.out, "chars.rnn");
-  writeAtomic(`${modelPath}.json`, JSON.stringify({ kind: "rnn-wasm-cli", version: 1, task: "lm", chars: true, unk: "plain", maxLength: o.maxChars + 1 }, null, 2) + "\n");
   const run = await trainEpochs(model, trainData, {
     epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, clipNorm: 5, seed: o.seed, unit: "char",
     evaluate: (m) => { const e = m.evaluate(valData); return { loss: e.lossPerStep, accuracy: e.accuracy }; },
-    modelPath,
+    modelPath, recipe: { task: "lm", chars: true, unk: "plain", maxLength: o.maxChars + 1 },     // chars.rnn.json, with every saved epoch
   });
   if (!run.epochs.length) { model.dispose(); return 130; }
   const last = run.epochs.at(-1);

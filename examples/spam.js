@@ -10,7 +10,6 @@ import { pathToFileURL } from "node:url";
 import { RNN, LabelEncoder } from "../dist/index.js";
 import { parseFlags, intFlag, numFlag, CliError } from "../cli/args.js";
 import { trainEpochs } from "../cli/loop.js";
-import { writeAtomic } from "../cli/files.js";
 import { WordEncoder } from "../cli/text.js";
 
 const HELP = `Spam vs ham on the SpamAssassin corpus: an Elman RNN reads the first tokens of each message
@@ -124,13 +123,14 @@ async function main(argv) {
   });
   model.vocabulary = encoder.vocabulary;
   model.labels = labels;
-  // How the CLI reads the model (rnn-wasm predict --model out/spam.rnn): text lines, whitespace-split.
-  writeAtomic(join(o.out, "spam.rnn.json"), JSON.stringify({ kind: "rnn-wasm-cli", version: 1, task: "classify", unk: "plain", maxLength: o.maxTokens, manyToOne: true }, null, 2) + "\n");
   console.log(`model: ${encoder.vocabulary.size} token ids → ${o.hidden} hidden (tanh) → ham/spam, scored at the last token\n`);
   const run = await trainEpochs(model, trainData, {
     epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, clipNorm: 1, seed: o.seed,
     evaluate: (m) => { const e = m.evaluate(valData); return { loss: e.lossPerStep, accuracy: e.accuracy }; },
     modelPath: join(o.out, "spam.rnn"),
+    // How the CLI reads the model (rnn-wasm predict --model out/spam.rnn): text lines, whitespace-split.
+    // Written beside it with every saved epoch (never before the first: an old spam.rnn keeps its own).
+    recipe: { task: "classify", unk: "plain", maxLength: o.maxTokens, manyToOne: true },
   });
   if (!run.epochs.length) { model.dispose(); return 130; }
 

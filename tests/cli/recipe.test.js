@@ -1,0 +1,112 @@
+/**
+ * The model and its recipe (MODEL.json) belong together: train writes the recipe only with a
+ * saved epoch (an interrupted run before its first epoch leaves the old pair untouched),
+ * openModel refuses a recipe that describes another model, and --resume continues the epoch
+ * count (shuffle seed, learning-rate decay) of the saved run, so that 2 epochs equal 1 epoch
+ * then --resume for 1 more, byte for byte.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const bin = fileURLToPath(new URL("../../bin/rnn-wasm.js", import.meta.url));
+const fixtures = fileURLToPath(new URL("../fixtures/cli/", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "rnn-wasm-recipe-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+
+function cli(args, { input } = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: fixtures, input, encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const tagger = (model, more = []) => cli(["train", "--task", "tag", "--data", "tagged-train.txt", "--model", model, "--epochs", "2", "--hidden", "8", "--lr", "0.05", "--quiet", ...more]);
+
+test("Ctrl-C before the first epoch ends: the old model and its recipe stay a pair, predict still tags", async () => {
+  const work = mkdtempSync(join(dir, "sigint-"));
+  const model = join(work, "m.rnn");
+  assert.equal(tagger(model).code, 0);
+  const recipe = readFileSync(`${model}.json`, "utf8");
+  const bytes = readFileSync(model);
+  const sentence = "the old fish saw a dog\n";
+  const tagged = cli(["predict", "--model", model], { input: sentence }).stdout;
+  assert.match(tagged, /^the\/\S+ old\/\S+ fish\/\S+ saw\/\S+ a\/\S+ dog\/\S+\n$/);
+
+  // A new run of another task into the same file, on data whose first epoch takes seconds.
+  const big = join(work, "big.txt");
+  writeFileSync(big, readFileSync(join(fixtures, "counting.txt"), "utf8").repeat(5000));
+  const child = spawn(process.execPath, [bin, "train", "--task", "lm", "--data", big, "--model", model, "--hidden", "64"], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  const code = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`training did not start in 30 s: ${stderr}`)); }, 30_000);
+    let sent = false;
+    child.stderr.on("data", (b) => {
+      stderr += b;
+      if (!sent && /^training a lm model/m.test(stderr)) { sent = true; setTimeout(() => child.kill("SIGINT"), 300); }
+    });
+    child.on("close", (c) => { clearTimeout(timer); resolve(c); });
+  });
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted before the first epoch ended: .*m\.rnn was not written/);
+  assert.equal(readFileSync(`${model}.json`, "utf8"), recipe, "the recipe is the old model's");
+  assert.deepEqual(readFileSync(model), bytes, "the model is the old one");
+  assert.equal(cli(["predict", "--model", model], { input: sentence }).stdout, tagged, "predict still tags");
+  assert.deepEqual(readdirSync(work).sort(), ["big.txt", "m.rnn", "m.rnn.json"], "no temporary files left");
+});
+
+test("a recipe that describes another model: a clear error naming both files (exit 1)", () => {
+  const tag = join(dir, "t.rnn");
+  const lm = join(dir, "l.rnn");
+  const other = join(dir, "o.rnn");
+  assert.equal(tagger(tag).code, 0);
+  assert.equal(cli(["train", "--task", "lm", "--data", "counting.txt", "--model", lm, "--epochs", "1", "--hidden", "8", "--quiet"]).code, 0);
+  // Another tagger of the same task, with another vocabulary (trained on other sentences).
+  assert.equal(cli(["train", "--task", "tag", "--data", "tagged-valid.txt", "--model", other, "--epochs", "1", "--hidden", "8", "--quiet"]).code, 0);
+
+  const cases = [
+    [lm, `${tag}.json`],         // an lm recipe beside a tagger
+    [tag, `${lm}.json`],         // a tag recipe beside a language model
+    [other, `${tag}.json`],      // the same task, another vocabulary
+  ];
+  cases.forEach(([model, from], i) => {
+    const swapped = join(dir, `swapped-${i}.rnn`);
+    copyFileSync(model, swapped);
+    copyFileSync(from, `${swapped}.json`);
+    for (const args of [["predict", "--model", swapped], ["eval", "--model", swapped, "--data", "tagged-valid.txt"]]) {
+      const r = cli(args, { input: "the old fish\n" });
+      assert.equal(r.code, 1, `${args.join(" ")} with ${from}: ${r.stdout}`);
+      assert.ok(r.stderr.startsWith(`${swapped}.json does not describe ${swapped}: `), r.stderr);
+      assert.equal(r.stdout, "", "nothing predicted from a misread model");
+    }
+  });
+  // The pairs as written still open.
+  assert.equal(cli(["predict", "--model", tag], { input: "the old fish\n" }).code, 0);
+  assert.equal(cli(["predict", "--model", lm], { input: "one two\n" }).code, 0);
+});
+
+test("--resume continues the epoch count: 2 epochs = 1 epoch, then --resume for 1 more (the same model file bytes)", () => {
+  const flags = ["--task", "tag", "--data", "tagged-train.txt", "--validation", "tagged-valid.txt", "--hidden", "8", "--lr", "0.05", "--lr-decay", "0.5", "--seed", "3", "--batch-size", "16"];
+  const whole = join(dir, "whole.rnn");
+  const split = join(dir, "split.rnn");
+  const w = cli(["train", ...flags, "--model", whole, "--epochs", "2"]);
+  assert.equal(w.code, 0, w.stderr);
+  assert.equal(cli(["train", ...flags, "--model", split, "--epochs", "1", "--quiet"]).code, 0);
+  assert.equal(JSON.parse(readFileSync(`${split}.json`, "utf8")).training.epochs, 1);
+  const r = cli(["train", ...flags, "--model", split, "--epochs", "1", "--resume"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^resuming a tag model after epoch 1: /m);
+  assert.match(r.stderr, /^epoch 2\/2  loss /m, "the epochs go on from the saved one");
+  const lastLine = (text) => /^epoch 2\/2  loss .*val acc \S+/m.exec(text)[0];
+  assert.equal(lastLine(r.stderr), lastLine(w.stderr), "the same losses and accuracy");
+  assert.deepEqual(readFileSync(split), readFileSync(whole), "the same model file, byte for byte");
+  assert.equal(JSON.parse(readFileSync(`${split}.json`, "utf8")).training.epochs, 2);
+
+  // Without repeating the flags, --resume takes the saved run's learning rate, decay, seed and batch size.
+  const again = join(dir, "again.rnn");
+  assert.equal(cli(["train", ...flags, "--model", again, "--epochs", "1", "--quiet"]).code, 0);
+  const a = cli(["train", "--task", "tag", "--data", "tagged-train.txt", "--model", again, "--epochs", "1", "--resume", "--quiet"]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.deepEqual(readFileSync(again), readFileSync(whole), "the same model file without the flags");
+});

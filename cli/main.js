@@ -87,12 +87,14 @@ the last complete epoch's model). Ctrl-C stops after the current batch.
 
   eval: `usage: rnn-wasm eval --model FILE --data FILE [flags]
 
-Evaluate a saved model on labelled data of its task: loss, accuracy, per-class accuracy and the
-confusion matrix (tag, classify); the loss and perplexity (lm); the mean squared error (series).
+Evaluate a saved model on labelled data of its task: loss, accuracy, per-class precision, recall
+and F1 and the confusion matrix (tag, classify); the loss and perplexity (lm); the mean squared
+error (series).
 
   --model FILE        the model (and FILE.json)
   --data FILE         labelled data, in the model's format
-  --top N             classes in the confusion matrix (default 10)
+  --top N             classes in the per-class table and the confusion matrix, the most
+                      frequent first (default 10)
   --json              print the results as JSON
   --format F          series: csv or json (default: from the file name)`,
 
@@ -363,6 +365,20 @@ async function train(values) {
 
 // ── eval ─────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * Per-class support, precision, recall and F1 of the `top` most frequent classes, most frequent
+ * first (`byFrequency`), or of every class in id order when there are at most `top`.
+ */
+function perClassTable(stats, top, noun, nouns, { byFrequency = false } = {}) {
+  const shown = stats.length <= top && !byFrequency ? stats : [...stats].sort((a, b2) => b2.support - a.support || a.id - b2.id).slice(0, top);
+  const width = Math.max(12, ...shown.map((c) => Math.min(20, c.label.length)));
+  const note = shown.length < stats.length ? `   (the ${shown.length} most frequent of ${stats.length} ${nouns})` : "";
+  return [
+    `${noun.padEnd(width)} ${"support".padStart(7)}  ${"precision".padStart(9)}  ${"recall".padStart(7)}  ${"F1".padStart(7)}${note}`,
+    ...shown.map((c) => `${c.label.slice(0, 20).padEnd(width)} ${String(c.support).padStart(7)}  ${pct(c.precision).padStart(9)}  ${pct(c.accuracy).padStart(7)}  ${pct(c.f1).padStart(7)}`),
+  ];
+}
+
 async function evaluateCommand(v) {
   if (v.data === undefined) throw new CliError("rnn-wasm eval: --data is required (a labelled file)", EXIT.usage);
   const top = v.top === undefined ? 10 : intFlag("top", v.top);
@@ -382,9 +398,11 @@ async function evaluateCommand(v) {
       const part = enc.known(it.words[j]) ? kn : un;
       part[0] += y === p ? 1 : 0; part[1]++;
     }));
-    Object.assign(result, { tokens: cm.total, loss: ev.loss, accuracy: cm.accuracy, known: kn[0] / kn[1], unknown: un[0] / un[1], unknownShare: un[1] / cm.total, perClass: cm.perClass(), confusion: cm.toJSON() });
+    const perClass = cm.perClass();
+    Object.assign(result, { tokens: cm.total, loss: ev.loss, accuracy: cm.accuracy, known: kn[0] / kn[1], unknown: un[0] / un[1], unknownShare: un[1] / cm.total, perClass, confusion: cm.toJSON() });
     lines.push(`${v.data}: ${items.length} sentences, ${cm.total} tokens`, `loss ${ev.loss.toFixed(4)} per step`,
-      `accuracy ${pct(cm.accuracy)}   known words ${pct(result.known)}   unknown words ${pct(result.unknown)} (${pct(result.unknownShare)} of the tokens)`, "", cm.toString({ top }));
+      `accuracy ${pct(cm.accuracy)}   known words ${pct(result.known)}   unknown words ${pct(result.unknown)} (${pct(result.unknownShare)} of the tokens)`, "",
+      ...perClassTable(perClass.filter((c) => c.support > 0 || c.predicted > 0), top, "tag", "tags", { byFrequency: true }), "", cm.toString({ top }));
   } else if (recipe.task === "classify") {
     const ev = model.evaluate(data);
     const counts = new Map();
@@ -393,9 +411,7 @@ async function evaluateCommand(v) {
     Object.assign(result, { loss: ev.lossPerStep, accuracy: ev.accuracy, majority: { label: model.labels.label(majority), accuracy: n / data.targets.length }, perClass: ev.perClass, confusion: ev.confusion.toJSON() });
     lines.push(`${v.data}: ${items.length} examples`, `loss ${ev.lossPerStep.toFixed(4)}`,
       `accuracy ${pct(ev.accuracy)}   (always "${model.labels.label(majority)}", the most frequent class here: ${pct(n / data.targets.length)})`, "",
-      "class        support  precision  recall      F1",
-      ...ev.perClass.map((c) => `${c.label.slice(0, 12).padEnd(12)} ${String(c.support).padStart(7)}  ${pct(c.precision).padStart(9)}  ${pct(c.accuracy).padStart(6)}  ${pct(c.f1).padStart(6)}`),
-      "", ev.confusion.toString({ top }));
+      ...perClassTable(ev.perClass, top, "class", "classes"), "", ev.confusion.toString({ top }));
   } else if (recipe.task === "lm") {
     const ev = model.evaluate(data);
     Object.assign(result, { lossPerToken: ev.lossPerStep, perplexity: Math.exp(ev.lossPerStep), accuracy: ev.accuracy, tokens: ev.scored });

@@ -137,6 +137,17 @@ test("tag: train from a config file (paths relative to it), then predict and eva
   const text = cli(["eval", "--model", model, "--data", "tagged-valid.txt"]);
   assert.match(text.stdout, /^tagged-valid\.txt: 20 sentences, 119 tokens\n/);
   assert.match(text.stdout, /confusion matrix: rows true class, columns predicted\n/);
+  // Per-tag precision, recall and F1, as for classify: a header, then one row per tag (most frequent first).
+  const table = /\ntag +support +precision +recall +F1\n((?:.+\n)+)\n/.exec(text.stdout);
+  assert.ok(table, text.stdout);
+  const rows = table[1].trim().split("\n").map((l) => l.trim().split(/ +/));
+  assert.deepEqual(rows.map((r) => r[0]).sort(), [".", "DT", "JJ", "NN", "VB"]);
+  const supports = rows.map((r) => Number(r[1]));
+  assert.deepEqual(supports, [...supports].sort((a, b) => b - a), "the most frequent tags first");
+  for (const r of rows) assert.match(r.slice(1).join(" "), /^\d+ \d+\.\d\d% \d+\.\d\d% \d+\.\d\d%$/, r.join(" "));
+  assert.equal(rows.reduce((n, r) => n + Number(r[1]), 0), 119, "the supports add up to the tokens");
+  const two = cli(["eval", "--model", model, "--data", "tagged-valid.txt", "--top", "2"]);
+  assert.match(two.stdout, /\ntag +support +precision +recall +F1 +\(the 2 most frequent of 5 tags\)\n(DT|NN) +40 .*\n(DT|NN) +40 .*\n\n/);
   // A tag the model does not know is an error at its line.
   const other = out("other-tags.txt");
   writeFileSync(other, "the/DT cat/NN\nthe/DT cat/XX\n");

@@ -20,6 +20,15 @@ export function ticks(lo, hi, count = 5) {
   return out;
 }
 
+/** The decimals a tick step needs to be written exactly: 0.25 → 2, 2.5 → 1, 5 → 0. */
+export function decimals(step) {
+  for (let d = 0; d < 10; d++) {
+    const x = step * 10 ** d;
+    if (Math.round(x) !== 0 && Math.abs(x - Math.round(x)) <= 1e-6 * Math.abs(x)) return d;
+  }
+  return 20;
+}
+
 function panel(x0, title, series, { percent = false, epochs }) {
   const values = series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
   let lo = Math.min(...values), hi = Math.max(...values);
@@ -32,7 +41,7 @@ function panel(x0, title, series, { percent = false, epochs }) {
   const parts = [`<text x="${x0 + PANEL_W / 2}" y="${TOP - 10}" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`];
   parts.push(`<rect x="${x0}" y="${TOP}" width="${PANEL_W}" height="${PANEL_H}" fill="#fafafa" stroke="#999"/>`);
   const scale = percent ? 100 : 1;
-  const dec = Math.max(0, -Math.floor(Math.log10((yt[1] - yt[0]) * scale) + 1e-9));
+  const dec = decimals((yt[1] - yt[0]) * scale);
   for (const v of yt) {
     parts.push(`<line x1="${x0}" x2="${x0 + PANEL_W}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" stroke="#e3e3e3"/>`);
     parts.push(`<text x="${x0 - 6}" y="${(Y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${(scale * v).toFixed(dec)}${percent ? "%" : ""}</text>`);

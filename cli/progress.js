@@ -53,16 +53,29 @@ export class Progress {
     const total = this.epochs * log.batches;
     const eta = (elapsed / this.batchesDone) * Math.max(0, total - this.batchesDone);
     const loss = this.epochLoss / Math.max(1, this.epochTokens);
-    const fields = `epoch ${epoch}/${this.lastEpoch}  batch ${log.batch}/${log.batches}  loss ${loss.toFixed(4)}  ${rate(log.tokensPerSecond)} ${this.unit}/s  ETA ${clock(eta)}`;
+    // The fields in the order shown, each with its rank: on a narrow terminal the lowest go first.
+    const parts = [
+      [`epoch ${epoch}/${this.lastEpoch}`, 5], [`batch ${log.batch}/${log.batches}`, 2], [`loss ${loss.toFixed(4)}`, 4],
+      [`${rate(log.tokensPerSecond)} ${this.unit}/s`, 1], [`ETA ${clock(eta)}`, 3],
+    ];
+    const fields = parts.map(([f]) => f).join("  ");
     if (this.tty) {
       const now = performance.now();
       if (now - this.lastDraw < 100 && log.batch !== log.batches) return;
       this.lastDraw = now;
-      // Never wider than the terminal (a wrapped line cannot be redrawn with \r): the bar shrinks first.
+      // Never wider than the terminal (a wrapped line cannot be redrawn with \r): the bar shrinks
+      // first, then goes; then whole fields go, the least needed first (speed, batch, ETA, loss).
       const width = this.stream.columns || 120;
       const bar = Math.min(BAR, width - fields.length - 4);
       const filled = Math.round((bar * log.batch) / log.batches);
-      const text = bar >= 5 ? `[${"█".repeat(filled)}${"░".repeat(bar - filled)}] ${fields}` : fields.slice(0, width - 1);
+      let text;
+      if (bar >= 5) text = `[${"█".repeat(filled)}${"░".repeat(bar - filled)}] ${fields}`;
+      else {
+        const kept = parts.slice();
+        const join = () => kept.map(([f]) => f).join("  ");
+        while (kept.length > 1 && join().length > width - 1) kept.splice(kept.indexOf(kept.reduce((a, b) => (b[1] < a[1] ? b : a))), 1);
+        text = join().slice(0, Math.max(1, width - 1));
+      }
       this.stream.write(`\r\x1b[K${text}`);
       this.drawn = true;
     } else {

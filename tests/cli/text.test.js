@@ -95,6 +95,31 @@ test("progress: plain lines at each quarter of an epoch when not a terminal; the
   assert.deepEqual([clock(65), clock(3723), clock(NaN), rate(950), rate(123456), rate(2.5e6)], ["1:05", "1:02:03", "?", "950", "123k", "2.50M"]);
 });
 
+test("progress on a narrow terminal: whole fields go (the rate first), never a field cut short", () => {
+  const whole = /^(epoch 1\/4|batch 358\/358|loss 0\.7000|110k tok\/s|ETA \d+:\d\d)$/;
+  for (const columns of [120, 80, 60, 50, 45, 40, 30, 20, 12]) {
+    let text = "";
+    const p = new Progress({ epochs: 4, stream: { write: (t) => (text += t), columns, isTTY: true } });
+    p.batch({ epoch: 1, batch: 358, batches: 358, loss: 0.7, sequences: 1, tokens: 1, tokensPerSecond: 110000 });
+    const shown = text.replace(/^\r\x1b\[K/, "");
+    assert.ok(shown.length < columns, `${columns} columns: ${JSON.stringify(shown)}`);
+    const fields = shown.replace(/^\[[█░]+\] /, "").split("  ");
+    for (const f of fields) assert.match(f, whole, `${columns} columns: ${JSON.stringify(shown)}`);
+    assert.equal(fields[0], "epoch 1/4");
+    if (columns >= 60) assert.equal(fields.length, 5, `${columns} columns: every field`);
+    if (columns === 50) assert.deepEqual(fields, ["epoch 1/4", "batch 358/358", "loss 0.7000", "ETA 0:00"], "50 columns: the rate goes first");
+  }
+});
+
+test("SVG tick labels: as many decimals as the step needs (0.25 → 0.25, not 0.3; 2.5% → 87.5%)", () => {
+  const svg = trainingPlot([{ epoch: 1, loss: 0.2, accuracy: 0.88 }, { epoch: 2, loss: 1.3, accuracy: 0.99 }], {});
+  const labels = [...svg.matchAll(/text-anchor="end" font-size="11">([^<]*)</g)].map((m) => m[1]);
+  assert.deepEqual(labels, ["0.00", "0.25", "0.50", "0.75", "1.00", "1.25", "1.50", "87.5%", "90.0%", "92.5%", "95.0%", "97.5%", "100.0%"]);
+  const coarse = trainingPlot([{ epoch: 1, loss: 2, accuracy: 0.5 }, { epoch: 2, loss: 7, accuracy: 0.9 }], {});
+  assert.deepEqual([...coarse.matchAll(/text-anchor="end" font-size="11">([^<]*)</g)].map((m) => m[1]),
+    ["2", "3", "4", "5", "6", "7", "50%", "60%", "70%", "80%", "90%"], "whole steps: no decimals");
+});
+
 test("the SVG plot: two panels, a line per series, a dashed baseline, escaped text", () => {
   const svg = trainingPlot([
     { epoch: 1, loss: 0.7, valLoss: 0.2, accuracy: 0.95, valAccuracy: 0.94 },

@@ -497,13 +497,13 @@ async function predictCommand(v) {
 // ── generate ─────────────────────────────────────────────────────────────────────────────
 
 async function generateCommand(v) {
-  const { model, recipe } = await openModel(v.model);
-  if (recipe.task !== "lm") { model.dispose(); throw new CliError(`rnn-wasm generate: ${v.model} is a ${recipe.task} model; generate needs one trained with --task lm`, EXIT.usage); }
   const count = v.count === undefined ? 3 : intFlag("count", v.count);
   const maxLength = v["max-length"] === undefined ? 200 : intFlag("max-length", v["max-length"]);
   const temperature = v.temperature === undefined ? 1 : numFlag("temperature", v.temperature, 1e-3, 100);
   const topK = v["top-k"] === undefined ? undefined : intFlag("top-k", v["top-k"]);
   const seed = v.seed === undefined ? 0 : intFlag("seed", v.seed, 0);
+  const { model, recipe } = await openModel(v.model);
+  if (recipe.task !== "lm") { model.dispose(); throw new CliError(`rnn-wasm generate: ${v.model} is a ${recipe.task} model; generate needs one trained with --task lm`, EXIT.usage); }
   const prefixText = v.prefix ?? "";
   const prefix = recipe.chars ? Array.from(prefixText) : prefixText.trim().split(/\s+/).filter(Boolean);
   const enc = recipe.chars ? { encode: (t) => model.vocabulary.encode(t) } : new WordEncoder(model.vocabulary, { unk: recipe.unk });
@@ -524,8 +524,8 @@ const COMMANDS = { train, eval: evaluateCommand, predict: predictCommand, genera
 
 /** Run the CLI on argv (without "node" and the script); resolves to the exit code. Errors are printed here. */
 export async function main(argv, { stdout = process.stdout, stderr = process.stderr } = {}) {
+  const [command, ...rest] = argv;
   try {
-    const [command, ...rest] = argv;
     if (command === undefined || command === "--help" || command === "-h") { stdout.write(`${HELP.main}\n`); return command === undefined ? EXIT.usage : 0; }
     if (command === "help") {
       const topic = rest[0] ?? "main";
@@ -540,7 +540,12 @@ export async function main(argv, { stdout = process.stdout, stderr = process.std
     if (values.help) { stdout.write(`${HELP[command]}\n`); return 0; }
     return await run(values);
   } catch (e) {
-    if (e instanceof CliError) { stderr.write(`${e.message}\n`); return e.code; }
+    if (e instanceof CliError) {
+      // Usage errors say which command they are about (data errors start with their file:line).
+      const prefix = e.code === EXIT.usage && COMMANDS[command] && !e.message.startsWith("rnn-wasm") ? `rnn-wasm ${command}: ` : "";
+      stderr.write(`${prefix}${e.message}\n`);
+      return e.code;
+    }
     if (e instanceof RnnError) { stderr.write(`rnn-wasm: ${e.message}\n`); return EXIT.data; }
     throw e;
   }

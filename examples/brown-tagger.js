@@ -3,7 +3,7 @@
 //
 //   node examples/brown-tagger.js [--epochs 4] [--hidden 64] [--universal] [--out out] …   (--help)
 import { RNN, LabelEncoder, ConfusionMatrix } from "../dist/index.js";
-import { parseFlags, intFlag, numFlag, choiceFlag, CliError } from "../cli/args.js";
+import { parseFlags, intFlag, numFlag, choiceFlag, CliError, EXIT } from "../cli/args.js";
 import { writeAtomic } from "../cli/files.js";
 import { trainEpochs } from "../cli/loop.js";
 import { WordEncoder } from "../cli/text.js";
@@ -162,6 +162,7 @@ async function main(argv) {
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-  console.error(e instanceof CliError ? e.message : e);
+  // Usage errors (exit 2) name the job, as the flag parser's own do.
+  console.error(e instanceof CliError ? (e.code === EXIT.usage && !e.message.startsWith("brown-tagger:") ? `brown-tagger: ${e.message}` : e.message) : e);
   process.exitCode = e instanceof CliError ? e.code : 1;
 });

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RNN, LabelEncoder } from "../dist/index.js";
-import { parseFlags, intFlag, numFlag, CliError } from "../cli/args.js";
+import { parseFlags, intFlag, numFlag, CliError, EXIT } from "../cli/args.js";
 import { trainEpochs } from "../cli/loop.js";
 import { WordEncoder } from "../cli/text.js";
 
@@ -156,7 +156,8 @@ async function main(argv) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {       // run, not imported
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-    console.error(e instanceof CliError ? e.message : e);
+    // Usage errors (exit 2) name the example, as the flag parser's own do.
+    console.error(e instanceof CliError ? (e.code === EXIT.usage && !e.message.startsWith("spam:") ? `spam: ${e.message}` : e.message) : e);
     process.exitCode = e instanceof CliError ? e.code : 1;
   });
 }

@@ -56,12 +56,16 @@ test("unknown command, unknown flag, bad flag values: a message and exit code 2"
     [["fit"], /^rnn-wasm: unknown command "fit" \(commands: train, eval, predict, generate, help\)\n$/],
     [["train", "--task", "tag", "--data", "tagged-train.txt", "--epoch", "3"], /^rnn-wasm train: unknown flag '--epoch' \(see rnn-wasm train --help\)\n$/],
     [["predict", "--modle", "x"], /unknown flag '--modle'/],
-    [["train", "--task", "tag", "--data", "tagged-train.txt", "--epochs", "0"], /^--epochs: expected an integer ≥ 1, got "0"\n$/],
-    [["train", "--task", "tag", "--data", "tagged-train.txt", "--lr", "fast"], /^--lr: expected a number ≥ 1e-9 ≤ 100, got "fast"\n$/],
-    [["train", "--task", "pos", "--data", "tagged-train.txt"], /^--task: expected one of tag, classify, lm, series, got "pos"\n$/],
-    [["train", "--data", "tagged-train.txt"], /--task is required/],
-    [["train", "--task", "tag"], /--data is required/],
-    [["help", "fly"], /no command "fly"/],
+    [["train", "--task", "tag", "--data", "tagged-train.txt", "--epochs", "0"], /^rnn-wasm train: --epochs: expected an integer ≥ 1, got "0"\n$/],
+    [["train", "--task", "tag", "--data", "tagged-train.txt", "--lr", "fast"], /^rnn-wasm train: --lr: expected a number ≥ 1e-9 ≤ 100, got "fast"\n$/],
+    [["train", "--task", "pos", "--data", "tagged-train.txt"], /^rnn-wasm train: --task: expected one of tag, classify, lm, series, got "pos"\n$/],
+    [["train", "--task", "foo", "--data", "tagged-train.txt"], /^rnn-wasm train: --task: expected one of tag, classify, lm, series, got "foo"\n$/],
+    [["train", "--data", "tagged-train.txt"], /^rnn-wasm train: --task is required/],
+    [["train", "--task", "tag"], /^rnn-wasm train: --data is required/],
+    [["eval", "--model", "m.rnn", "--data", "tagged-valid.txt", "--top", "0"], /^rnn-wasm eval: --top: expected an integer ≥ 1, got "0"\n$/],
+    [["generate", "--model", "m.rnn", "--temperature", "hot"], /^rnn-wasm generate: /],
+    [["predict"], /^rnn-wasm predict: --model is required/],
+    [["help", "fly"], /^rnn-wasm help: no command "fly"/],
   ];
   for (const [args, message] of cases) {
     const r = await run(args);
@@ -106,7 +110,7 @@ test("missing or unreadable files and empty corpora: a clear message and exit co
   writeFileSync(cfg, JSON.stringify({ task: "tag", data: "x", epoch: 3 }));
   const r = cli(["train", "--config", cfg]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /config file .*bad-config\.json: unknown key "epoch"/);
+  assert.match(r.stderr, /^rnn-wasm train: config file .*bad-config\.json: unknown key "epoch"/);
 });
 
 test("tag: train from a config file (paths relative to it), then predict and eval", () => {

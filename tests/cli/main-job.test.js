@@ -58,7 +58,7 @@ test("--universal: the 12 universal tags; bad flags are usage errors", () => {
   assert.match(r.stdout, /the baseline says "NOUN"/);
   const bad = job(["--epochs", "many"]);
   assert.equal(bad.code, 2);
-  assert.equal(bad.stderr, '--epochs: expected an integer ≥ 1, got "many"\n');
+  assert.equal(bad.stderr, 'brown-tagger: --epochs: expected an integer ≥ 1, got "many"\n');
   const unknown = job(["--epoch", "3"]);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /^brown-tagger: unknown flag '--epoch'/);

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, readdirSync } from "node:fs";
+import { mkdtempSync, rmSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,6 +65,12 @@ test("chars smoke run: a few hundred sentences, samples at three temperatures", 
   assert.match(out, /^Brown corpus sentences as text: 300 for training/);
   assert.match(out, /validation: \d\.\d{3} bits per character .*; character frequencies alone: \d\.\d{3} bits/);
   for (const t of ["0.3", "0.7", "1"]) assert.match(out, new RegExp(`\\ntemperature ${t.replace(".", "\\.")}:\\n  The .*\\n  He said .*\\n  In the `));
+  // README's sample has what the run prints: a heading per temperature, then one line per prefix.
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const at = readme.indexOf("**Characters**");
+  const sample = /```\n([^]*?)```/.exec(readme.slice(at))[1];
+  const shape = (text) => text.split("\n").filter((l) => /^temperature |^  \S/.test(l)).map((l) => (l.startsWith("temperature") ? l : /^  (The |He said |In the )/.exec(l)?.[0] ?? l));
+  assert.deepEqual(shape(sample), shape(out.slice(out.indexOf("\ntemperature "))));
   const gen = spawnSync(process.execPath, ["bin/rnn-wasm.js", "generate", "--model", join(dir, "chars", "chars.rnn"), "--prefix", "It ", "--count", "2", "--max-length", "20"], { cwd: root, encoding: "utf8" });
   assert.equal(gen.status, 0, gen.stderr);
   assert.equal(gen.stdout.split("\n").filter((l) => l.startsWith("It ")).length, 2);

@@ -47,6 +47,15 @@ test("npm start's code path on a 25th of the corpus: results printed, files writ
   const p = spawnSync(process.execPath, ["bin/rnn-wasm.js", "predict", "--model", join(out, "brown-tagger.rnn")], { cwd: root, input: "The jury said it .\n", encoding: "utf8" });
   assert.equal(p.status, 0, p.stderr);
   assert.match(p.stdout, /^The\/\S+ jury\/\S+ said\/\S+ it\/\S+ \.\/\.\n$/);
+
+  // README's sample of the full run ends as the job does: the "Wrote …" line, then the "Try: …" line.
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Main job:"), readme.indexOf("\n## ", readme.indexOf("## Main job:") + 1));
+  const sample = /```\n(Brown corpus [^]*?)```/.exec(section)[1].trimEnd().split("\n");
+  const printed = o.trimEnd().split("\n");
+  const general = (line) => line.replaceAll(out, "out").replace(/\d+:\d\d/g, "M:SS");
+  assert.deepEqual(sample.slice(-2).map(general), printed.slice(-2).map(general));
+  assert.match(sample.at(-1), /^Try: echo ".*" \| node bin\/rnn-wasm\.js predict --model out\/brown-tagger\.rnn$/);
 });
 
 test("--universal: the 12 universal tags; bad flags are usage errors", () => {

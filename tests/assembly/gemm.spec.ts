@@ -70,6 +70,12 @@ describe("f32_gemm / f32_gemm_packed (C += A·B)", () => {
   it("tiles plus tails in both directions", () => { check(13, 29, 11, false); check(6, 13, 3, false); });
   it("K over several 256-row chunks, with a partial last chunk", () => { check(5, 10, 600, false); });
   it("K = 0 leaves C unchanged", () => { check(5, 9, 0, false); });
+  it("rows left by M % 4 (batch size 1): every mix of 1×24, 1×16, 1×8 and the edge tile", () => {
+    // full panels 1..9, with and without a narrower last one; K over a chunk boundary once
+    for (let N = 8; N <= 75; N += 9) { check(1, N, 37, false); check(1, N - N % 8, 37, false); }
+    check(3, 64, 300, false);
+    check(5, 40, 261, true);
+  });
 });
 
 describe("A read transposed (C += Aᵀ·B)", () => {

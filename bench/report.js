@@ -118,7 +118,7 @@ export function renderMarkdown(res) {
     L.push("");
     L.push(`| | public API | raw model_predict (kernel floor) |`);
     L.push(`| --- | --- | --- |`);
-    L.push(`| streaming: one token per \`forward([[tok]], { h0 })\`, carrying finalState | ${u(inf.streamingUsPerToken)} per token | ${u(inf.raw?.streamingUs)} per token |`);
+    L.push(`| streaming: one token per \`stepper.step(tok)\` (the output copied out) | ${u(inf.streamingUsPerToken)} per token | ${u(inf.raw?.streamingUs)} per token |`);
     L.push(`| \`predict\` of one 32-token sequence | ${u(inf.forward32Us)} | ${u(inf.raw?.forward32Us)} |`);
     L.push("");
   }

@@ -21,7 +21,7 @@
 // the theoretical single-core wasm-SIMD peak: 16 FLOP/cycle (an f32x4 mul and an f32x4 add
 // per cycle on each of two ports, no FMA in wasm SIMD) × the clock measured in this run by a
 // chain of dependent adds (bench/clock.js). Plus: inference latency of this library (batch-1
-// streaming, one token per forward() call carrying finalState, at d = 128; and one 32-token
+// streaming, one token per stepper.step(), at d = 128; and one 32-token
 // predict()), a 256³ GEMM of the project's kernels (bench/gemm.js, or an export of rnn.wasm
 // when there is one: see kernelGemm below), and where our step's time goes (raw ABI phases).
 //
@@ -373,20 +373,18 @@ function timeRounds(fn, { perRound, rounds, warm }) {
 }
 
 /**
- * Streaming: batch 1, one token per forward([[tok]], { h0 }) call, carrying finalState, at
- * d = 128 (n = k = 64, as S). And one predict() of a 32-token sequence. Both through the
- * public API, and (diagnostic) the same work as raw model_predict calls, the kernel's floor.
+ * Streaming: batch 1, one token per stepper.step(tok) (the streaming API: the state carried
+ * in the stepper, the output copied out), at d = 128 (n = k = 64, as S). And one predict()
+ * of a 32-token sequence. Both through the public API, and (diagnostic) the same work as raw
+ * model_predict calls, the kernel's floor.
  */
 async function inference(opts) {
   const cfg = { n: 64, d: 128, k: 64 };
   const model = await RNN.create(modelConfig(cfg));
   const tokens = makeBatch({ ...cfg, T: 4096, B: 1 }).inputs[0];
-  let pos = 0, h = null;
-  const streamStep = () => {
-    const tok = tokens[pos++ & 4095];
-    const r = h ? model.forward([[tok]], { h0: [h] }) : model.forward([[tok]]);
-    h = r.finalState;
-  };
+  let pos = 0;
+  const stepper = model.stepper();
+  const streamStep = () => stepper.step(tokens[pos++ & 4095]);
   const rounds = opts.quick ? 7 : 21;
   const streaming = timeRounds(streamStep, { perRound: 1000, rounds, warm: 3000 });
   const seq32 = tokens.slice(0, 32);

@@ -1,8 +1,8 @@
 /**
  * The helpers of assembly/simd.ts against plain scalar loops written here.
  *
- * Every buffer kernel (f32_fill, f32_copy, f32_scale, f32_sumsq_f64, f32_count_nonfinite,
- * f32_colsum_acc, f32_rows_set, f32_transpose) runs on n = 0, tail only (1–3), one vector
+ * Every buffer kernel (f32_fill, f32_copy, f32_add_acc, f32_scale, f32_sumsq_f64,
+ * f32_count_nonfinite, f32_colsum_acc, f32_rows_set, f32_transpose) runs on n = 0, tail only (1–3), one vector
  * (4), multiples (8, 16, 64) and vector + tail (5, 7, 19, 67), on guarded buffers: results
  * must equal the loop (bit for bit, except f32_sumsq_f64 whose f64 sum is reassociated, to
  * within n·2^−52 relative), inputs must be untouched and nothing outside [0, n) written.
@@ -11,7 +11,7 @@
  * pad4 rounds up to the next multiple of 4.
  */
 import {
-  hsum4, hmax4, pad4, f32_fill, f32_copy, f32_scale, f32_sumsq_f64, f32_count_nonfinite,
+  hsum4, hmax4, pad4, f32_fill, f32_copy, f32_add_acc, f32_scale, f32_sumsq_f64, f32_count_nonfinite,
   f32_colsum_acc, f32_rows_set, f32_transpose,
 } from "../../assembly/simd";
 import {
@@ -121,6 +121,29 @@ describe("f32_copy", () => {
       expectSame(D, S, n, `copy n=${n}`);
       expectGuards(D, n, `copy n=${n}`);
       freeGuarded(S); freeGuarded(D);
+    }
+  });
+});
+
+describe("f32_add_acc", () => {
+  beforeAll(() => { reseed(13); });
+  it("y[i] += x[i], bit for bit with the loop, for every size class (special values too); x untouched; nothing past n", () => {
+    const special: f32[] = [0, -0, Infinity, -Infinity, NaN, 3.4e38, -1e-45];
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const Y = guarded(n), X = guarded(n);
+      fillRandom(Y, n, -10, 10);
+      fillRandom(X, n, -10, 10);
+      for (let i = 0; i < n; i += 3) put(X, i, special[(i / 3) % special.length]);
+      for (let i = 1; i < n; i += 5) put(Y, i, special[(i / 5 + 2) % special.length]);
+      const W = copyOf(Y, n), X0 = copyOf(X, n);
+      for (let i = 0; i < n; i++) put(W, i, at(W, i) + at(X, i));
+      f32_add_acc(Y, X, n);
+      expectSame(Y, W, n, `add_acc n=${n}`);
+      expectSame(X, X0, n, `add_acc n=${n}: x changed`);
+      expectGuards(Y, n, `add_acc n=${n}`);
+      expectGuards(X, n, `add_acc n=${n} (x)`);
+      freeGuarded(Y); freeGuarded(X); heap.free(W); heap.free(X0);
     }
   });
 });

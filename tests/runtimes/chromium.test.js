@@ -170,6 +170,39 @@ postMessage((await fingerprint(lib, lib.initSync(bytes))).hash);`,
     assert.match(out.truncated, /^RnnError: the given bytes could not be compiled: .*truncated or corrupted/);
   });
 
+  test("model files in the browser: IndexedDB resumes exactly, downloadModel saves model.save()'s bytes", async () => {
+    await page.goto(`${server.base}/`);
+    const [download, out] = await Promise.all([
+      page.waitForEvent("download", { timeout: 20_000 }),
+      page.evaluate(async () => {
+        const lib = await import("/dist/index.js");
+        const batch = { inputs: [[1, 2, 3, 4], [5, 6]], targets: [[2, 3, 4, 5], [6, 7]] };
+        const opts = { optimizer: { type: "adam", lr: 0.05 } };
+        const straight = await lib.RNN.create({ inputSize: 8, hiddenSize: 6, outputSize: 8, seed: 3 });
+        for (let i = 0; i < 6; i++) straight.trainStep(batch, opts);
+        const half = await lib.RNN.create({ inputSize: 8, hiddenSize: 6, outputSize: 8, seed: 3 });
+        for (let i = 0; i < 3; i++) half.trainStep(batch, opts);
+        await lib.saveModelToIndexedDB(half, "half", { database: "rnn-wasm-test" });
+        const saved = Array.from(half.save());
+        lib.downloadModel(half, "half.rnn");
+        half.dispose();
+        const back = await lib.loadModelFromIndexedDB("half", { database: "rnn-wasm-test" });
+        for (let i = 0; i < 3; i++) back.trainStep(batch, opts);
+        const bits = (m) => Array.from(new Uint32Array(m.parameters().W.buffer));
+        let missing;
+        try { await lib.loadModelFromIndexedDB("nothing here", { database: "rnn-wasm-test" }); missing = "loaded"; }
+        catch (e) { missing = `${e instanceof lib.RnnError ? "RnnError" : e.name}: ${e.message}`; }
+        return { same: JSON.stringify(bits(back)) === JSON.stringify(bits(straight)), saved, missing };
+      }),
+    ]);
+    assert.ok(out.same, "3 steps, IndexedDB, 3 more steps = 6 steps, bit for bit");
+    assert.equal(download.suggestedFilename(), "half.rnn");
+    const file = readFileSync(await download.path());
+    assert.deepEqual(Array.from(file), out.saved, "the downloaded file is model.save()");
+    assert.match(out.missing, /^RnnError: .*nothing here/);
+    assert.deepEqual(errors, []);
+  });
+
   test("a Content-Security-Policy without 'wasm-unsafe-eval': an RnnError that says so", async () => {
     await page.goto(`${server.base}/csp.html`);
     const message = await page.evaluate(async () => {

@@ -7,24 +7,15 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { bin, fixtures, scratch, cli } from "./support.js";
 import { RNN } from "../../dist/index.js";
 import { main } from "../../cli/main.js";
 
-const bin = fileURLToPath(new URL("../../bin/rnn-wasm.js", import.meta.url));
-const fixtures = fileURLToPath(new URL("../fixtures/cli/", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "rnn-wasm-cli-"));
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+const dir = scratch("cli");
 
-/** Run the CLI in the fixtures folder: { code, stdout, stderr }. */
-function cli(args, { input } = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: fixtures, input, encoding: "utf8", timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 const out = (name) => join(dir, name);
 
 /** The same main() in this process (fast: no Node start-up), for help and usage errors. */

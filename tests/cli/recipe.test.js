@@ -7,21 +7,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { bin, fixtures, scratch, cli } from "./support.js";
 
-const bin = fileURLToPath(new URL("../../bin/rnn-wasm.js", import.meta.url));
-const fixtures = fileURLToPath(new URL("../fixtures/cli/", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "rnn-wasm-recipe-"));
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+const dir = scratch("recipe");
 
-function cli(args, { input } = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: fixtures, input, encoding: "utf8", timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 const tagger = (model, more = []) => cli(["train", "--task", "tag", "--data", "tagged-train.txt", "--model", model, "--epochs", "2", "--hidden", "8", "--lr", "0.05", "--quiet", ...more]);
 
 test("Ctrl-C before the first epoch ends: the old model and its recipe stay a pair, predict still tags", async () => {

@@ -295,14 +295,16 @@ export class RNN {
     const { T, B, order, lengths } = plan;
     // One copy of every output, handed out as views of it: a copy per step would cost an
     // ArrayBuffer each (about a microsecond apiece in V8 for arrays over 64 bytes).
-    const O = this.#f32(ex.model_outputs(this.#ptr), (this.config.task === "many-to-one" ? B : T * B) * k).slice();
+    const O = this.#f32(ex.model_outputs(this.#ptr), (this.config.task === "many-to-one" ? B : T * B) * k).slice().buffer;
+    const row4 = (r: number) => new Float32Array(O, 4 * r * k, k);   // the view of output row r
     const outputs: Float32Array[][] = new Array(B);
     for (let row = 0; row < B; row++) {
       const i = order[row];
       if (this.config.task === "many-to-one") {
-        outputs[i] = [O.subarray(row * k, (row + 1) * k)];
+        outputs[i] = [row4(row)];
       } else {
-        outputs[i] = Array.from({ length: lengths[i] }, (_, t) => O.subarray((t * B + row) * k, (t * B + row + 1) * k));
+        const steps: Float32Array[] = (outputs[i] = new Array(lengths[i]));
+        for (let t = 0; t < lengths[i]; t++) steps[t] = row4(t * B + row);
       }
     }
     return { outputs, finalState: this.#finalState(plan) };

@@ -103,7 +103,9 @@ export class Stepper {
 
   /**
    * Feed one step — a token id (ids models) or n features (dense models) — and return the
-   * output after it (k numbers: probabilities, or values for MSE). One wasm call.
+   * output after it (k numbers: probabilities, or values for MSE). One wasm call. The array
+   * is the caller's own (no later step changes it), a view into a buffer it shares with
+   * other steps' outputs: copy it before transferring its `.buffer` to a worker.
    */
   step(x: number | ArrayLike<number>): Float32Array {
     this.#alive("stepper.step");

@@ -18,8 +18,12 @@ interface StepViews {
   O: Float32Array;
 }
 
-/** Outputs of step() carved from one slab before a new one is allocated. */
-const SLAB_COPIES = 64;
+/**
+ * Bytes of one slab of step() outputs: 64 outputs of k = 64, fewer of a bigger k, one alone
+ * from k = 4096 up (where its own ArrayBuffer costs little next to the copy), so a kept
+ * output never holds more than 16 KiB beyond itself.
+ */
+const SLAB_BYTES = 16384;
 
 /** A saved position of a {@link Stepper}. */
 export interface StepperSnapshot {
@@ -143,14 +147,14 @@ export class Stepper {
   #slabUsed = 0;
 
   /**
-   * A copy of `v` that no one else holds: a view into a slab of SLAB_COPIES copies, since
-   * each small typed array of its own costs a new ArrayBuffer (about a microsecond in V8,
-   * a fifth of a step). Slab memory is never handed out twice; it goes with its last view.
+   * A copy of `v` that no one else holds: a view into a slab of SLAB_BYTES, since each small
+   * typed array of its own costs a new ArrayBuffer (about a microsecond in V8, a fifth of a
+   * step). Slab memory is never handed out twice; it goes with its last view.
    */
   #fresh(v: Float32Array): Float32Array {
     const k = v.length;
     if (this.#slab === undefined || this.#slabUsed + k > this.#slab.length) {
-      this.#slab = new Float32Array(SLAB_COPIES * k);
+      this.#slab = new Float32Array(Math.max(1, Math.floor(SLAB_BYTES / (4 * k))) * k);
       this.#slabUsed = 0;
     }
     const out = this.#slab.subarray(this.#slabUsed, this.#slabUsed + k);

@@ -12,7 +12,7 @@ run(bin("asc"), ["assembly/index.ts", "--config", "asconfig.json", "--target", d
   ...(debug ? ["--outFile", "dist/rnn.wasm", "--textFile", "dist/rnn.wat"] : [])]);
 // The wrapper checks a module it is given against the exports of the one built here.
 const exportsOfBuilt = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync("dist/rnn.wasm"))).map((e) => [e.name, e.kind]);
-await build({
+const common = {
   entryPoints: ["src/index.ts"],
   bundle: true,
   format: "esm",
@@ -20,9 +20,18 @@ await build({
   // The engines with wasm SIMD (README "Engine requirements"): newer syntax is lowered for them.
   // Deno 1.9 is V8 9.1, as Chrome 91 (esbuild's "deno" target would turn import() into require).
   target: ["node16.4", "chrome91", "edge91", "firefox90", "safari16.4"],
-  outfile: "dist/index.js",
-  loader: { ".wasm": "binary" },
   define: { RNN_WASM_EXPORTS: JSON.stringify(exportsOfBuilt) },
   logLevel: "warning",
+};
+// dist/index.js: the module embedded as bytes (esbuild's binary loader), nothing to locate.
+await build({ ...common, outfile: "dist/index.js", loader: { ".wasm": "binary" } });
+// Edge runtimes forbid compiling from bytes but compile a bundle's .wasm imports at deploy
+// time: the same code with the import left for the platform, as its bundler spells it
+// (package.json "exports" conditions workerd and edge-light pick these).
+const wasmImport = (specifier) => ({
+  name: "wasm-import",
+  setup(b) { b.onResolve({ filter: /\.wasm$/ }, () => ({ path: specifier, external: true })); },
 });
+await build({ ...common, outfile: "dist/workerd.js", plugins: [wasmImport("./rnn.wasm")] });          // Cloudflare Workers (Wrangler)
+await build({ ...common, outfile: "dist/edge-light.js", plugins: [wasmImport("./rnn.wasm?module")] }); // Vercel Edge, Next.js edge routes
 run(bin("tsc"), ["-p", "tsconfig.json"]);

@@ -14,7 +14,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
@@ -219,6 +219,12 @@ describe("an edge runtime: compiling from bytes forbidden, .wasm imports precomp
     assert.equal(edge.syncModule, reference);
   });
 
+  test("the workerd and edge-light builds need no init: their .wasm import is the platform's module", () => {
+    assert.equal(edge.workerdDefault, reference);
+    assert.equal(edge.edgeLightDefault, reference);
+    assert.equal(edge.edgeLightInitSync, reference);
+  });
+
   test("init() from bytes there is an RnnError that says to pass the precompiled module", () => {
     for (const k of ["init()", "initSync()", "init(bytes)"]) {
       assert.match(edge[k], /^RnnError: .*could not be compiled.*disallowed by embedder.*forbids compiling WebAssembly from bytes.*rnn-wasm\/rnn\.wasm/, k);
@@ -325,7 +331,8 @@ describe("the package", () => {
     const require = createRequire(import.meta.url);
     assert.equal(require.resolve("rnn-wasm/rnn.wasm"), fileURLToPath(new URL("dist/rnn.wasm", root)));
     const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8"));
-    assert.deepEqual(Object.keys(pkg.exports["."]), ["types", "default"], "types first");
+    assert.deepEqual(Object.keys(pkg.exports["."]), ["types", "workerd", "edge-light", "default"], "types first, default last");
+    for (const [condition, file] of Object.entries(pkg.exports["."])) assert.ok(existsSync(new URL(file, root)), `${condition}: ${file} is built`);
   });
 
   test("npm pack ships the bundle, the types and rnn.wasm", { timeout: 30_000 }, async () => {

@@ -113,6 +113,29 @@ function pack_a(Ap: usize, A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i
       }
       continue;
     }
+    if (rows == MR && csA == 1) {
+      // A row-major (the A·B form): 4×4 blocks, loaded by rows and stored by columns.
+      const r0 = src, r1 = r0 + (<usize>rsA << 2), r2 = r1 + (<usize>rsA << 2), r3 = r2 + (<usize>rsA << 2);
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const o = <usize>p << 2;
+        const va = v128.load(r0 + o), vb = v128.load(r1 + o), vc = v128.load(r2 + o), vd = v128.load(r3 + o);
+        const vab01 = i32x4.shuffle(va, vb, 0, 4, 1, 5), vcd01 = i32x4.shuffle(vc, vd, 0, 4, 1, 5);
+        const vab23 = i32x4.shuffle(va, vb, 2, 6, 3, 7), vcd23 = i32x4.shuffle(vc, vd, 2, 6, 3, 7);
+        v128.store(dst, i32x4.shuffle(vab01, vcd01, 0, 1, 4, 5));
+        v128.store(dst, i32x4.shuffle(vab01, vcd01, 2, 3, 6, 7), 16);
+        v128.store(dst, i32x4.shuffle(vab23, vcd23, 0, 1, 4, 5), 32);
+        v128.store(dst, i32x4.shuffle(vab23, vcd23, 2, 3, 6, 7), 48);
+        dst += MR * 4 << 2;
+      }
+      for (; p < kc; p++) {
+        const o = <usize>p << 2;
+        store<f32>(dst, load<f32>(r0 + o)); store<f32>(dst, load<f32>(r1 + o), 4);
+        store<f32>(dst, load<f32>(r2 + o), 8); store<f32>(dst, load<f32>(r3 + o), 12);
+        dst += MR << 2;
+      }
+      continue;
+    }
     for (let p = 0; p < kc; p++) {
       for (let ii = 0; ii < MR; ii++) {
         store<f32>(dst + (<usize>ii << 2), ii < rows ? load<f32>(src + (<usize>(ii * rsA + p * csA) << 2)) : 0);

@@ -65,7 +65,7 @@ function plan(fns) {
 }
 
 /** asc flags mirroring asconfig.json's release target and shared options. */
-function releaseFlags() {
+export function releaseFlags() {
   const cfg = JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8"));
   const opts = { ...cfg.options, ...cfg.targets?.release };
   const flags = [];

@@ -5,7 +5,7 @@
 // bad batch throws before any computation and leaves parameters and gradients untouched.
 
 import { RnnError } from "./errors.js";
-import { describe, describeF32, finiteF32, type ResolvedConfig } from "./options.js";
+import { describe, describeF32, finiteF32, FINITE_F32, type ResolvedConfig } from "./options.js";
 
 /** A sequence of token ids. */
 export type IdSequence = ArrayLike<number>;
@@ -74,7 +74,7 @@ export function planBatch(cfg: ResolvedConfig, inputs: unknown, field = "batch.i
 }
 
 function finite(value: unknown, where: string): number {
-  if (!finiteF32(value)) throw new RnnError(`${where}: expected a finite number (as a 32-bit float: |x| < 3.4e38), got ${describeF32(value)}`);
+  if (!finiteF32(value)) throw new RnnError(`${where}: expected ${FINITE_F32}, got ${describeF32(value)}`);
   return value;
 }
 
@@ -139,7 +139,7 @@ function writeVector(cfg: ResolvedConfig, dst: Float32Array, offset: number, val
   for (let j = 0; j < k; j++) {
     const v = value[j];
     if (binary ? v !== 0 && v !== 1 : !finiteF32(v)) {
-      throw new RnnError(`${where}[${j}]: expected ${binary ? "0 or 1 (binary cross-entropy)" : "a finite number (as a 32-bit float: |x| < 3.4e38)"}, got ${describeF32(v)}`);
+      throw new RnnError(`${where}[${j}]: expected ${binary ? "0 or 1 (binary cross-entropy)" : FINITE_F32}, got ${describeF32(v)}`);
     }
     dst[offset + j] = v as number;
   }

@@ -3,7 +3,7 @@
 import { RnnError } from "./errors.js";
 import { defaultEngine, type Engine, type RnnExports } from "./wasm.js";
 import {
-  resolveConfig, resolveOptimizer, resolveClipNorm, checkOptionKeys, codes, describe, describeF32, finiteF32,
+  resolveConfig, resolveOptimizer, resolveClipNorm, checkOptionKeys, codes, describe, describeF32, finiteF32, FINITE_F32,
   type RNNConfig, type ResolvedConfig, type TrainStepOptions,
 } from "./options.js";
 import { saveModel, loadModel, loadModelSync, type SaveOptions, type LoadOptions } from "./io.js";
@@ -202,7 +202,7 @@ export class RNN {
       if (v === undefined || v === null || typeof v.length !== "number") throw new RnnError(`setParameters: ${name} is missing (expected ${sizes[name]} numbers)`);
       if (v.length !== sizes[name]) throw new RnnError(`setParameters: ${name} must have ${sizes[name]} numbers (${shapeOf(name, this.config)}), got ${v.length}`);
       for (let i = 0; i < v.length; i++) {
-        if (!finiteF32(v[i])) throw new RnnError(`setParameters: ${name}[${i}] must be a finite number (as a 32-bit float: |x| < 3.4e38), got ${describeF32(v[i])}`);
+        if (!finiteF32(v[i])) throw new RnnError(`setParameters: ${name}[${i}] must be ${FINITE_F32}, got ${describeF32(v[i])}`);
       }
     }
     const base = ex.model_params(this.#ptr);

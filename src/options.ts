@@ -103,6 +103,9 @@ export function finiteF32(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(Math.fround(value));
 }
 
+/** What a finite input must be, for error messages. */
+export const FINITE_F32 = "a finite number (as a 32-bit float: |x| < 3.4e38)";
+
 /** What a value is, for an error: "1e+39 (Infinity as a 32-bit float)" where rounding makes the difference. */
 export function describeF32(value: unknown): string {
   return typeof value === "number" && Number.isFinite(value) && !Number.isFinite(Math.fround(value))
@@ -157,11 +160,9 @@ export interface ResolvedOptimizer {
  */
 function hyper(field: string, value: unknown, fallback: number, ok: (v: number) => boolean, expected: string): number {
   if (value === undefined) return fallback;
-  if (!finiteF32(value) || !ok(value) || !ok(Math.fround(value))) {
-    const f = typeof value === "number" ? Math.fround(value) : value;
-    const note = typeof value === "number" && f !== value && (!Number.isFinite(f as number) || !ok(f as number)) ? ` (${f} as a 32-bit float, which the optimizer uses)` : "";
-    throw new RnnError(`${field}: expected ${expected}, got ${describe(value)}${note}`);
-  }
+  if (typeof value !== "number" || !Number.isFinite(value) || !ok(value)) throw new RnnError(`${field}: expected ${expected}, got ${describe(value)}`);
+  const f = Math.fround(value);
+  if (!Number.isFinite(f) || !ok(f)) throw new RnnError(`${field}: expected ${expected}, got ${value} (${f} as a 32-bit float, which the optimizer uses)`);
   return value;
 }
 

@@ -3,7 +3,7 @@
 // (d floats), so snapshots are cheap copies and many steppers can share one model.
 
 import { RnnError } from "./errors.js";
-import { describe, describeF32, finiteF32 } from "./options.js";
+import { describe, describeF32, finiteF32, FINITE_F32 } from "./options.js";
 import { modelHandle, type ModelHandle, type RNN } from "./model.js";
 import type { Sequence } from "./batch.js";
 
@@ -99,7 +99,7 @@ export class Stepper {
     const out = new Float32Array(d);
     for (let j = 0; j < d; j++) {
       const v = (h as ArrayLike<unknown>)[j];
-      if (!finiteF32(v)) throw new RnnError(`${field}[${j}]: expected a finite number (as a 32-bit float), got ${describeF32(v)}`);
+      if (!finiteF32(v)) throw new RnnError(`${field}[${j}]: expected ${FINITE_F32}, got ${describeF32(v)}`);
       out[j] = v;
     }
     return out;
@@ -127,7 +127,7 @@ export class Stepper {
     if (cfg.input === "dense") {
       const v = x as ArrayLike<unknown>;
       for (let j = 0; j < cfg.inputSize; j++) {
-        if (!finiteF32(v[j])) throw new RnnError(`stepper.step: feature ${j} must be a finite number (as a 32-bit float), got ${describeF32(v[j])}`);
+        if (!finiteF32(v[j])) throw new RnnError(`stepper.step: feature ${j} must be ${FINITE_F32}, got ${describeF32(v[j])}`);
       }
     }
     const io = this.#views();

@@ -6,12 +6,12 @@ import {
   Model, param_block_floats, plan_params, work_block_words, plan_work,
 } from "./layout";
 import { rnn_forward, rnn_loss, rnn_outputs, rnn_backward } from "./rnn";
-import { sgd_update, adam_update, clip_grad_norm } from "./optim";
-import { f32_fill, f32_count_nonfinite } from "./simd";
+import { OPT_ADAM, sgd_update, adam_update, clip_grad_norm } from "./optim";
+import { f32_fill } from "./simd";
 import { pcg32_seed, pcg32_next, f32_fill_uniform } from "./rng";
 
 /** The ABI's version: bump it (and ABI_VERSION in src/wasm.ts) when an export changes meaning or signature. */
-export function abi_version(): i32 { return 1; }
+export function abi_version(): i32 { return 2; }
 
 /** Bytes of the parameter block, in f64 so that the wrapper can check any size before creating. */
 export function model_param_bytes(n: i32, d: i32, k: i32, input: i32): f64 {
@@ -127,16 +127,13 @@ export function model_loss(p: usize, T: i32, B: i32, hasH0: bool): f64 {
 }
 
 /** Clip the gradients to a global L2 norm (clip_grad_norm_); returns the norm before. */
-export function model_clip(p: usize, maxNorm: f32): f64 {
+function model_clip(p: usize, maxNorm: f32): f64 {
   const m = changetype<Model>(p);
   return clip_grad_norm(m.grads, m.nparams, maxNorm);
 }
 
-// Optimizer codes for model_update / model_train_step (src/wasm.ts mirrors them).
-const OPT_ADAM = 1;
-
 /** One optimizer update from the current gradients (a1..a3: momentum, or β1, β2, ε). */
-export function model_update(p: usize, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32): void {
+function model_update(p: usize, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32): void {
   const m = changetype<Model>(p);
   m.step++;
   m.packed = 0;
@@ -144,14 +141,11 @@ export function model_update(p: usize, opt: i32, lr: f32, a1: f32, a2: f32, a3: 
   else sgd_update(m.params, m.grads, m.m, m.nparams, lr, a1);
 }
 
-/** A whole training step in one call: gradients, clipping (if maxNorm > 0), update. Returns L. */
+/** A whole training step in one call: gradients, clipping (if maxNorm > 0), update (opt: OPT_SGD or OPT_ADAM). Returns L. */
 export function model_train_step(p: usize, T: i32, B: i32, hasH0: bool, maxNorm: f32, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32): f64 {
   const loss = model_gradients(p, T, B, hasH0);
   if (maxNorm > 0) model_clip(p, maxNorm);
   model_update(p, opt, lr, a1, a2, a3);
   return loss;
 }
-
-/** Count of NaN/±Infinity in n floats at ptr (parameter and input validation). */
-export function f32_nonfinite(ptr: usize, n: i32): i32 { return f32_count_nonfinite(ptr, n); }
 

@@ -6,6 +6,10 @@
 
 import { f32_scale, f32_sumsq_f64 } from "./simd";
 
+// Optimizer codes of model_train_step (src/wasm.ts mirrors them).
+export const OPT_SGD = 0;
+export const OPT_ADAM = 1;
+
 /**
  * SGD with optional momentum, PyTorch torch.optim.SGD (dampening 0, no Nesterov, no decay):
  *   momentum = 0:  p ← p − lr·g

@@ -80,16 +80,6 @@ export function f32_sumsq_f64(x: usize, n: i32): f64 {
   return s;
 }
 
-/** Number of entries of x[0..n) that are NaN or ±Infinity. */
-export function f32_count_nonfinite(x: usize, n: i32): i32 {
-  let count = 0;
-  for (let i = 0; i < n; i++) {
-    const v = load<f32>(x + (<usize>i << 2));
-    if (!isFinite<f32>(v)) count++;
-  }
-  return count;
-}
-
 /** y[0..cols) += Σ_r x[r, 0..cols) for a row-major x (rows×cols): the column sums (db, dc). */
 export function f32_colsum_acc(y: usize, x: usize, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) {
@@ -109,13 +99,4 @@ export function f32_colsum_acc(y: usize, x: usize, rows: i32, cols: i32): void {
 /** y[r, 0..cols) = v[0..cols) for every row r of a row-major y (rows×cols): broadcast a bias. */
 export function f32_rows_set(y: usize, v: usize, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) memory.copy(y + (<usize>(r * cols) << 2), v, <usize>cols << 2);
-}
-
-/** dst (cols×rows) = srcᵀ for a row-major src (rows×cols). Packs a matrix for f32_gemm. */
-export function f32_transpose(dst: usize, src: usize, rows: i32, cols: i32): void {
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      store<f32>(dst + (<usize>(c * rows + r) << 2), load<f32>(src + (<usize>(r * cols + c) << 2)));
-    }
-  }
 }

@@ -1,6 +1,7 @@
 // Option types of the public API, their defaults, and their validation.
 
 import { RnnError } from "./errors.js";
+import { OPT_SGD, OPT_ADAM } from "./wasm.js";
 
 /** How a model is built. */
 export interface RNNConfig {
@@ -144,7 +145,7 @@ export function resolveConfig(config: RNNConfig): ResolvedConfig {
   };
 }
 
-/** A validated optimizer: code and the four numbers model_update takes. */
+/** A validated optimizer: code and the four numbers model_train_step takes. */
 export interface ResolvedOptimizer {
   type: "sgd" | "adam";
   code: number;
@@ -175,7 +176,7 @@ export function resolveOptimizer(opt: OptimizerOptions | undefined): ResolvedOpt
     for (const key of Object.keys(o)) if (!known.has(key)) throw new RnnError(`optimizer.${key}: unknown option for "sgd" (known: lr, momentum)`);
     return {
       type: "sgd",
-      code: 0,
+      code: OPT_SGD,
       lr: hyper("optimizer.lr", o.lr, 0.01, (v) => v >= 0, "a number ≥ 0"),
       a1: hyper("optimizer.momentum", o.momentum, 0, (v) => v >= 0 && v < 1, "a number in [0, 1)"),
       a2: 0,
@@ -187,7 +188,7 @@ export function resolveOptimizer(opt: OptimizerOptions | undefined): ResolvedOpt
     for (const key of Object.keys(o)) if (!known.has(key)) throw new RnnError(`optimizer.${key}: unknown option for "adam" (known: lr, beta1, beta2, eps)`);
     return {
       type: "adam",
-      code: 1,
+      code: OPT_ADAM,
       lr: hyper("optimizer.lr", o.lr, 0.001, (v) => v >= 0, "a number ≥ 0"),
       a1: hyper("optimizer.beta1", o.beta1, 0.9, (v) => v >= 0 && v < 1, "a number in [0, 1)"),
       a2: hyper("optimizer.beta2", o.beta2, 0.999, (v) => v >= 0 && v < 1, "a number in [0, 1)"),

@@ -52,17 +52,11 @@ export interface RnnExports {
   model_gradients(model: number, T: number, B: number, hasH0: number): number;
   /** Forward and loss only; returns the loss (O keeps the logits, gradients untouched). */
   model_loss(model: number, T: number, B: number, hasH0: number): number;
-  /** Global-norm clipping; returns the norm before clipping. */
-  model_clip(model: number, maxNorm: number): number;
-  /** One optimizer update (opt: 0 SGD with a1 = momentum; 1 Adam with a1..a3 = β1, β2, ε). */
-  model_update(model: number, opt: number, lr: number, a1: number, a2: number, a3: number): void;
-  /** Gradients, clipping (maxNorm > 0) and update in one call; returns the loss. */
+  /** Gradients, clipping (maxNorm > 0) and one update (opt: OPT_SGD with a1 = momentum; OPT_ADAM with a1..a3 = β1, β2, ε) in one call; returns the loss. */
   model_train_step(model: number, T: number, B: number, hasH0: number, maxNorm: number, opt: number, lr: number, a1: number, a2: number, a3: number): number;
-  /** Count of NaN/±Infinity among n floats. */
-  f32_nonfinite(ptr: number, n: number): number;
 }
 
-/** Optimizer codes of model_update (assembly/index.ts). */
+/** Optimizer codes of model_train_step (assembly/optim.ts). */
 export const OPT_SGD = 0;
 export const OPT_ADAM = 1;
 
@@ -82,7 +76,7 @@ export type WasmSource = BufferSource | WebAssembly.Module | Response | PromiseL
 export type WasmSyncSource = BufferSource | WebAssembly.Module;
 
 /** The value abi_version() of assembly/index.ts returns; both change together. */
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 
 /** [name, kind] of every export of the rnn.wasm built with this wrapper (scripts/build.js defines it). */
 declare const RNN_WASM_EXPORTS: readonly (readonly [string, string])[];

@@ -2,7 +2,7 @@
  * The helpers of assembly/simd.ts against plain scalar loops written here.
  *
  * Every buffer kernel (f32_fill, f32_copy, f32_add_acc, f32_scale, f32_sumsq_f64,
- * f32_count_nonfinite, f32_colsum_acc, f32_rows_set, f32_transpose) runs on n = 0, tail only (1–3), one vector
+ * f32_colsum_acc, f32_rows_set) runs on n = 0, tail only (1–3), one vector
  * (4), multiples (8, 16, 64) and vector + tail (5, 7, 19, 67), on guarded buffers: results
  * must equal the loop (bit for bit, except f32_sumsq_f64 whose f64 sum is reassociated, to
  * within n·2^−52 relative), inputs must be untouched and nothing outside [0, n) written.
@@ -11,8 +11,8 @@
  * pad4 rounds up to the next multiple of 4.
  */
 import {
-  hsum4, hmax4, pad4, f32_fill, f32_copy, f32_add_acc, f32_scale, f32_sumsq_f64, f32_count_nonfinite,
-  f32_colsum_acc, f32_rows_set, f32_transpose,
+  hsum4, hmax4, pad4, f32_fill, f32_copy, f32_add_acc, f32_scale, f32_sumsq_f64,
+  f32_colsum_acc, f32_rows_set,
 } from "../../assembly/simd";
 import {
   reseed, rnd, rndInt, guarded, freeGuarded, expectGuards, copyOf, fillRandom, at, put, bitsAt,
@@ -207,35 +207,6 @@ describe("f32_sumsq_f64", () => {
   });
 });
 
-describe("f32_count_nonfinite", () => {
-  beforeAll(() => { reseed(16); });
-  it("counts NaN and ±Inf (not ±FLT_MAX, not −0) like the loop, at any position", () => {
-    const bad: f32[] = [NaN, Infinity, -Infinity];
-    const good: f32[] = [3.40282347e38, -3.40282347e38, -0.0, 1.4e-45];
-    for (let s = 0; s < SIZES.length; s++) {
-      const n = SIZES[s];
-      for (let t = 0; t < 8; t++) {
-        const X = guarded(n);
-        fillRandom(X, n, -1, 1);
-        for (let i = 0; i < n; i++) {
-          const r = rndInt(4);
-          if (r == 0) put(X, i, bad[rndInt(3)]); else if (r == 1) put(X, i, good[rndInt(4)]);
-        }
-        let want = 0;
-        for (let i = 0; i < n; i++) { const v = at(X, i); if (v != v || v == Infinity || v == -Infinity) want++; }
-        expect<i32>(f32_count_nonfinite(X, n)).toBe(want, `n=${n}`);
-        freeGuarded(X);
-      }
-    }
-  });
-  it("ignores what lies past n (a NaN guard)", () => {
-    const X = guarded(3); // guard floats are NaN
-    f32_fill(X, 1, 3);
-    expect<i32>(f32_count_nonfinite(X, 3)).toBe(0);
-    freeGuarded(X);
-  });
-});
-
 const COLS: i32[] = [1, 3, 4, 5, 8, 13, 19];
 const ROWS: i32[] = [0, 1, 2, 3, 5];
 
@@ -275,36 +246,5 @@ describe("f32_rows_set", () => {
         freeGuarded(Y); freeGuarded(V);
       }
     }
-  });
-});
-
-describe("f32_transpose", () => {
-  beforeAll(() => { reseed(19); });
-  it("dst[c, r] = src[r, c] for every shape; nothing past rows·cols", () => {
-    for (let a = 1; a < ROWS.length; a++) {
-      for (let b = 0; b < COLS.length; b++) {
-        const rows = ROWS[a], cols = COLS[b];
-        const D = guarded(rows * cols), S = guarded(rows * cols);
-        fillRandom(S, rows * cols, -1, 1);
-        f32_transpose(D, S, rows, cols);
-        for (let r = 0; r < rows; r++) {
-          for (let c = 0; c < cols; c++) {
-            if (bitsAt(D, c * rows + r) != bitsAt(S, r * cols + c)) {
-              mismatch(at(D, c * rows + r), at(S, r * cols + c), `transpose ${rows}×${cols} at (${r}, ${c})`);
-            }
-          }
-        }
-        expectGuards(D, rows * cols, `transpose ${rows}×${cols}`);
-        freeGuarded(D); freeGuarded(S);
-      }
-    }
-  });
-  it("transposing twice gives back the matrix", () => {
-    const S = guarded(35), T = guarded(35), U = guarded(35);
-    fillRandom(S, 35, -1, 1);
-    f32_transpose(T, S, 5, 7);
-    f32_transpose(U, T, 7, 5);
-    expectSame(U, S, 35, "transpose∘transpose");
-    freeGuarded(S); freeGuarded(T); freeGuarded(U);
   });
 });

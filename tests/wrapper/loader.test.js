@@ -77,7 +77,7 @@ function uleb(buf, pos) {
   return [value, pos];
 }
 
-/** rnn.wasm with abi_version() returning `version`: the body `i32.const 1` patched in place. */
+/** rnn.wasm with abi_version() returning `version`: the body `i32.const 2` patched in place. */
 function withAbiVersion(bytes, version) {
   const out = Uint8Array.from(bytes);
   let pos = 8, imported = 0, abiFunc = -1;
@@ -112,7 +112,7 @@ function withAbiVersion(bytes, version) {
         let len;
         [len, p] = uleb(out, p);
         if (i === abiFunc - imported) {
-          assert.deepEqual([...out.subarray(p, p + len)], [0, 0x41, 1, 0x0b], "abi_version() is `i32.const 1`");
+          assert.deepEqual([...out.subarray(p, p + len)], [0, 0x41, 2, 0x0b], "abi_version() is `i32.const 2`");
           out[p + 2] = version;
           return out;
         }
@@ -262,11 +262,11 @@ describe("bad input is a clear RnnError, not a hang", () => {
   });
 
   test("rnn.wasm of another ABI version", T, async () => {
-    const v2 = withAbiVersion(wasmBytes, 2);
-    assert.ok(WebAssembly.validate(v2));
-    await rejects(init(v2), /has ABI version 2, this rnn-wasm needs 1/);
-    throwsSync(() => initSync(v2), /has ABI version 2, this rnn-wasm needs 1/);
-    await sameAsReference(await init(withAbiVersion(wasmBytes, 1))); // the patcher itself changes nothing else
+    const v3 = withAbiVersion(wasmBytes, 3);
+    assert.ok(WebAssembly.validate(v3));
+    await rejects(init(v3), /has ABI version 3, this rnn-wasm needs 2/);
+    throwsSync(() => initSync(v3), /has ABI version 3, this rnn-wasm needs 2/);
+    await sameAsReference(await init(withAbiVersion(wasmBytes, 2))); // the patcher itself changes nothing else
   });
 
   test("a failed Response, an HTML page served as wasm, a wrong URL", T, async () => {

@@ -2,9 +2,7 @@
 // Pointers are byte offsets into the exported memory; the wrapper reads them with >>> 0.
 // Sizes are validated by the wrapper before any call (the release build has no asserts).
 
-import {
-  Model, param_block_floats, plan_params, work_block_words, plan_work,
-} from "./layout";
+import { Model, MAX_BLOCK_BYTES, param_block_floats, plan_params, work_block_floats, plan_work } from "./layout";
 import { rnn_forward, rnn_loss, rnn_outputs, rnn_backward } from "./rnn";
 import { OPT_ADAM, sgd_update, adam_update, clip_grad_norm } from "./optim";
 import { f32_fill } from "./simd";
@@ -18,9 +16,9 @@ export function model_param_bytes(n: i32, d: i32, k: i32, input: i32): f64 {
   return 4 * param_block_floats(n, d, k, input);
 }
 
-/** Bytes of a work block for T × B, in f64 (see model_param_bytes). */
+/** Bytes of a work block for exactly T × B, in f64 (see model_param_bytes). */
 export function model_work_bytes(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, T: i32, B: i32): f64 {
-  return 4 * work_block_words(n, d, k, input, task, loss, T, B);
+  return 4 * work_block_floats(n, d, k, input, task, loss, T, B);
 }
 
 /**
@@ -30,9 +28,9 @@ export function model_work_bytes(n: i32, d: i32, k: i32, input: i32, task: i32, 
  */
 export function model_create(n: i32, d: i32, k: i32, input: i32, task: i32, act: i32, loss: i32, seedLo: u32, seedHi: u32): usize {
   // The big block first: if memory cannot grow for it, the trap leaves nothing allocated.
-  const floats = <i32>param_block_floats(n, d, k, input);
-  const block = heap.alloc(<usize>floats << 2);
-  memory.fill(block, 0, <usize>floats << 2);
+  const bytes = <usize>(4 * param_block_floats(n, d, k, input));
+  const block = heap.alloc(bytes);
+  memory.fill(block, 0, bytes);
   const p = heap.alloc(offsetof<Model>());
   memory.fill(p, 0, offsetof<Model>());
   const m = changetype<Model>(p);
@@ -57,16 +55,32 @@ export function model_free(p: usize): void {
   heap.free(p);
 }
 
-/** Make the work block hold T × B (growing each capacity to at least that). 1 if replaced. */
+/**
+ * Plan the work block for exactly T × B (the shape of the next pass). Memory grows only to
+ * the largest T × B ever asked for, never to max T × max B.
+ *   −1  T × B needs more than MAX_BLOCK_BYTES: nothing changed
+ *    0  already planned for T × B: nothing changed (the block keeps its contents)
+ *    1  re-planned: every pointer into the work block may have moved, and the tensors of
+ *       the new plan are zero (the old block's capacity, or a new block, allocated before
+ *       the old one is freed: if memory cannot grow the allocation traps, and the model
+ *       keeps its old block, plan and contents)
+ */
 export function model_reserve(p: usize, T: i32, B: i32): i32 {
   const m = changetype<Model>(p);
-  if (m.work && T <= m.Tcap && B <= m.Bcap) return 0;
-  const Tn = max(T, m.Tcap), Bn = max(B, m.Bcap);
-  if (m.work) { heap.free(m.work); m.work = 0; }
-  const words = <i32>work_block_words(m.n, m.d, m.k, m.input, m.task, m.loss, Tn, Bn);
-  const block = heap.alloc(<usize>words << 2);
-  memory.fill(block, 0, <usize>words << 2);
-  plan_work(m, block, Tn, Bn);
+  const bytes = 4 * work_block_floats(m.n, m.d, m.k, m.input, m.task, m.loss, T, B);
+  if (bytes > MAX_BLOCK_BYTES) return -1;
+  const size = <usize>bytes;
+  if (m.work && size <= m.workBytes) {
+    if (T == m.T && B == m.B) return 0;
+    memory.fill(m.work, 0, size);
+    plan_work(m, m.work, T, B);
+    return 1;
+  }
+  const block = heap.alloc(size);   // first: a trap here leaves the model as it was
+  memory.fill(block, 0, size);
+  if (m.work) heap.free(m.work);
+  m.workBytes = size;
+  plan_work(m, block, T, B);
   return 1;
 }
 

@@ -12,8 +12,8 @@
 // │ m       first moment (Adam) or momentum buffer (SGD), same layout   nparams floats │
 // │ v       second moment (Adam), same layout                           nparams floats │
 // │ packed  Uᵀ (dense only) │ Wᵀ │ W │ Vᵀ │ V: B operands packed for f32_gemm_packed  │
-// │ scratch one packed K-chunk of B for f32_gemm, and a 4×8 edge tile                  │
-// ╞═ work block (sized for Tcap × Bcap; replaced only when a bigger batch arrives) ══════╡
+// │ scratch a packed A block, a 4×8 edge tile, one packed K-chunk of B (f32_gemm)      │
+// ╞═ work block (planned for exactly the T × B of the last model_reserve) ═══════════════╡
 // │ X        ids (T,B) i32, or features (T,B,n) f32                                     │
 // │ targets  per scored row: class id i32, or k f32 values; rows = T·B, or B (m2o)      │
 // │ lengths  (B) i32, sorted descending by the wrapper                                  │
@@ -22,14 +22,21 @@
 // │ O, dO    (T,B,k), or (B,k) for many-to-one: logits, then outputs; their gradient    │
 // │ dnext    (B,d): ∂L/∂s carried back through time; ∂L/∂h0 once the backward is done  │
 // │ gnorm    (T): ‖∂L/∂s_t‖₂ over the sequences running at t (BPTT introspection)      │
+// │ (unused) the rest of the block's capacity, when a smaller T × B was re-planned in it │
 // ╘══════════════════════════════════════════════════════════════════════════════════════╛
 //
 // Every tensor starts on 16 bytes: each size is rounded up to a multiple of 4 floats and
-// the padding lanes are kept zero. Rows inside a tensor are not padded (d, n, k are used
-// as they are; wasm loads need no alignment).
+// the padding lanes are kept zero (both blocks are zeroed when planned). Rows inside a
+// tensor are not padded (d, n, k are used as they are; wasm loads need no alignment).
+//
+// One planner makes both the sizes and the pointers: walk_params and walk_work list the
+// tensors of a block once, in order, each through tensor(). Sizing walks the list only
+// totalling floats (in f64, exact to 2^53, so no request can wrap); planning walks the same
+// list again at a block's address and also writes every pointer. A new tensor is one more
+// line in a list; layers and directions (DESIGN §6) make the parameter list a loop over
+// (layer, direction) entries, each with its U, W, b, and the work list one H and Z per layer.
 
-import { pad4 } from "./simd";
-import { NR, f32_packed_floats, f32_gemm_scratch_floats } from "./gemm";
+import { NR, f32_gemm_scratch_floats } from "./gemm";
 
 export const INPUT_IDS = 0;
 export const INPUT_DENSE = 1;
@@ -41,6 +48,9 @@ export const ACT_RELU = 2;
 export const LOSS_SOFTMAX_XENT = 0;
 export const LOSS_SIGMOID_BCE = 1;
 export const LOSS_MSE = 2;
+
+/** The largest block TLSF hands out (BLOCK_MAXSIZE, 2^30 less its overhead); src/model.ts has the same MAX_BLOCK_BYTES. */
+export const MAX_BLOCK_BYTES: f64 = 1073741760; // 2^30 − 64
 
 /** The model header: a plain struct in linear memory (not garbage collected). */
 @unmanaged export class Model {
@@ -70,9 +80,10 @@ export const LOSS_MSE = 2;
   Vp: usize = 0;
   scratch: usize = 0;
   packed: i32 = 0;     // 1 when the packed weights match params; any parameter write clears it
-  work: usize = 0;     // work block, planned for Tcap × Bcap
-  Tcap: i32 = 0;
-  Bcap: i32 = 0;
+  work: usize = 0;     // work block (0 before the first model_reserve)
+  workBytes: usize = 0; // its capacity in bytes
+  T: i32 = 0;          // the shape it is planned for
+  B: i32 = 0;
   X: usize = 0;
   targets: usize = 0;
   lengths: usize = 0;
@@ -84,8 +95,15 @@ export const LOSS_MSE = 2;
   gnorm: usize = 0;
 }
 
-// Block sizes are computed in f64 (exact up to 2^53), so the wrapper can ask for the size of
-// any configuration and refuse it before an i32 product could overflow.
+// ── the planner ────────────────────────────────────────────────────────────────────────
+// One walk at a time (wasm here is single-threaded): the block being walked and how many
+// floats of it the tensors listed so far take.
+
+let planBase: usize = 0;     // the block's address (planning only)
+let planFloats: f64 = 0;     // floats taken so far, padding included
+let planning = false;        // false: sizing (totals only; the header's pointers are junk)
+
+/** Round a float count up to a multiple of 4 (16 bytes), in f64. */
 // @ts-ignore: decorator
 @inline function pad4f(x: f64): f64 {
   return Math.ceil(x / 4) * 4;
@@ -97,76 +115,102 @@ export const LOSS_MSE = 2;
   return Math.ceil(N / NR) * NR * K;
 }
 
-/** Floats in the parameter block: 4 copies of the parameters, packed weights, GEMM scratch. */
-export function param_block_floats(n: f64, d: f64, k: f64, input: i32): f64 {
-  const nparams = pad4f(d * n) + pad4f(d * d) + pad4f(d) + pad4f(k * d) + pad4f(k);
-  return 4 * nparams
-    + (input == INPUT_DENSE ? packedf(n, d) : 0)          // Uᵀ packed (K = n, N = d)
-    + 2 * packedf(d, d)                                   // Wᵀ and W packed
-    + packedf(d, k) + packedf(k, d)                       // Vᵀ (K = d, N = k) and V (K = k, N = d)
-    + f32_gemm_scratch_floats(Math.max(n, Math.max(d, k)));  // GEMM scratch
+/** The next tensor of the block: `floats` floats rounded up to 4. Its address when planning (0 when sizing). */
+function tensor(floats: f64): usize {
+  const at = planFloats;
+  planFloats += pad4f(floats);
+  return planning ? planBase + (<usize>at << 2) : 0;
 }
 
-/** Plan the parameter block at `block` (already allocated and zeroed). */
+/** Its float offset from the block's start instead (inside one parameter copy). */
+function offset(floats: f64): i32 {
+  const at = planFloats;
+  planFloats += pad4f(floats);
+  return planning ? <i32>at : 0;
+}
+
+function begin(block: usize, plan: bool): void {
+  planBase = block;
+  planFloats = 0;
+  planning = plan;
+}
+
+/** The parameter block's tensors, in order. */
+function walk_params(m: Model): void {
+  const n = <f64>m.n, d = <f64>m.d, k = <f64>m.k;
+  // One copy of the parameters (the tensor list: model_offset, PyTorch's order).
+  m.offU = offset(d * n);          // U (d,n)
+  m.offW = offset(d * d);          // W (d,d)
+  m.offb = offset(d);              // b (d)
+  m.offV = offset(k * d);          // V (k,d)
+  m.offc = offset(k);              // c (k)
+  const nparams = planFloats;
+  m.nparams = planning ? <i32>nparams : 0;
+  // Three more copies in the same layout, so the optimizer is one flat loop.
+  m.params = planBase;
+  m.grads = tensor(nparams);
+  m.m = tensor(nparams);
+  m.v = tensor(nparams);
+  // f32_gemm_packed's B operands (K rows × N columns, in panels of NR).
+  m.UTp = m.input == INPUT_DENSE ? tensor(packedf(n, d)) : 0;   // Uᵀ: K = n, N = d
+  m.WTp = tensor(packedf(d, d));   // Wᵀ: K = d, N = d
+  m.Wp = tensor(packedf(d, d));    // W:  K = d, N = d
+  m.VTp = tensor(packedf(d, k));   // Vᵀ: K = d, N = k
+  m.Vp = tensor(packedf(k, d));    // V:  K = k, N = d
+  m.scratch = tensor(f32_gemm_scratch_floats(Math.max(n, Math.max(d, k))));
+}
+
+/** The work block's tensors for T × B, in order. */
+function walk_work(m: Model, T: f64, B: f64): void {
+  const n = <f64>m.n, d = <f64>m.d, k = <f64>m.k;
+  const rows = m.task == TASK_MANY_TO_ONE ? B : T * B;                // scored rows
+  m.X = tensor(m.input == INPUT_DENSE ? T * B * n : T * B);         // X (T,B,n) f32 or (T,B) i32
+  m.targets = tensor(m.loss == LOSS_SOFTMAX_XENT ? rows : rows * k); // (rows) i32 or (rows,k) f32
+  m.lengths = tensor(B);           // (B) i32
+  m.H = tensor((T + 1) * B * d);   // (T+1,B,d)
+  m.Z = tensor(T * B * d);         // (T,B,d)
+  m.O = tensor(rows * k);          // (rows,k)
+  m.dO = tensor(rows * k);         // (rows,k)
+  m.dnext = tensor(B * d);         // (B,d)
+  m.gnorm = tensor(T);             // (T)
+}
+
+// Sizing walks a header that is never a model, so the sizes can be asked for before one exists.
+const sizing = changetype<Model>(memory.data(offsetof<Model>(), 16));
+
+function sizing_header(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32): Model {
+  sizing.n = n; sizing.d = d; sizing.k = k;
+  sizing.input = input; sizing.task = task; sizing.loss = loss;
+  return sizing;
+}
+
+/** Floats in the parameter block: 4 copies of the parameters, packed weights, GEMM scratch. */
+export function param_block_floats(n: i32, d: i32, k: i32, input: i32): f64 {
+  begin(0, false);
+  walk_params(sizing_header(n, d, k, input, 0, 0));
+  return planFloats;
+}
+
+/** Plan the parameter block at `block` (already allocated and zeroed, param_block_floats floats). */
 export function plan_params(m: Model, block: usize): void {
-  const n = m.n, d = m.d, k = m.k;
-  m.offU = 0;
-  m.offW = m.offU + pad4(d * n);
-  m.offb = m.offW + pad4(d * d);
-  m.offV = m.offb + pad4(d);
-  m.offc = m.offV + pad4(k * d);
-  m.nparams = m.offc + pad4(k);
-  const bytes = <usize>m.nparams << 2;
-  m.params = block;
-  m.grads = block + bytes;
-  m.m = block + 2 * bytes;
-  m.v = block + 3 * bytes;
-  let p = block + 4 * bytes;
-  if (m.input == INPUT_DENSE) {
-    m.UTp = p;
-    p += <usize>f32_packed_floats(n, d) << 2;
-  }
-  m.WTp = p; p += <usize>f32_packed_floats(d, d) << 2;
-  m.Wp = p;  p += <usize>f32_packed_floats(d, d) << 2;
-  m.VTp = p; p += <usize>f32_packed_floats(d, k) << 2;
-  m.Vp = p;  p += <usize>f32_packed_floats(k, d) << 2;
-  m.scratch = p;
+  begin(block, true);
+  walk_params(m);
   m.packed = 0;
 }
 
-/** Rows that carry targets and outputs: every (t, i) for many-to-many, one per sequence for many-to-one. */
-export function scored_rows(task: i32, T: i32, B: i32): i32 {
-  return task == TASK_MANY_TO_ONE ? B : T * B;
+/** Floats (4-byte words) in a work block for exactly T × B, given the model's kinds and sizes. */
+export function work_block_floats(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, T: i32, B: i32): f64 {
+  begin(0, false);
+  walk_work(sizing_header(n, d, k, input, task, loss), <f64>T, <f64>B);
+  return planFloats;
 }
 
-/** Floats (4-byte words) in a work block for T × B, given the model's kinds and sizes. */
-export function work_block_words(n: f64, d: f64, k: f64, input: i32, task: i32, loss: i32, T: f64, B: f64): f64 {
-  const rows = task == TASK_MANY_TO_ONE ? B : T * B;
-  return pad4f(input == INPUT_DENSE ? T * B * n : T * B)  // X
-    + pad4f(loss == LOSS_SOFTMAX_XENT ? rows : rows * k)  // targets
-    + pad4f(B)                                            // lengths
-    + pad4f((T + 1) * B * d)                              // H
-    + pad4f(T * B * d)                                    // Z
-    + 2 * pad4f(rows * k)                                 // O, dO
-    + pad4f(B * d)                                        // dnext
-    + pad4f(T);                                           // gnorm
-}
-
-/** Plan the work block at `block` for Tcap × Bcap. */
+/** Plan a work block of at least work_block_floats(…, T, B) floats at `block` for T × B. */
 export function plan_work(m: Model, block: usize, T: i32, B: i32): void {
-  const n = m.n, d = m.d, k = m.k;
-  const rows = scored_rows(m.task, T, B);
+  begin(block, true);
+  walk_work(m, <f64>T, <f64>B);
   m.work = block;
-  m.Tcap = T;
-  m.Bcap = B;
-  let p = block;
-  m.X = p;       p += <usize>pad4(m.input == INPUT_DENSE ? T * B * n : T * B) << 2;
-  m.targets = p; p += <usize>pad4(m.loss == LOSS_SOFTMAX_XENT ? rows : rows * k) << 2;
-  m.lengths = p; p += <usize>pad4(B) << 2;
-  m.H = p;       p += <usize>pad4((T + 1) * B * d) << 2;
-  m.Z = p;       p += <usize>pad4(T * B * d) << 2;
-  m.O = p;       p += <usize>pad4(rows * k) << 2;
-  m.dO = p;      p += <usize>pad4(rows * k) << 2;
-  m.dnext = p;   p += <usize>pad4(B * d) << 2;
-  m.gnorm = p;
+  m.T = T;
+  m.B = B;
 }
+

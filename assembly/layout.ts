@@ -22,7 +22,7 @@
 // │ O, dO    (T,B,k), or (B,k) for many-to-one: logits, then outputs; their gradient    │
 // │ dnext    (B,d): ∂L/∂s carried back through time; ∂L/∂h0 once the backward is done  │
 // │ gnorm    (T): ‖∂L/∂s_t‖₂ over the sequences running at t (BPTT introspection)      │
-// │ (unused) the rest of the block's capacity, when a smaller T × B was re-planned in it │
+// │ (unused) the rest of the block's capacity, after a re-plan for a smaller T × B      │
 // ╘══════════════════════════════════════════════════════════════════════════════════════╛
 //
 // Every tensor starts on 16 bytes: each size is rounded up to a multiple of 4 floats and

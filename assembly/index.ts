@@ -4,7 +4,9 @@
 
 import { Model, MAX_BLOCK_BYTES, param_block_floats, plan_params, work_block_floats, plan_work } from "./layout";
 import { rnn_forward, rnn_loss, rnn_outputs, rnn_backward } from "./rnn";
-import { OPT_ADAM, sgd_update, adam_update, clip_grad_norm } from "./optim";
+import {
+  OPT_ADAM, sgd_update, sgd_update_finite, adam_update, adam_update_finite, grad_norm, clip_grad_norm, next_step,
+} from "./optim";
 import { f32_fill } from "./simd";
 import { pcg32_seed, pcg32_next, f32_fill_uniform } from "./rng";
 
@@ -107,8 +109,13 @@ export function model_params_written(p: usize): void { changetype<Model>(p).pack
 export function model_state_grad_norms(p: usize): usize { return changetype<Model>(p).gnorm; }
 /** Optimizer state: m (Adam first moment / SGD momentum buffer) and v, same layout as params. */
 export function model_moments(p: usize): usize { return changetype<Model>(p).m; }
+/** Optimizer steps taken (Adam's t); it saturates at 2^31 − 1 instead of wrapping. */
 export function model_step(p: usize): i32 { return changetype<Model>(p).step; }
 export function model_set_step(p: usize, step: i32): void { changetype<Model>(p).step = step; }
+/** ‖g‖₂ over all parameters before clipping, of the last model_train_step (f64). */
+export function model_grad_norm(p: usize): f64 { return changetype<Model>(p).gradNorm; }
+/** STEP_* (below): what the last model_train_step did with its update. */
+export function model_step_status(p: usize): i32 { return changetype<Model>(p).status; }
 /** Address of the 8-byte PCG32 state. */
 export function model_rng(p: usize): usize { return p + offsetof<Model>("rng"); }
 /** Next 32-bit output of the model's generator (sampling, shuffling). */
@@ -140,26 +147,51 @@ export function model_loss(p: usize, T: i32, B: i32, hasH0: bool): f64 {
   return rnn_loss(m, T, B);
 }
 
-/** Clip the gradients to a global L2 norm (clip_grad_norm_); returns the norm before. */
-function model_clip(p: usize, maxNorm: f32): f64 {
-  const m = changetype<Model>(p);
-  return clip_grad_norm(m.grads, m.nparams, maxNorm);
-}
+// What model_train_step did (model_step_status; src/wasm.ts mirrors them).
+const STEP_APPLIED = 0;            // the update was applied
+const STEP_NONFINITE_LOSS = 1;     // not applied: the loss is NaN or ±Infinity
+const STEP_NONFINITE_GRAD = 2;     // not applied: the gradient norm is NaN or ±Infinity
+const STEP_NONFINITE_UPDATE = 3;   // not applied: a parameter or moment would become non-finite
 
-/** One optimizer update from the current gradients (a1..a3: momentum, or β1, β2, ε). */
-function model_update(p: usize, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32): void {
+/**
+ * A whole training step in one call: gradients, global norm, clipping (if maxNorm > 0) and
+ * one optimizer update (opt: OPT_SGD with a1 = momentum, or OPT_ADAM with a1..a3 = β1, β2, ε).
+ * Returns L. The pre-clip norm is kept for model_grad_norm.
+ * Unless allowNonFinite, the update is applied only if the loss and the norm are finite and
+ * the update leaves every parameter and moment finite (a dry pass of the optimizer decides,
+ * before anything is written); otherwise parameters, moments and step count stay as they
+ * were (the gradients are kept, unclipped when the loss or norm is the reason).
+ * model_step_status says which. With allowNonFinite the update is applied whatever it gives.
+ */
+export function model_train_step(
+  p: usize, T: i32, B: i32, hasH0: bool, maxNorm: f32, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32, allowNonFinite: bool,
+): f64 {
   const m = changetype<Model>(p);
-  m.step++;
-  m.packed = 0;
-  if (opt == OPT_ADAM) adam_update(m.params, m.grads, m.m, m.v, m.nparams, lr, a1, a2, a3, m.step);
-  else sgd_update(m.params, m.grads, m.m, m.nparams, lr, a1);
-}
-
-/** A whole training step in one call: gradients, clipping (if maxNorm > 0), update (opt: OPT_SGD or OPT_ADAM). Returns L. */
-export function model_train_step(p: usize, T: i32, B: i32, hasH0: bool, maxNorm: f32, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32): f64 {
   const loss = model_gradients(p, T, B, hasH0);
-  if (maxNorm > 0) model_clip(p, maxNorm);
-  model_update(p, opt, lr, a1, a2, a3);
+  const norm = grad_norm(m.grads, m.nparams);
+  m.gradNorm = norm;
+  if (!allowNonFinite) {
+    if (!isFinite(loss)) { m.status = STEP_NONFINITE_LOSS; return loss; }
+    if (!isFinite(norm)) { m.status = STEP_NONFINITE_GRAD; return loss; }
+  }
+  if (maxNorm > 0) clip_grad_norm(m.grads, m.nparams, maxNorm, norm);
+  const t = next_step(m.step);
+  if (!allowNonFinite && !update_is_finite(m, opt, lr, a1, a2, a3, t)) { m.status = STEP_NONFINITE_UPDATE; return loss; }
+  update(m, opt, lr, a1, a2, a3, t);
+  m.step = t;
+  m.status = STEP_APPLIED;
   return loss;
 }
 
+/** One optimizer update from the current gradients, as step t. */
+function update(m: Model, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32, t: i32): void {
+  m.packed = 0;
+  if (opt == OPT_ADAM) adam_update(m.params, m.grads, m.m, m.v, m.nparams, lr, a1, a2, a3, t);
+  else sgd_update(m.params, m.grads, m.m, m.nparams, lr, a1);
+}
+
+/** update()'s dry pass: whether every parameter and moment it would write is finite. */
+function update_is_finite(m: Model, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32, t: i32): bool {
+  if (opt == OPT_ADAM) return adam_update_finite(m.params, m.grads, m.m, m.v, m.nparams, lr, a1, a2, a3, t);
+  return sgd_update_finite(m.params, m.grads, m.m, m.nparams, lr, a1);
+}

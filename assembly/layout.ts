@@ -5,7 +5,7 @@
 // blocks are 16-byte aligned and freed by model_free, so models come and go without growth):
 //
 // ╒═ header (Model, below) ══════════════════════════════════════════════════════════════╕
-// │ sizes, kinds, pointers into the two blocks, optimizer step count, RNG state          │
+// │ sizes, kinds, pointers into the two blocks, optimizer step count and status, RNG    │
 // ╞═ parameter block (fixed for the model's life) ═══════════════════════════ f32 ═══════╡
 // │ params  U (d,n) │ W (d,d) │ b (d) │ V (k,d) │ c (k)                  nparams floats │
 // │ grads   same tensors, same order, same padding                      nparams floats │
@@ -55,6 +55,7 @@ export const MAX_BLOCK_BYTES: f64 = 1073741760; // 2^30 − 64
 /** The model header: a plain struct in linear memory (not garbage collected). */
 @unmanaged export class Model {
   rng: u64 = 0;        // PCG32 state (8-byte aligned: first field)
+  gradNorm: f64 = 0;   // ‖g‖₂ before clipping, of the last model_train_step
   n: i32 = 0;          // input size: vocabulary or features per step
   d: i32 = 0;          // hidden size
   k: i32 = 0;          // output size
@@ -62,7 +63,8 @@ export const MAX_BLOCK_BYTES: f64 = 1073741760; // 2^30 − 64
   task: i32 = 0;       // TASK_*
   act: i32 = 0;        // ACT_*
   loss: i32 = 0;       // LOSS_*
-  step: i32 = 0;       // optimizer steps taken (Adam's t)
+  step: i32 = 0;       // optimizer steps taken (Adam's t), saturating at i32.MAX_VALUE
+  status: i32 = 0;     // STEP_* of the last model_train_step (index.ts)
   nparams: i32 = 0;    // floats in one copy of the parameters, padding included
   offU: i32 = 0;       // float offsets of each tensor inside a copy
   offW: i32 = 0;

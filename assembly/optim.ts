@@ -3,12 +3,83 @@
 // params, grads, m and v share one layout (assembly/layout.ts), so each update is a
 // single SIMD loop over n floats with no per-tensor bookkeeping (llm.c's AdamW loop).
 // Padding lanes have zero gradients, so they stay zero in params, m and v.
+//
+// Each update has one formula and two passes over it, sharing the code: the update itself
+// (writes), and the dry pass (`*_finite`), which computes every value the update would
+// write, writes nothing, and says whether all of them are finite, so that model_train_step
+// can refuse an update that would make a parameter or moment non-finite before applying
+// it. The pass is chosen by a constant `dry` argument of an @inline body, so each export is
+// compiled with its own branch only (check dist/rnn.wat: both stay f32x4 loops).
 
-import { f32_scale, f32_sumsq_f64 } from "./simd";
+import { f32_scale, f32_sumsq_f64, hsum4 } from "./simd";
 
 // Optimizer codes of model_train_step (src/wasm.ts mirrors them).
 export const OPT_SGD = 0;
 export const OPT_ADAM = 1;
+
+/**
+ * Adam's step count after one more step: t + 1, saturating at i32.MAX_VALUE so that it can
+ * never wrap (a wrapped t makes β^t infinite and every parameter NaN). Nothing changes
+ * there: 1 − β^t is exactly 1 in f64 for t ≥ 2^31 − 1 and every f32 β < 1
+ * (β ≤ 1 − 2^−24 gives β^t ≤ e^−128 < 2^−53).
+ */
+export function next_step(t: i32): i32 {
+  return t < i32.MAX_VALUE ? t + 1 : t;
+}
+
+// The dry pass accumulates x − x for every value x it computes: +0 when x is finite, NaN
+// for ±Infinity and NaN, and NaN stays NaN through the sums.
+// @ts-ignore: decorator
+@inline function all_finite(vacc: v128, acc: f32): bool {
+  return hsum4(vacc) + acc == 0;
+}
+
+// @ts-ignore: decorator
+@inline function sgd_pass(params: usize, grads: usize, buf: usize, n: i32, lr: f32, momentum: f32, dry: bool): bool {
+  const vlr = f32x4.splat(lr);
+  const vmu = f32x4.splat(momentum);
+  let vacc = f32x4.splat(0);
+  let acc: f32 = 0;
+  let i = 0;
+  if (momentum == 0) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const vp = f32x4.sub(v128.load(params + o), f32x4.mul(vlr, v128.load(grads + o)));
+      if (dry) vacc = f32x4.add(vacc, f32x4.sub(vp, vp));
+      else v128.store(params + o, vp);
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      const p = load<f32>(params + o) - lr * load<f32>(grads + o);
+      if (dry) acc += p - p;
+      else store<f32>(params + o, p);
+    }
+    return all_finite(vacc, acc);
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const vb = f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), v128.load(grads + o));
+    const vp = f32x4.sub(v128.load(params + o), f32x4.mul(vlr, vb));
+    if (dry) {
+      vacc = f32x4.add(vacc, f32x4.add(f32x4.sub(vb, vb), f32x4.sub(vp, vp)));
+    } else {
+      v128.store(buf + o, vb);
+      v128.store(params + o, vp);
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const b = momentum * load<f32>(buf + o) + load<f32>(grads + o);
+    const p = load<f32>(params + o) - lr * b;
+    if (dry) {
+      acc += (b - b) + (p - p);
+    } else {
+      store<f32>(buf + o, b);
+      store<f32>(params + o, p);
+    }
+  }
+  return all_finite(vacc, acc);
+}
 
 /**
  * SGD with optional momentum, PyTorch torch.optim.SGD (dampening 0, no Nesterov, no decay):
@@ -18,32 +89,60 @@ export const OPT_ADAM = 1;
  * Overwrites params and buf.
  */
 export function sgd_update(params: usize, grads: usize, buf: usize, n: i32, lr: f32, momentum: f32): void {
-  const vlr = f32x4.splat(lr);
-  const vmu = f32x4.splat(momentum);
+  sgd_pass(params, grads, buf, n, lr, momentum, false);
+}
+
+/** The dry pass of sgd_update: true if every value it would write is finite. Writes nothing. */
+export function sgd_update_finite(params: usize, grads: usize, buf: usize, n: i32, lr: f32, momentum: f32): bool {
+  return sgd_pass(params, grads, buf, n, lr, momentum, true);
+}
+
+// @ts-ignore: decorator
+@inline function adam_pass(
+  params: usize, grads: usize, m: usize, v: usize, n: i32,
+  lr: f32, beta1: f32, beta2: f32, eps: f32, t: i32, dry: bool,
+): bool {
+  const bc1 = 1.0 - Math.pow(<f64>beta1, <f64>t);
+  const bc2 = 1.0 - Math.pow(<f64>beta2, <f64>t);
+  const stepSize = <f32>(<f64>lr / bc1);
+  const bc2sqrt = <f32>Math.sqrt(bc2);
+  const vb1 = f32x4.splat(beta1), v1mb1 = f32x4.splat(1.0 - beta1);
+  const vb2 = f32x4.splat(beta2), v1mb2 = f32x4.splat(1.0 - beta2);
+  const vstep = f32x4.splat(stepSize), vbc2 = f32x4.splat(bc2sqrt), veps = f32x4.splat(eps);
+  let vacc = f32x4.splat(0);
+  let acc: f32 = 0;
   let i = 0;
-  if (momentum == 0) {
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(params + o, f32x4.sub(v128.load(params + o), f32x4.mul(vlr, v128.load(grads + o))));
-    }
-    for (; i < n; i++) {
-      const o = <usize>i << 2;
-      store<f32>(params + o, load<f32>(params + o) - lr * load<f32>(grads + o));
-    }
-    return;
-  }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const vb = f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), v128.load(grads + o));
-    v128.store(buf + o, vb);
-    v128.store(params + o, f32x4.sub(v128.load(params + o), f32x4.mul(vlr, vb)));
+    const vg = v128.load(grads + o);
+    const vm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(v1mb1, vg));
+    const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(v1mb2, f32x4.mul(vg, vg)));
+    const vdenom = f32x4.add(f32x4.div(f32x4.sqrt(vv), vbc2), veps);
+    const vp = f32x4.sub(v128.load(params + o), f32x4.mul(vstep, f32x4.div(vm, vdenom)));
+    if (dry) {
+      vacc = f32x4.add(vacc, f32x4.add(f32x4.add(f32x4.sub(vm, vm), f32x4.sub(vv, vv)), f32x4.sub(vp, vp)));
+    } else {
+      v128.store(m + o, vm);
+      v128.store(v + o, vv);
+      v128.store(params + o, vp);
+    }
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const b = momentum * load<f32>(buf + o) + load<f32>(grads + o);
-    store<f32>(buf + o, b);
-    store<f32>(params + o, load<f32>(params + o) - lr * b);
+    const g = load<f32>(grads + o);
+    const mm = beta1 * load<f32>(m + o) + (1.0 - beta1) * g;
+    const vv = beta2 * load<f32>(v + o) + (1.0 - beta2) * (g * g);
+    const denom = Mathf.sqrt(vv) / bc2sqrt + eps;
+    const p = load<f32>(params + o) - stepSize * (mm / denom);
+    if (dry) {
+      acc += ((mm - mm) + (vv - vv)) + (p - p);
+    } else {
+      store<f32>(m + o, mm);
+      store<f32>(v + o, vv);
+      store<f32>(params + o, p);
+    }
   }
+  return all_finite(vacc, acc);
 }
 
 /**
@@ -58,44 +157,30 @@ export function adam_update(
   params: usize, grads: usize, m: usize, v: usize, n: i32,
   lr: f32, beta1: f32, beta2: f32, eps: f32, t: i32,
 ): void {
-  const bc1 = 1.0 - Math.pow(<f64>beta1, <f64>t);
-  const bc2 = 1.0 - Math.pow(<f64>beta2, <f64>t);
-  const stepSize = <f32>(<f64>lr / bc1);
-  const bc2sqrt = <f32>Math.sqrt(bc2);
-  const vb1 = f32x4.splat(beta1), v1mb1 = f32x4.splat(1.0 - beta1);
-  const vb2 = f32x4.splat(beta2), v1mb2 = f32x4.splat(1.0 - beta2);
-  const vstep = f32x4.splat(stepSize), vbc2 = f32x4.splat(bc2sqrt), veps = f32x4.splat(eps);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    const vg = v128.load(grads + o);
-    const vm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(v1mb1, vg));
-    const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(v1mb2, f32x4.mul(vg, vg)));
-    v128.store(m + o, vm);
-    v128.store(v + o, vv);
-    const vdenom = f32x4.add(f32x4.div(f32x4.sqrt(vv), vbc2), veps);
-    v128.store(params + o, f32x4.sub(v128.load(params + o), f32x4.mul(vstep, f32x4.div(vm, vdenom))));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const g = load<f32>(grads + o);
-    const mm = beta1 * load<f32>(m + o) + (1.0 - beta1) * g;
-    const vv = beta2 * load<f32>(v + o) + (1.0 - beta2) * (g * g);
-    store<f32>(m + o, mm);
-    store<f32>(v + o, vv);
-    const denom = Mathf.sqrt(vv) / bc2sqrt + eps;
-    store<f32>(params + o, load<f32>(params + o) - stepSize * (mm / denom));
-  }
+  adam_pass(params, grads, m, v, n, lr, beta1, beta2, eps, t, false);
+}
+
+/** The dry pass of adam_update: true if every value it would write is finite. Writes nothing. */
+export function adam_update_finite(
+  params: usize, grads: usize, m: usize, v: usize, n: i32,
+  lr: f32, beta1: f32, beta2: f32, eps: f32, t: i32,
+): bool {
+  return adam_pass(params, grads, m, v, n, lr, beta1, beta2, eps, t, true);
 }
 
 /**
- * Global-norm clipping, torch.nn.utils.clip_grad_norm_ semantics:
- *   norm = ‖g‖₂ over all parameters;  coef = maxNorm / (norm + 1e−6);  if coef < 1: g ← g·coef
- * Returns the norm before clipping. The sum of squares is accumulated in f64.
+ * The global L2 norm of the gradients, torch.nn.utils.clip_grad_norm_'s total_norm:
+ * ‖g‖₂ over all parameters, the sum of squares accumulated in f64.
  */
-export function clip_grad_norm(grads: usize, n: i32, maxNorm: f32): f64 {
-  const norm = Math.sqrt(f32_sumsq_f64(grads, n));
+export function grad_norm(grads: usize, n: i32): f64 {
+  return Math.sqrt(f32_sumsq_f64(grads, n));
+}
+
+/**
+ * Global-norm clipping, torch.nn.utils.clip_grad_norm_ semantics, given norm = grad_norm(grads, n):
+ *   coef = maxNorm / (norm + 1e−6);  if coef < 1: g ← g·coef
+ */
+export function clip_grad_norm(grads: usize, n: i32, maxNorm: f32, norm: f64): void {
   const coef = <f32>(<f64>maxNorm / (norm + 1e-6));
   if (coef < 1) f32_scale(grads, coef, n);
-  return norm;
 }

@@ -250,7 +250,7 @@ export class RNN {
       this.#optimizer = opt.type;
     }
     const hasH0 = batch.h0 !== undefined ? 1 : 0;
-    const loss = ex.model_train_step(this.#ptr, plan.T, plan.B, hasH0, clip, opt.code, opt.lr, opt.a1, opt.a2, opt.a3);
+    const loss = ex.model_train_step(this.#ptr, plan.T, plan.B, hasH0, clip, opt.code, opt.lr, opt.a1, opt.a2, opt.a3, 1);
     return this.#finish(plan, loss, hasH0);
   }
 

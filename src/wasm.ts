@@ -40,9 +40,13 @@ export interface RnnExports {
   model_params_written(model: number): void;
   /** ‖∂L/∂s_t‖₂ for t = 0..T−1 (f32) after model_gradients. */
   model_state_grad_norms(model: number): number;
-  /** Optimizer step counter. */
+  /** Optimizer step counter (saturates at 2^31 − 1). */
   model_step(model: number): number;
   model_set_step(model: number, step: number): void;
+  /** ‖g‖₂ before clipping, of the last model_train_step. */
+  model_grad_norm(model: number): number;
+  /** STEP_* below: what the last model_train_step did with its update. */
+  model_step_status(model: number): number;
   /** Address of the 8-byte PCG32 state; next 32-bit output. */
   model_rng(model: number): number;
   model_random(model: number): number;
@@ -52,13 +56,23 @@ export interface RnnExports {
   model_gradients(model: number, T: number, B: number, hasH0: number): number;
   /** Forward and loss only; returns the loss (O keeps the logits, gradients untouched). */
   model_loss(model: number, T: number, B: number, hasH0: number): number;
-  /** Gradients, clipping (maxNorm > 0) and one update (opt: OPT_SGD with a1 = momentum; OPT_ADAM with a1..a3 = β1, β2, ε) in one call; returns the loss. */
-  model_train_step(model: number, T: number, B: number, hasH0: number, maxNorm: number, opt: number, lr: number, a1: number, a2: number, a3: number): number;
+  /**
+   * Gradients, norm, clipping (maxNorm > 0) and one update (opt: OPT_SGD with a1 = momentum; OPT_ADAM with
+   * a1..a3 = β1, β2, ε) in one call; returns the loss. Unless allowNonFinite, a non-finite loss, gradient
+   * norm or update is not applied (model_step_status says why).
+   */
+  model_train_step(model: number, T: number, B: number, hasH0: number, maxNorm: number, opt: number, lr: number, a1: number, a2: number, a3: number, allowNonFinite: number): number;
 }
 
 /** Optimizer codes of model_train_step (assembly/optim.ts). */
 export const OPT_SGD = 0;
 export const OPT_ADAM = 1;
+
+/** model_step_status codes (assembly/index.ts). */
+export const STEP_APPLIED = 0;
+export const STEP_NONFINITE_LOSS = 1;
+export const STEP_NONFINITE_GRAD = 2;
+export const STEP_NONFINITE_UPDATE = 3;
 
 /** A loaded rnn.wasm instance. Models created on one engine share its memory. */
 export interface Engine {

@@ -7,11 +7,17 @@
  * - adam_update: two steps worked out by hand (bias corrections included), then random
  *   values over several steps and a late step (t = 1000) against torch.optim.Adam's algorithm
  *   in f64; zero gradients keep zero params, m and v at zero (the padding-lane contract).
- * - clip_grad_norm: the returned norm is ‖g‖₂ (f64); grads are untouched when the norm is
+ * - grad_norm, then clip_grad_norm given it: the norm is ‖g‖₂ (f64); grads are untouched when the norm is
  *   under maxNorm and scaled by maxNorm/(norm + 1e−6) otherwise (torch.nn.utils.clip_grad_norm_).
+ * - the dry passes sgd_update_finite / adam_update_finite: true exactly when every value the
+ *   update writes (parameters, momentum buffer, m, v) comes out finite, whichever lane or the
+ *   tail holds the one that overflows; they write nothing at all.
+ * - next_step: t + 1, saturating at 2^31 − 1, where Adam's bias corrections are exactly 1.
  * Every buffer is guarded: nothing is written past n.
  */
-import { sgd_update, adam_update, clip_grad_norm } from "../../assembly/optim";
+import {
+  sgd_update, sgd_update_finite, adam_update, adam_update_finite, grad_norm, clip_grad_norm, next_step,
+} from "../../assembly/optim";
 import {
   reseed, guarded, freeGuarded, expectGuards, copyOf, fillRandom, at, put, bitsAt, mismatch,
 } from "./util";
@@ -219,7 +225,14 @@ describe("adam_update", () => {
 
 // ── global-norm clipping ───────────────────────────────────────────────────────────────
 
-describe("clip_grad_norm", () => {
+/** clip_grad_norm_ as model_train_step does it: the norm once, then clipping given it; returns the norm. */
+function clip(G: usize, n: i32, maxNorm: f32): f64 {
+  const norm = grad_norm(G, n);
+  clip_grad_norm(G, n, maxNorm, norm);
+  return norm;
+}
+
+describe("grad_norm, clip_grad_norm", () => {
   it("returns ‖g‖₂: g = [3, 4, 0, …] has norm 5 (n = 1: [3], norm 3)", () => {
     for (let s = 0; s < SIZES.length; s++) {
       const n = SIZES[s];
@@ -228,7 +241,7 @@ describe("clip_grad_norm", () => {
       put(G, 0, 3);
       if (n > 1) put(G, n - 1, 4); // the 4 in the tail where there is one
       const G0 = copyOf(G, n);
-      expect<f64>(clip_grad_norm(G, n, 10)).toBe(n > 1 ? 5 : 3, `n=${n}`);
+      expect<f64>(clip(G, n, 10)).toBe(n > 1 ? 5 : 3, `n=${n}`);
       for (let i = 0; i < n; i++) if (bitsAt(G, i) != bitsAt(G0, i)) mismatch(at(G, i), at(G0, i), `n=${n}: scaled below maxNorm at ${i}`);
       expectGuards(G, n, `clip n=${n}`);
       freeGuarded(G); heap.free(G0);
@@ -240,7 +253,7 @@ describe("clip_grad_norm", () => {
       const G = guarded(n);
       f32fill(G, 0, n);
       put(G, 0, 3); put(G, n - 1, 4);
-      expect<f64>(clip_grad_norm(G, n, 1)).toBe(5);
+      expect<f64>(clip(G, n, 1)).toBe(5);
       // coef = 1/(5 + 1e−6) = 0.19999996; 3·coef = 0.59999988, 4·coef = 0.79999984
       near(<f64>at(G, 0), 3.0 / (5 + 1e-6), 1e-7, `n=${n} g[0]`);
       near(<f64>at(G, n - 1), 4.0 / (5 + 1e-6), 1e-7, `n=${n} g[n−1]`);
@@ -261,7 +274,7 @@ describe("clip_grad_norm", () => {
         let ss: f64 = 0;
         for (let i = 0; i < n; i++) ss += <f64>at(G0, i) * <f64>at(G0, i);
         const want = Math.sqrt(ss);
-        const norm = clip_grad_norm(G, n, maxNorm);
+        const norm = clip(G, n, maxNorm);
         near(norm, want, want * <f64>n * Math.pow(2.0, -52), `n=${n} norm`);
         const coef = <f64>maxNorm / (want + 1e-6);
         for (let i = 0; i < n; i++) {
@@ -286,8 +299,104 @@ describe("clip_grad_norm", () => {
   it("all-zero gradients: norm 0, no NaN, nothing scaled", () => {
     const G = guarded(7);
     f32fill(G, 0, 7);
-    expect<f64>(clip_grad_norm(G, 7, 1)).toBe(0);
+    expect<f64>(clip(G, 7, 1)).toBe(0);
     for (let i = 0; i < 7; i++) expect<u32>(bitsAt(G, i)).toBe(0);
     freeGuarded(G);
+  });
+});
+
+// ── the dry passes ─────────────────────────────────────────────────────────────────────
+
+/** Bits of n floats at p, to compare a buffer before and after (NaN payloads included). */
+function sameBits(p: usize, q: usize, n: i32, what: string): void {
+  for (let i = 0; i < n; i++) if (bitsAt(p, i) != bitsAt(q, i)) { mismatch(at(p, i), at(q, i), `${what} at ${i}`); return; }
+}
+
+/** Every one of n floats at p finite. */
+function allFinite(p: usize, n: i32): bool {
+  for (let i = 0; i < n; i++) if (!isFinite<f32>(at(p, i))) return false;
+  return true;
+}
+
+describe("sgd_update_finite, adam_update_finite: the update's values computed, none written", () => {
+  it("finite inputs and a sane step: true, and nothing written (every buffer's bits kept)", () => {
+    reseed(35);
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
+      fillRandom(P, n, -1, 1); fillRandom(G, n, -3, 3); fillRandom(M, n, -1, 1); fillRandom(V, n, 0, 1);
+      const P0 = copyOf(P, n), G0 = copyOf(G, n), M0 = copyOf(M, n), V0 = copyOf(V, n);
+      expect<bool>(sgd_update_finite(P, G, M, n, 0.1, 0)).toBe(true, `sgd n=${n}`);
+      expect<bool>(sgd_update_finite(P, G, M, n, 0.1, 0.9)).toBe(true, `momentum n=${n}`);
+      expect<bool>(adam_update_finite(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 3)).toBe(true, `adam n=${n}`);
+      sameBits(P, P0, n, `n=${n} params`); sameBits(G, G0, n, `n=${n} grads`);
+      sameBits(M, M0, n, `n=${n} m`); sameBits(V, V0, n, `n=${n} v`);
+      expectGuards(P, n, "P"); expectGuards(G, n, "G"); expectGuards(M, n, "M"); expectGuards(V, n, "V");
+      freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
+      heap.free(P0); heap.free(G0); heap.free(M0); heap.free(V0);
+    }
+  });
+  it("one overflowing value anywhere (each lane of the vector part and the tail): false, and the real pass does overflow there", () => {
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      for (let bad = 0; bad < n; bad++) {
+        const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
+        // sgd, lr = 3e38 (finite in f32): |g| = 0.5 moves p by 1.5e38, |g| = 2 by 6e38 > FLT_MAX.
+        f32fill(P, 0.5, n); f32fill(G, 0.5, n); f32fill(M, 0, n); f32fill(V, 0, n);
+        put(G, bad, 2);
+        expect<bool>(sgd_update_finite(P, G, M, n, 3e38, 0)).toBe(false, `sgd n=${n}, p[${bad}] overflows`);
+        sgd_update(P, G, M, n, 3e38, 0);
+        expect<bool>(allFinite(P, n)).toBe(false, `sgd n=${n}: the real pass overflows too`);
+        // momentum: buf ← 0.9·buf + g with buf = 3e38 at `bad` overflows the buffer; lr = 0 keeps p.
+        f32fill(P, 0.5, n); f32fill(G, 0.5, n); f32fill(M, 1, n);
+        put(M, bad, 3e38); put(G, bad, 1e38);
+        expect<bool>(sgd_update_finite(P, G, M, n, 0, 0.9)).toBe(false, `momentum n=${n}, buf[${bad}] overflows`);
+        // adam: g = 1e20 gives g² = inf, so v is inf while p (m/inf = 0) stays finite: a moment alone.
+        f32fill(P, 0.5, n); f32fill(G, 0.5, n); f32fill(M, 0, n); f32fill(V, 0, n);
+        put(G, bad, 1e20);
+        expect<bool>(adam_update_finite(P, G, M, V, n, 0.001, 0.9, 0.999, 1e-8, 1)).toBe(false, `adam n=${n}, v[${bad}] overflows`);
+        adam_update(P, G, M, V, n, 0.001, 0.9, 0.999, 1e-8, 1);
+        expect<bool>(allFinite(P, n)).toBe(true, `adam n=${n}: p stays finite`);
+        expect<bool>(allFinite(V, n)).toBe(false, `adam n=${n}: v overflows in the real pass`);
+        freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
+      }
+    }
+  });
+  it("NaN or ±Infinity already in a gradient: false", () => {
+    const specials: f32[] = [NaN, Infinity, -Infinity];
+    for (let c = 0; c < specials.length; c++) {
+      const n = 7;
+      const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
+      f32fill(P, 0.5, n); f32fill(G, 0.5, n); f32fill(M, 0, n); f32fill(V, 0, n);
+      put(G, c * 3, specials[c]);          // lanes 0 and 3 of the vector part, and the tail
+      expect<bool>(sgd_update_finite(P, G, M, n, 0.1, 0)).toBe(false, `sgd ${specials[c]}`);
+      expect<bool>(sgd_update_finite(P, G, M, n, 0.1, 0.5)).toBe(false, `momentum ${specials[c]}`);
+      expect<bool>(adam_update_finite(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 1)).toBe(false, `adam ${specials[c]}`);
+      freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
+    }
+  });
+});
+
+describe("next_step: Adam's t never wraps", () => {
+  it("t + 1 below 2^31 − 1, and 2^31 − 1 stays 2^31 − 1", () => {
+    expect<i32>(next_step(0)).toBe(1);
+    expect<i32>(next_step(1000)).toBe(1001);
+    expect<i32>(next_step(i32.MAX_VALUE - 1)).toBe(i32.MAX_VALUE);
+    expect<i32>(next_step(i32.MAX_VALUE)).toBe(i32.MAX_VALUE);
+  });
+  it("at t = 2^31 − 1 adam_update gives the same bits as at t = 2^30 (1 − β^t is exactly 1 for both)", () => {
+    reseed(36);
+    const n = 19;
+    const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
+    fillRandom(P, n, -1, 1); fillRandom(G, n, -3, 3); fillRandom(M, n, -1, 1); fillRandom(V, n, 0, 1);
+    const P2 = copyOf(P, n), M2 = copyOf(M, n), V2 = copyOf(V, n);
+    const beta2: f32 = 0.99999994;   // the largest f32 below 1: the slowest β^t to vanish
+    adam_update(P, G, M, V, n, 0.01, 0.9, beta2, 1e-8, next_step(i32.MAX_VALUE));
+    adam_update(P2, G, M2, V2, n, 0.01, 0.9, beta2, 1e-8, 1 << 30);
+    expect<bool>(allFinite(P, n)).toBe(true, "finite parameters");
+    sameBits(P, P2, n, "p at 2^31 − 1 vs 2^30");
+    sameBits(M, M2, n, "m"); sameBits(V, V2, n, "v");
+    freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
+    heap.free(P2); heap.free(M2); heap.free(V2);
   });
 });

@@ -25,6 +25,8 @@ const common = {
 };
 // dist/index.js: the module embedded as bytes (esbuild's binary loader), nothing to locate.
 await build({ ...common, outfile: "dist/index.js", loader: { ".wasm": "binary" } });
+// dist/slim.js: inference only, no module embedded (the app passes rnn.wasm to init).
+await build({ ...common, entryPoints: ["src/slim.ts"], outfile: "dist/slim.js" });
 // Edge runtimes forbid compiling from bytes but compile a bundle's .wasm imports at deploy
 // time: the same code with the import left for the platform, as its bundler spells it
 // (package.json "exports" conditions workerd and edge-light pick these).

@@ -1,11 +1,14 @@
-// Ragged sequences → one padded, time-major batch written straight into the model's work
-// block: inputs (T,B[,n]), targets, lengths (B), h0 → H[0]. Sequences are placed longest
-// first (a stable sort), which lets the wasm side step only the rows still running; `order`
-// maps a row back to the caller's index. Every value is validated while it is copied, so a
-// bad batch throws before any computation and leaves parameters and gradients untouched.
+// Ragged sequences → one padded, time-major batch: inputs (T,B[,n]), targets, lengths (B),
+// h0 (B,d). Sequences are placed longest first (a stable sort), which lets the wasm side step
+// only the rows still running; `order` maps a row back to the caller's index.
+//
+// A batch is staged whole in JS arrays, every value validated as it is copied, before the
+// model is asked for room: a bad value anywhere (the last id of a 2,000,000-step sequence)
+// throws before wasm memory grows or the work block is touched.
 
 import { RnnError } from "./errors.js";
-import { describe, describeF32, finiteF32, FINITE_F32, type ResolvedConfig } from "./options.js";
+import { describe, describeF32, finiteF32, FINITE_F32, isArrayLike, checkArrayLike } from "./check.js";
+import type { ResolvedConfig } from "./options.js";
 
 /** A sequence of token ids. */
 export type IdSequence = ArrayLike<number>;
@@ -40,13 +43,64 @@ export interface BatchPlan {
   order: Int32Array;
 }
 
-function isArrayLike(x: unknown): x is ArrayLike<unknown> {
-  return Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView)) ||
-    (x !== null && typeof x === "object" && Number.isSafeInteger((x as { length?: unknown }).length) && (x as { length: number }).length >= 0);
+/** A batch staged in JS arrays, validated, in the layout of the work block. */
+export interface StagedBatch extends BatchPlan {
+  /** Lengths in row order (longest first). */
+  rowLengths: Int32Array;
+  /** ids (T·B) or features (T·B·n), time-major, zero past each sequence's end. */
+  X: Int32Array | Float32Array;
+  /** Class ids (rows) or k values per row; rows = T·B, or B for many-to-one. */
+  targets?: Int32Array | Float32Array;
+  /** Initial states (B·d) in row order. */
+  h0?: Float32Array;
+}
+
+/** How messages name the batch's parts: a data set's examples are checked a few at a time, named by their index in the set. */
+export interface Names {
+  targets: string;
+  /** The data set's index of the batch's first sequence. */
+  first: number;
+}
+
+/** Elements of the largest batch staged in JS (2^31 − 1 would be the typed-array limit; the work block's 1 GiB comes first). */
+const MAX_STAGED = 2 ** 28;
+
+/**
+ * Validate a whole batch and stage it: inputs and lengths, targets when `withTargets`, h0
+ * when given. Nothing outside the returned arrays is touched.
+ */
+export function stageBatch(cfg: ResolvedConfig, batch: unknown, withTargets: boolean, field = "batch.inputs", names: Names = { targets: "batch.targets", first: 0 }, room?: (T: number, B: number) => void): StagedBatch {
+  if (batch === null || typeof batch !== "object") throw new RnnError(`batch: expected { inputs, targets, h0? }, got ${describe(batch)}`);
+  const { inputs, targets, h0 } = batch as Partial<Batch>;
+  const plan = planBatch(cfg, inputs, field, names.first);
+  if (withTargets && targets === undefined) throw new RnnError(`${names.targets}: missing (one entry per input sequence)`);
+  const { T, B, order, lengths } = plan;
+  room?.(T, B);                                   // a batch the model could never hold is refused before it is copied
+  const m2o = cfg.task === "many-to-one";
+  const rows = m2o ? B : T * B;
+  const width = cfg.input === "dense" ? cfg.inputSize : 1;
+  const targetWidth = cfg.loss === "softmax-cross-entropy" ? 1 : cfg.outputSize;
+  for (const [what, count] of [["inputs", T * B * width], ["targets", withTargets ? rows * targetWidth : 0]] as const) {
+    if (count > MAX_STAGED) {
+      throw new RnnError(`${what === "inputs" ? field : names.targets}: a batch of ${B} sequences × ${T} steps would need ${(count / 2 ** 18).toFixed(1)} MiB of memory for its ${what} alone; the limit is 1024 MiB (reduce the batch or the sequence length)`);
+    }
+  }
+  const X = cfg.input === "ids" ? new Int32Array(T * B) : new Float32Array(T * B * width);
+  writeInputs(cfg, plan, inputs as ArrayLike<Sequence>, X, field, names.first);
+  const staged: StagedBatch = { ...plan, rowLengths: Int32Array.from(order, (i) => lengths[i]), X };
+  if (withTargets) {
+    staged.targets = cfg.loss === "softmax-cross-entropy" ? new Int32Array(rows) : new Float32Array(rows * targetWidth);
+    writeTargets(cfg, plan, targets, staged.targets, names);
+  }
+  if (h0 !== undefined) {
+    staged.h0 = new Float32Array(B * cfg.hiddenSize);
+    writeH0(cfg, plan, h0, staged.h0, withTargets ? "batch.h0" : "h0");
+  }
+  return staged;
 }
 
 function sequenceLength(cfg: ResolvedConfig, seq: unknown, where: string): number {
-  if (!isArrayLike(seq)) throw new RnnError(`${where}: expected an array, got ${describe(seq)}`);
+  checkArrayLike(where, seq);
   if (seq.length === 0) throw new RnnError(`${where}: empty sequence (every sequence needs at least one step)`);
   if (cfg.input === "ids") return seq.length;
   if (typeof seq[0] === "number") {
@@ -59,14 +113,14 @@ function sequenceLength(cfg: ResolvedConfig, seq: unknown, where: string): numbe
 }
 
 /** Validate the structure of the inputs and plan the padded batch. */
-export function planBatch(cfg: ResolvedConfig, inputs: unknown, field = "batch.inputs"): BatchPlan {
-  if (!isArrayLike(inputs)) throw new RnnError(`${field}: expected an array of sequences, got ${describe(inputs)}`);
+export function planBatch(cfg: ResolvedConfig, inputs: unknown, field = "batch.inputs", first = 0): BatchPlan {
+  checkArrayLike(field, inputs, "an array of sequences");
   const B = inputs.length;
   if (B === 0) throw new RnnError(`${field}: empty batch (need at least one sequence)`);
   const lengths = new Int32Array(B);
   let T = 0;
   for (let i = 0; i < B; i++) {
-    lengths[i] = sequenceLength(cfg, inputs[i], `${field}[${i}]`);
+    lengths[i] = sequenceLength(cfg, inputs[i], `${field}[${first + i}]`);
     if (lengths[i] > T) T = lengths[i];
   }
   const order = Int32Array.from({ length: B }, (_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
@@ -78,29 +132,24 @@ function finite(value: unknown, where: string): number {
   return value;
 }
 
-/** Write the inputs and lengths of a planned batch into the work block. */
-export function writeInputs(cfg: ResolvedConfig, plan: BatchPlan, inputs: ArrayLike<Sequence>, mem: ArrayBuffer, inputsPtr: number, lengthsPtr: number, field = "batch.inputs"): void {
-  const { T, B, order, lengths } = plan;
+/** Write (validating) the inputs of a planned batch into X, zeroed: (T,B) ids or (T,B,n) features. */
+function writeInputs(cfg: ResolvedConfig, plan: BatchPlan, inputs: ArrayLike<Sequence>, X: Int32Array | Float32Array, field: string, first: number): void {
+  const { B, order, lengths } = plan;
   const n = cfg.inputSize;
-  new Int32Array(mem, lengthsPtr, B).set(Int32Array.from(order, (i) => lengths[i]));
   if (cfg.input === "ids") {
-    const X = new Int32Array(mem, inputsPtr, T * B);
-    X.fill(0);
     for (let row = 0; row < B; row++) {
       const i = order[row];
       const seq = inputs[i] as IdSequence;
       for (let t = 0; t < seq.length; t++) {
         const id = seq[t];
         if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= n) {
-          throw new RnnError(`${field}[${i}][${t}]: expected a token id, an integer in 0..${n - 1} (inputSize ${n}), got ${describe(id)}`);
+          throw new RnnError(`${field}[${first + i}][${t}]: expected a token id, an integer in 0..${n - 1} (inputSize ${n}), got ${describe(id)}`);
         }
         X[t * B + row] = id;
       }
     }
     return;
   }
-  const X = new Float32Array(mem, inputsPtr, T * B * n);
-  X.fill(0);
   for (let row = 0; row < B; row++) {
     const i = order[row];
     const seq = inputs[i] as ArrayLike<unknown>;
@@ -108,17 +157,17 @@ export function writeInputs(cfg: ResolvedConfig, plan: BatchPlan, inputs: ArrayL
       const flat = seq as ArrayLike<number>;
       for (let t = 0; t < lengths[i]; t++) {
         const base = (t * B + row) * n;
-        for (let j = 0; j < n; j++) X[base + j] = finite(flat[t * n + j], `${field}[${i}][${t * n + j}]`);
+        for (let j = 0; j < n; j++) X[base + j] = finite(flat[t * n + j], `${field}[${first + i}][${t * n + j}]`);
       }
       continue;
     }
     for (let t = 0; t < seq.length; t++) {
       const step = seq[t];
       if (!isArrayLike(step) || step.length !== n) {
-        throw new RnnError(`${field}[${i}][${t}]: expected ${n} features (inputSize), got ${isArrayLike(step) ? `${step.length}` : describe(step)}`);
+        throw new RnnError(`${field}[${first + i}][${t}]: expected ${n} features (inputSize), got ${isArrayLike(step) ? `${step.length}` : describe(step)}`);
       }
       const base = (t * B + row) * n;
-      for (let j = 0; j < n; j++) X[base + j] = finite(step[j], `${field}[${i}][${t}][${j}]`);
+      for (let j = 0; j < n; j++) X[base + j] = finite(step[j], `${field}[${first + i}][${t}][${j}]`);
     }
   }
 }
@@ -145,42 +194,38 @@ function writeVector(cfg: ResolvedConfig, dst: Float32Array, offset: number, val
   }
 }
 
-/** Write the targets of a planned batch into the work block. */
-export function writeTargets(cfg: ResolvedConfig, plan: BatchPlan, targets: unknown, mem: ArrayBuffer, ptr: number): void {
-  const { T, B, order, lengths } = plan;
+/** Write (validating) the targets of a planned batch into `dst`, zeroed: class ids, or k values per scored row. */
+function writeTargets(cfg: ResolvedConfig, plan: BatchPlan, targets: unknown, dst: Int32Array | Float32Array, names: Names): void {
+  const { B, order, lengths } = plan;
+  const field = names.targets, first = names.first;
+  checkArrayLike(field, targets, "an array with one entry per sequence");
+  if (targets.length !== B) throw new RnnError(`${field}: expected ${B} entries (one per input sequence), got ${targets.length}`);
+  const ids = dst instanceof Int32Array ? dst : undefined;
+  const vals = dst instanceof Float32Array ? dst : undefined;
   const k = cfg.outputSize;
-  if (!isArrayLike(targets)) throw new RnnError(`batch.targets: expected an array with one entry per sequence, got ${describe(targets)}`);
-  if (targets.length !== B) throw new RnnError(`batch.targets: expected ${B} entries (one per input sequence), got ${targets.length}`);
-  const classes = cfg.loss === "softmax-cross-entropy";
   const m2o = cfg.task === "many-to-one";
-  const rows = m2o ? B : T * B;
-  const ids = classes ? new Int32Array(mem, ptr, rows) : undefined;
-  const vals = classes ? undefined : new Float32Array(mem, ptr, rows * k);
-  ids?.fill(0);
-  vals?.fill(0);
   for (let row = 0; row < B; row++) {
     const i = order[row];
     const tgt = targets[i];
     if (m2o) {
-      if (ids) ids[row] = classId(tgt, k, `batch.targets[${i}]`);
-      else writeVector(cfg, vals!, row * k, tgt, `batch.targets[${i}]`);
+      if (ids) ids[row] = classId(tgt, k, `${field}[${first + i}]`);
+      else writeVector(cfg, vals!, row * k, tgt, `${field}[${first + i}]`);
       continue;
     }
     if (!isArrayLike(tgt) || tgt.length !== lengths[i]) {
-      throw new RnnError(`batch.targets[${i}]: expected ${lengths[i]} targets (one per step of inputs[${i}]), got ${isArrayLike(tgt) ? tgt.length : describe(tgt)}`);
+      throw new RnnError(`${field}[${first + i}]: expected ${lengths[i]} targets (one per step of inputs[${first + i}]), got ${isArrayLike(tgt) ? tgt.length : describe(tgt)}`);
     }
     for (let t = 0; t < lengths[i]; t++) {
-      if (ids) ids[t * B + row] = classId(tgt[t], k, `batch.targets[${i}][${t}]`);
-      else writeVector(cfg, vals!, (t * B + row) * k, tgt[t], `batch.targets[${i}][${t}]`);
+      if (ids) ids[t * B + row] = classId(tgt[t], k, `${field}[${first + i}][${t}]`);
+      else writeVector(cfg, vals!, (t * B + row) * k, tgt[t], `${field}[${first + i}][${t}]`);
     }
   }
 }
 
-/** Write initial states into H[0] (B,d), rows in batch order. */
-export function writeH0(cfg: ResolvedConfig, plan: BatchPlan, h0: unknown, mem: ArrayBuffer, ptr: number, field = "batch.h0"): void {
+/** Write (validating) initial states into H0 (B,d), rows in batch order. */
+function writeH0(cfg: ResolvedConfig, plan: BatchPlan, h0: unknown, H0: Float32Array, field: string): void {
   const { B, order } = plan;
   const d = cfg.hiddenSize;
-  const H0 = new Float32Array(mem, ptr, B * d);
   if (!isArrayLike(h0)) throw new RnnError(`${field}: expected ${B} vectors of ${d} numbers, or ${B * d} numbers, got ${describe(h0)}`);
   const flat = h0.length > 0 && typeof h0[0] === "number";
   if (flat ? h0.length !== B * d : h0.length !== B) {
@@ -207,3 +252,20 @@ export function unsortRows(plan: BatchPlan, src: Float32Array, width: number): F
   }
   return out;
 }
+
+/**
+ * Check every example of a data set as a batch would (ids, values, target counts), a few at
+ * a time, so that training or evaluation can refuse a bad example before its first effect.
+ */
+export function checkExamples(cfg: ResolvedConfig, data: { inputs: ArrayLike<Sequence>; targets?: Targets }, where: string, withTargets = true): void {
+  const N = data.inputs.length;
+  const part = <T>(xs: ArrayLike<T>, a: number, b: number): T[] => Array.prototype.slice.call(xs, a, b);
+  for (let a = 0; a < N; a += CHECK_CHUNK) {
+    const b = Math.min(N, a + CHECK_CHUNK);
+    const batch = { inputs: part(data.inputs, a, b), targets: withTargets ? part(data.targets!, a, b) : undefined };
+    stageBatch(cfg, batch, withTargets, `${where}.inputs`, { targets: `${where}.targets`, first: a });
+  }
+}
+
+/** Examples checked at a time by checkExamples. */
+const CHECK_CHUNK = 64;

@@ -7,7 +7,7 @@
 // sequence's length is scored).
 
 import { RnnError } from "./errors.js";
-import { describe } from "./options.js";
+import { describe, isArrayLike, checkOptionKeys, positiveInt, flag } from "./check.js";
 import type { Sequence, Targets } from "./batch.js";
 import { Vocabulary } from "./vocab.js";
 
@@ -93,10 +93,6 @@ export class Random {
   }
 }
 
-function isArrayLike(x: unknown): x is ArrayLike<unknown> {
-  return x !== null && typeof x === "object" && typeof (x as { length?: unknown }).length === "number";
-}
-
 /**
  * Check a data set's shape (not its values: the model validates those when a batch is
  * written) and return its size. Throws for an empty set or mismatched counts.
@@ -134,6 +130,7 @@ function specialId(value: boolean | number | undefined, fallback: number, field:
  */
 export function nextTokenData(sequences: ArrayLike<ArrayLike<number>>, options: { sos?: boolean | number; eos?: boolean | number } = {}): Dataset & { inputs: number[][]; targets: number[][] } {
   if (!isArrayLike(sequences)) throw new RnnError(`nextTokenData: expected an array of id sequences, got ${describe(sequences)}`);
+  checkOptionKeys("nextTokenData options", options, ["sos", "eos"]);
   const sos = specialId(options.sos ?? true, Vocabulary.SOS, "nextTokenData options.sos");
   const eos = specialId(options.eos ?? true, Vocabulary.EOS, "nextTokenData options.eos");
   const inputs: number[][] = [];
@@ -175,12 +172,6 @@ export interface CutOptions {
   stepSize?: number;
 }
 
-function positive(field: string, value: unknown, fallback?: number): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new RnnError(`${field}: expected an integer ≥ 1, got ${describe(value)}`);
-  return value;
-}
-
 /** Steps of a sequence: its length, or its length / stepSize for a flat dense sequence. */
 export function stepsOf(seq: unknown, stepSize = 1): number {
   if (!isArrayLike(seq)) throw new RnnError(`expected a sequence (an array), got ${describe(seq)}`);
@@ -205,17 +196,16 @@ export function sliceSteps(seq: Sequence, a: number, b: number, stepSize = 1): S
 export function cutSequences(data: Dataset, options: CutOptions): Dataset & { inputs: Sequence[]; targets: Targets[number][]; source: number[] } {
   const N = checkDataset(data, "cutSequences data");
   if (options === null || typeof options !== "object") throw new RnnError(`cutSequences options: expected an object, got ${describe(options)}`);
-  const known = ["maxLength", "mode", "keep", "stride", "task", "stepSize"];
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw new RnnError(`cutSequences options.${key}: unknown option (known: ${known.join(", ")})`);
-  const L = positive("cutSequences options.maxLength", options.maxLength);
+  checkOptionKeys("cutSequences options", options, ["maxLength", "mode", "keep", "stride", "task", "stepSize"]);
+  const L = positiveInt("cutSequences options.maxLength", options.maxLength);
   const mode = options.mode ?? "truncate";
   if (mode !== "truncate" && mode !== "windows") throw new RnnError(`cutSequences options.mode: expected "truncate" or "windows", got ${describe(mode)}`);
   const keep = options.keep ?? "start";
   if (keep !== "start" && keep !== "end") throw new RnnError(`cutSequences options.keep: expected "start" or "end", got ${describe(keep)}`);
-  const stride = positive("cutSequences options.stride", options.stride, L);
+  const stride = positiveInt("cutSequences options.stride", options.stride, L);
   const task = options.task ?? "many-to-many";
   if (task !== "many-to-many" && task !== "many-to-one") throw new RnnError(`cutSequences options.task: expected "many-to-many" or "many-to-one", got ${describe(task)}`);
-  const step = positive("cutSequences options.stepSize", options.stepSize, 1);
+  const step = positiveInt("cutSequences options.stepSize", options.stepSize, 1);
   const perStep = task === "many-to-many";
   const out = { inputs: [] as Sequence[], targets: [] as Targets[number][], source: [] as number[] };
   const push = (i: number, a: number, b: number) => {
@@ -276,16 +266,15 @@ export interface BatchOptions {
 export function makeBatches(data: Dataset, options: BatchOptions): IndexedBatch[] {
   const N = checkDataset(data, "makeBatches data", data?.targets !== undefined);
   if (options === null || typeof options !== "object") throw new RnnError(`makeBatches options: expected an object, got ${describe(options)}`);
-  const known = ["batchSize", "shuffle", "seed", "buckets", "bucketPool", "stepSize"];
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw new RnnError(`makeBatches options.${key}: unknown option (known: ${known.join(", ")})`);
-  const size = positive("batchSize", options.batchSize);
-  const pool = positive("bucketPool", options.bucketPool, 64);
-  const step = positive("stepSize", options.stepSize, 1);
+  checkOptionKeys("makeBatches options", options, ["batchSize", "shuffle", "seed", "buckets", "bucketPool", "stepSize"]);
+  const size = positiveInt("batchSize", options.batchSize);
+  const pool = positiveInt("bucketPool", options.bucketPool, 64);
+  const step = positiveInt("stepSize", options.stepSize, 1);
   const rng = options.seed instanceof Random ? options.seed : new Random(options.seed ?? 0);
-  const shuffle = options.shuffle ?? false;
+  const shuffle = flag("makeBatches options.shuffle", options.shuffle, false);
   const order = Array.from({ length: N }, (_, i) => i);
   if (shuffle) rng.shuffle(order);
-  if (options.buckets ?? true) {
+  if (flag("makeBatches options.buckets", options.buckets, true)) {
     const lengths = Array.from({ length: N }, (_, i) => stepsOf(data.inputs[i], step));
     const span = shuffle ? size * pool : N;
     for (let a = 0; a < N; a += span) {

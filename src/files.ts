@@ -3,8 +3,9 @@
 // bundlers do not follow, so browser bundles of rnn-wasm stay free of Node built-ins.
 
 import { RnnError } from "./errors.js";
-import type { RNN } from "./model.js";
-import { saveModel, loadModel, type SaveOptions, type LoadOptions } from "./io.js";
+import type { InferenceRNN } from "./inference.js";
+import { RNN } from "./model.js";
+import type { SaveOptions, LoadOptions } from "./format.js";
 
 /** No valid model file is larger: parameters, m and v together stay under the 1 GiB block limit. */
 const MAX_FILE_BYTES = 2 ** 30 + 100_000_008;
@@ -70,10 +71,10 @@ function ioError(what: string, path: string, e: unknown): RnnError {
  * Write `model.save()` to a file (Node.js, Deno). The bytes go to a temporary file first and
  * are renamed into place, so an interrupted save never leaves a half-written model.
  */
-export async function saveModelFile(model: RNN, path: string, options: SaveOptions = {}): Promise<void> {
+export async function saveModelFile(model: InferenceRNN, path: string, options: SaveOptions = {}): Promise<void> {
   const what = "saveModelFile";
   checkPath(path, what);
-  const bytes = saveModel(model, options);
+  const bytes = model.save(options);
   const fs = await fileSystem(what);
   const tmp = `${path}.tmp-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   try {
@@ -99,5 +100,5 @@ export async function loadModelFile(path: string, options: LoadOptions = {}): Pr
     if (e instanceof RnnError) throw e;
     throw ioError(what, path, e);
   }
-  return loadModel(bytes, options);
+  return RNN.load(bytes, options);
 }

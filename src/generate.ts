@@ -4,8 +4,8 @@
 // the same seed gives the same text in every runtime.
 
 import { RnnError } from "./errors.js";
-import { describe } from "./options.js";
-import type { RNN } from "./model.js";
+import { describe, checkOptionKeys, positiveInt } from "./check.js";
+import type { InferenceRNN } from "./inference.js";
 import { Random } from "./data.js";
 import { Vocabulary } from "./vocab.js";
 
@@ -43,12 +43,6 @@ export interface Generated {
   tokens?: string[];
   /** Why generation stopped: `<eos>` was drawn, or maxLength tokens were made. */
   stop: "eos" | "maxLength";
-}
-
-function positiveInt(field: string, value: unknown, fallback?: number): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new RnnError(`${field}: expected an integer ≥ 1, got ${describe(value)}`);
-  return value;
 }
 
 /**
@@ -89,11 +83,10 @@ const KEYS = ["prefix", "maxLength", "temperature", "topK", "seed", "sos", "eos"
  * @example
  * const { tokens } = model.generate({ prefix: ["the"], maxLength: 20, temperature: 0.8, seed: 7 });
  */
-export function generate(model: RNN, options: GenerateOptions = {}): Generated {
+export function generate(model: InferenceRNN, options: GenerateOptions = {}): Generated {
   const cfg = model.config;
   if (model.disposed) throw new RnnError("generate: this model has been disposed");
-  if (options === null || typeof options !== "object") throw new RnnError(`generate options: expected an object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) if (!KEYS.includes(key)) throw new RnnError(`generate options.${key}: unknown option (known: ${KEYS.join(", ")})`);
+  checkOptionKeys("generate options", options, KEYS);
   if (cfg.input !== "ids" || cfg.loss !== "softmax-cross-entropy") {
     throw new RnnError(`generate: needs a next-token model (input "ids", loss "softmax-cross-entropy"), this one has input ${JSON.stringify(cfg.input)}, loss ${JSON.stringify(cfg.loss)}`);
   }
@@ -108,7 +101,7 @@ export function generate(model: RNN, options: GenerateOptions = {}): Generated {
     throw new RnnError(`generate options.temperature: expected a number > 0, got ${describe(temperature)}`);
   }
   const topK = options.topK === undefined ? undefined : positiveInt("generate options.topK", options.topK);
-  const rng = new Random(options.seed ?? 0);
+  const rng = new Random(positiveInt("generate options.seed", options.seed, 0, 0));
   const rawPrefix = options.prefix ?? [];
   if (rawPrefix === null || typeof rawPrefix !== "object" || typeof rawPrefix.length !== "number") {
     throw new RnnError(`generate options.prefix: expected an array of ids or tokens, got ${describe(rawPrefix)}`);
@@ -131,7 +124,9 @@ export function generate(model: RNN, options: GenerateOptions = {}): Generated {
   }
   if (prefix.length === 0) throw new RnnError("generate options.prefix: empty (give at least one id, or sos: true)");
   const eos = options.eos === undefined ? (vocab ? vocab.eosId : null) : options.eos;
-  if (eos !== null && (typeof eos !== "number" || !Number.isInteger(eos) || eos < 0)) throw new RnnError(`generate options.eos: expected an id or null, got ${describe(eos)}`);
+  if (eos !== null && (typeof eos !== "number" || !Number.isInteger(eos) || eos < 0 || eos >= cfg.outputSize)) {
+    throw new RnnError(`generate options.eos: expected an id in 0..${cfg.outputSize - 1} (outputSize ${cfg.outputSize}) or null, got ${describe(eos)}`);
+  }
 
   // <pad> and <sos> are never a next token (never a scored target): with a vocabulary they
   // are not drawn, however much probability a briefly trained model leaves on them.

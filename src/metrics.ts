@@ -4,7 +4,7 @@
 // sequence for many-to-one; padding is never among them).
 
 import { RnnError } from "./errors.js";
-import { describe } from "./options.js";
+import { describe } from "./check.js";
 
 /** Per-class figures of a confusion matrix. */
 export interface ClassStats {

@@ -1,6 +1,7 @@
 // Option types of the public API, their defaults, and their validation.
 
 import { RnnError } from "./errors.js";
+import { describe, checkOptionKeys } from "./check.js";
 import { OPT_SGD, OPT_ADAM } from "./wasm.js";
 
 /** How a model is built. */
@@ -63,13 +64,19 @@ export interface TrainStepOptions {
   optimizer?: OptimizerOptions;
   /** Clip the gradients to this global L2 norm (clip_grad_norm_); 0 or absent: no clipping. @default undefined */
   clipNorm?: number;
+  /**
+   * Apply a step even when its loss or gradient norm is not finite, or when its update would
+   * make a parameter non-finite. By default such a step is not applied (parameters and
+   * optimizer state stay as they were) and throws an RnnError. @default false
+   */
+  allowNonFinite?: boolean;
 }
 
 const INPUTS = ["ids", "dense"] as const;
 const TASKS = ["many-to-many", "many-to-one"] as const;
 const ACTIVATIONS = ["tanh", "sigmoid", "relu"] as const;
 const LOSSES = ["softmax-cross-entropy", "sigmoid-binary-cross-entropy", "mse"] as const;
-const KNOWN_KEYS = new Set(["input", "inputSize", "hiddenSize", "outputSize", "task", "hiddenActivation", "loss", "seed"]);
+const KNOWN_KEYS = ["input", "inputSize", "hiddenSize", "outputSize", "task", "hiddenActivation", "loss", "seed"];
 
 /** Codes shared with assembly/layout.ts (INPUT_*, TASK_*, ACT_*, LOSS_*): the index in each list. */
 export const codes = {
@@ -87,32 +94,6 @@ function oneOf<T extends string>(field: string, value: unknown, allowed: readonl
   return value as T;
 }
 
-/** A short, safe description of a value for error messages. */
-export function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
-  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  return typeof value;
-}
-
-/**
- * Whether a value is a number that stays finite as a 32-bit float: everything that reaches
- * wasm is f32, where 1e39 is Infinity (f32's largest finite value is about 3.4e38).
- */
-export function finiteF32(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(Math.fround(value));
-}
-
-/** What a finite input must be, for error messages. */
-export const FINITE_F32 = "a finite number (as a 32-bit float: |x| < 3.4e38)";
-
-/** What a value is, for an error: "1e+39 (Infinity as a 32-bit float)" where rounding makes the difference. */
-export function describeF32(value: unknown): string {
-  return typeof value === "number" && Number.isFinite(value) && !Number.isFinite(Math.fround(value))
-    ? `${value} (${Math.fround(value)} as a 32-bit float)` : describe(value);
-}
-
 /** Largest size accepted for n, d, k (each tensor must also fit the memory checks). */
 export const MAX_DIM = 1 << 24;
 
@@ -126,10 +107,8 @@ function dim(field: string, value: unknown): number {
 /** Validate a configuration and fill in the defaults. */
 export function resolveConfig(config: RNNConfig): ResolvedConfig {
   if (config === null || typeof config !== "object") throw new RnnError(`config: expected an object, got ${describe(config)}`);
-  for (const key of Object.keys(config)) {
-    if (!KNOWN_KEYS.has(key)) throw new RnnError(`config.${key}: unknown option (known: ${[...KNOWN_KEYS].join(", ")})`);
-  }
-  const seed = config.seed ?? 0;
+  checkOptionKeys("config", config, KNOWN_KEYS);
+  const seed = config.seed === undefined ? 0 : config.seed;
   if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) {
     throw new RnnError(`config.seed: expected an integer in 0..2^53−1, got ${describe(seed)}`);
   }
@@ -170,10 +149,9 @@ function hyper(field: string, value: unknown, fallback: number, ok: (v: number) 
 /** Validate optimizer options and fill in PyTorch's defaults. */
 export function resolveOptimizer(opt: OptimizerOptions | undefined): ResolvedOptimizer {
   const o = opt ?? { type: "adam" };
-  if (o === null || typeof o !== "object") throw new RnnError(`optimizer: expected an object, got ${describe(o)}`);
+  if (o === null || typeof o !== "object" || Array.isArray(o)) throw new RnnError(`optimizer: expected an object, got ${describe(o)}`);
   if (o.type === "sgd") {
-    const known = new Set(["type", "lr", "momentum"]);
-    for (const key of Object.keys(o)) if (!known.has(key)) throw new RnnError(`optimizer.${key}: unknown option for "sgd" (known: lr, momentum)`);
+    checkOptionKeys("optimizer", o, ["type", "lr", "momentum"]);
     return {
       type: "sgd",
       code: OPT_SGD,
@@ -184,8 +162,7 @@ export function resolveOptimizer(opt: OptimizerOptions | undefined): ResolvedOpt
     };
   }
   if (o.type === "adam") {
-    const known = new Set(["type", "lr", "beta1", "beta2", "eps"]);
-    for (const key of Object.keys(o)) if (!known.has(key)) throw new RnnError(`optimizer.${key}: unknown option for "adam" (known: lr, beta1, beta2, eps)`);
+    checkOptionKeys("optimizer", o, ["type", "lr", "beta1", "beta2", "eps"]);
     return {
       type: "adam",
       code: OPT_ADAM,
@@ -198,16 +175,9 @@ export function resolveOptimizer(opt: OptimizerOptions | undefined): ResolvedOpt
   throw new RnnError(`optimizer.type: expected "sgd" or "adam", got ${describe((o as { type?: unknown }).type)}`);
 }
 
-/** Check a method's options object: undefined (all defaults) or an object of known keys only, so a typo is not silently ignored. */
-export function checkOptionKeys(field: string, options: unknown, known: readonly string[]): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== "object") throw new RnnError(`${field}: expected an object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new RnnError(`${field}.${key}: unknown option (known: ${known.join(", ")})`);
-  }
-}
-
-/** Validate a clip norm: undefined/0 means off. */
+/** Validate a clip norm: undefined/0 means off; a positive norm that rounds to 0 in f32 would silently switch clipping off. */
 export function resolveClipNorm(value: unknown): number {
-  return hyper("clipNorm", value, 0, (v) => v >= 0, "a number ≥ 0 (0: no clipping)");
+  const norm = hyper("clipNorm", value, 0, (v) => v >= 0, "a number ≥ 0 (0: no clipping)");
+  if (norm > 0 && Math.fround(norm) === 0) throw new RnnError(`clipNorm: expected a number ≥ 0 (0: no clipping), got ${norm} (0 as a 32-bit float, which would switch clipping off)`);
+  return norm;
 }

@@ -3,8 +3,9 @@
 // (d floats), so snapshots are cheap copies and many steppers can share one model.
 
 import { RnnError } from "./errors.js";
-import { describe, describeF32, finiteF32, FINITE_F32 } from "./options.js";
-import { modelHandle, type ModelHandle, type RNN } from "./model.js";
+import { describe, describeF32, finiteF32, FINITE_F32, isArrayLike } from "./check.js";
+import type { Core } from "./core.js";
+import type { InferenceRNN } from "./inference.js";
 import type { Sequence } from "./batch.js";
 
 /** Views into the model's work block for one step (T = B = 1), valid at one work epoch and memory buffer. */
@@ -48,8 +49,8 @@ export interface StepperSnapshot {
  * s.restore(mark);                  // back to just after "the"
  */
 export class Stepper {
-  readonly #model: RNN;
-  readonly #handle: ModelHandle;
+  readonly #model: InferenceRNN;
+  readonly #core: Core;
   #state: Float32Array;
   #steps = 0;
   #output: Float32Array | undefined;
@@ -62,14 +63,14 @@ export class Stepper {
    * so a step makes no wasm call but the one that runs it.
    */
   #views(): StepViews {
-    const h = this.#handle, ex = h.exports, io = this.#io;
-    if (io !== undefined && io.epoch === h.workEpoch && io.buf === ex.memory.buffer) return io;
-    h.reserve(1, 1); // a no-op once any batch has been seen
-    const buf = ex.memory.buffer, ptr = h.ptr;
+    const core = this.#core, ex = core.ex, io = this.#io;
+    if (io !== undefined && io.epoch === core.workEpoch && io.buf === ex.memory.buffer) return io;
+    core.reserve(1, 1);   // plans the work block for one step (the epoch moves: views are taken anew)
+    const buf = ex.memory.buffer, ptr = core.ptr;
     const hPtr = ex.model_states(ptr) >>> 0;
     const { input, inputSize: n, hiddenSize: d, outputSize: k } = this.#model.config;
     return (this.#io = {
-      epoch: h.workEpoch, buf,
+      epoch: core.workEpoch, buf,
       X: input === "ids" ? new Int32Array(buf, ex.model_inputs(ptr) >>> 0, 1) : new Float32Array(buf, ex.model_inputs(ptr) >>> 0, n),
       L: new Int32Array(buf, ex.model_lengths(ptr) >>> 0, 1),
       H0: new Float32Array(buf, hPtr, d),
@@ -78,11 +79,14 @@ export class Stepper {
     });
   }
 
-  /** @param h0 the initial state (d numbers). @default zeros */
-  constructor(model: RNN, h0?: ArrayLike<number>) {
+  /**
+   * @internal Made by `model.stepper()`.
+   * @param h0 the initial state (d numbers). @default zeros
+   */
+  constructor(model: InferenceRNN, core: Core, h0?: ArrayLike<number>) {
     this.#model = model;
+    this.#core = core;
     this.#alive("stepper");
-    this.#handle = modelHandle(model);
     this.#state = new Float32Array(model.config.hiddenSize);
     if (h0 !== undefined) this.#state = this.#checkState(h0, "stepper h0");
   }
@@ -93,8 +97,8 @@ export class Stepper {
 
   #checkState(h: unknown, field: string): Float32Array {
     const d = this.#model.config.hiddenSize;
-    if (h === null || typeof h !== "object" || (h as ArrayLike<unknown>).length !== d) {
-      throw new RnnError(`${field}: expected ${d} numbers (hiddenSize), got ${h !== null && typeof h === "object" && typeof (h as ArrayLike<unknown>).length === "number" ? (h as ArrayLike<unknown>).length : describe(h)}`);
+    if (!isArrayLike(h) || h.length !== d) {
+      throw new RnnError(`${field}: expected ${d} numbers (hiddenSize), got ${isArrayLike(h) ? h.length : describe(h)}`);
     }
     const out = new Float32Array(d);
     for (let j = 0; j < d; j++) {
@@ -135,7 +139,7 @@ export class Stepper {
     else io.X.set(x as ArrayLike<number>);
     io.L[0] = 1;
     io.H0.set(this.#state);
-    this.#handle.exports.model_predict(this.#handle.ptr, 1, 1, 1);
+    this.#core.engine.exports.model_predict(this.#core.ptr, 1, 1, 1);
     this.#state.set(io.H1);
     if (this.#output === undefined) this.#output = new Float32Array(cfg.outputSize);
     this.#output.set(io.O);
@@ -207,10 +211,25 @@ export class Stepper {
     if (snapshot === null || typeof snapshot !== "object") throw new RnnError(`stepper.restore: expected a snapshot, got ${describe(snapshot)}`);
     const state = this.#checkState(snapshot.state, "stepper.restore snapshot.state");
     const steps = snapshot.steps;
-    if (typeof steps !== "number" || !Number.isInteger(steps) || steps < 0) throw new RnnError(`stepper.restore snapshot.steps: expected an integer ≥ 0, got ${describe(steps)}`);
+    if (typeof steps !== "number" || !Number.isSafeInteger(steps) || steps < 0) throw new RnnError(`stepper.restore snapshot.steps: expected an integer ≥ 0, got ${describe(steps)}`);
+    const output = snapshot.output === undefined ? undefined : this.#checkOutput(snapshot.output);
     this.#state = state;
     this.#steps = steps;
-    this.#output = snapshot.output?.slice();
+    this.#output = output;
+  }
+
+  /** A snapshot's output: k finite numbers (probabilities or values), copied. */
+  #checkOutput(o: unknown): Float32Array {
+    const k = this.#model.config.outputSize;
+    if (!isArrayLike(o) || o.length !== k) {
+      throw new RnnError(`stepper.restore snapshot.output: expected undefined or ${k} numbers (outputSize), got ${isArrayLike(o) ? `${o.length}` : describe(o)}`);
+    }
+    const out = new Float32Array(k);
+    for (let j = 0; j < k; j++) {
+      if (!finiteF32(o[j])) throw new RnnError(`stepper.restore snapshot.output[${j}]: expected ${FINITE_F32}, got ${describeF32(o[j])}`);
+      out[j] = o[j] as number;
+    }
+    return out;
   }
 
   /** Back to the start: state zeros (or the given h0), no steps, no output. */

@@ -7,9 +7,12 @@
 // (an argmax for the metrics, which the module does not compute).
 
 import { RnnError } from "./errors.js";
-import { describe, type OptimizerOptions } from "./options.js";
-import { planBatch, type Batch, type Sequence, type Targets } from "./batch.js";
-import { modelHandle, type RNN, type StepResult, type Parameters } from "./model.js";
+import { resolveOptimizer, resolveClipNorm, type OptimizerOptions } from "./options.js";
+import { describe, checkOptionKeys, positiveInt, flag, callback } from "./check.js";
+import { planBatch, stageBatch, checkExamples, unsortRows, type Batch, type Sequence, type Targets } from "./batch.js";
+import { TENSOR_NAMES, type Core, type Tensors } from "./core.js";
+import type { RNN, StepResult } from "./model.js";
+import type { Parameters } from "./inference.js";
 import { checkDataset, makeBatches, sliceSteps, stepsOf, Random, type Dataset } from "./data.js";
 import { ConfusionMatrix, type ClassStats } from "./metrics.js";
 
@@ -118,11 +121,40 @@ export interface FitOptions {
    * @default undefined (full BPTT)
    */
   tbptt?: number;
+  /**
+   * The learning rate over training, as a factor of `optimizer.lr` (see {@link LrSchedule}).
+   * @default undefined (constant)
+   */
+  schedule?: LrSchedule;
+  /**
+   * Epochs already trained (a resumed run): epochs are numbered from initialEpoch + 1, and the
+   * schedule continues from there. @default 0
+   */
+  initialEpoch?: number;
+  /** Apply steps whose loss, gradient norm or update is not finite (see trainStep). @default false */
+  allowNonFinite?: boolean;
   /** Called after every batch; `control.stop()` ends training after this batch. */
   onBatch?: (log: BatchLog, control: FitControl) => void;
   /** Called after every epoch; `control.stop()` ends training after this epoch. */
   onEpoch?: (log: EpochLog, control: FitControl) => void;
 }
+
+/**
+ * A learning-rate schedule: the learning rate of each batch, from the optimizer's `lr` (the
+ * base). Epochs count from 1 and include `initialEpoch`; steps are the optimizer steps the
+ * model has taken (its step count, kept in model files).
+ * - `{ type: "step", stepSize, gamma }`: lr · γ^⌊(epoch − 1) / stepSize⌋ (PyTorch StepLR).
+ * - `{ type: "exponential", gamma }`: lr · γ^(epoch − 1) (PyTorch ExponentialLR).
+ * - `{ type: "cosine", warmupSteps?, totalSteps?, minLr? }`: per step, a linear warm-up from
+ *   lr / warmupSteps to lr over warmupSteps steps, then a cosine from lr down to minLr at
+ *   totalSteps (default: the steps this fit call will take, after those already taken).
+ * - a function `({ epoch, step, lr }) => number`, called before every batch.
+ */
+export type LrSchedule =
+  | { type: "step"; stepSize: number; gamma?: number }
+  | { type: "exponential"; gamma: number }
+  | { type: "cosine"; warmupSteps?: number; totalSteps?: number; minLr?: number }
+  | ((at: { epoch: number; step: number; lr: number }) => number);
 
 /** The second argument of the fit callbacks. */
 export interface FitControl {
@@ -178,6 +210,8 @@ export interface TruncatedStepOptions {
   optimizer?: OptimizerOptions;
   /** Gradient clipping, applied to each chunk's gradients. */
   clipNorm?: number;
+  /** Apply chunks whose loss, gradient norm or update is not finite (see trainStep). @default false */
+  allowNonFinite?: boolean;
 }
 
 /** What a truncated-BPTT step returns. */
@@ -187,12 +221,6 @@ export interface TruncatedResult extends StepResult {
 }
 
 const now = (): number => (globalThis.performance?.now?.() ?? Date.now());
-
-function positiveInt(field: string, value: unknown, fallback?: number): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new RnnError(`${field}: expected an integer ≥ 1, got ${describe(value)}`);
-  return value;
-}
 
 function stepSizeOf(model: RNN): number {
   return model.config.input === "dense" ? model.config.inputSize : 1;
@@ -208,37 +236,16 @@ function stepSizeOf(model: RNN): number {
 // last step, so a chunk runs the sequences that end in it through a training step and the
 // others through a forward pass only (no loss there: no gradient, no update for them).
 
-function initialStates(model: RNN, batch: Batch, B: number): Float32Array {
-  const d = model.config.hiddenSize;
-  const out = new Float32Array(B * d);
-  const h0 = batch.h0 as ArrayLike<unknown> | undefined;
-  if (h0 === undefined) return out;
-  if (h0 === null || typeof h0 !== "object" || typeof h0.length !== "number") throw new RnnError(`batch.h0: expected ${B} vectors of ${d} numbers, got ${describe(h0)}`);
-  if (h0.length > 0 && typeof h0[0] === "number") {
-    if (h0.length !== B * d) throw new RnnError(`batch.h0: expected ${B * d} numbers (B·d), got ${h0.length}`);
-    out.set(h0 as ArrayLike<number>);
-    return out;
-  }
-  if (h0.length !== B) throw new RnnError(`batch.h0: expected ${B} vectors of ${d} numbers, got ${h0.length} entries`);
-  for (let i = 0; i < B; i++) {
-    const v = h0[i] as ArrayLike<number>;
-    if (v === null || typeof v !== "object" || v.length !== d) throw new RnnError(`batch.h0[${i}]: expected ${d} numbers (hiddenSize), got ${describe(v)}`);
-    out.set(v, i * d);
-  }
-  return out;
-}
-
 function runChunks(model: RNN, batch: Batch, K: number, step: (chunk: Batch) => StepResult): TruncatedResult {
   const cfg = model.config;
   const d = cfg.hiddenSize;
   const size = stepSizeOf(model);
-  if (batch === null || typeof batch !== "object") throw new RnnError(`batch: expected { inputs, targets, h0? }, got ${describe(batch)}`);
-  const { T, B, lengths } = planBatch(cfg, batch.inputs);
+  // The whole batch is checked before the first chunk trains: a bad value in a later chunk
+  // must not leave the earlier chunks' updates applied.
+  const staged = stageBatch(cfg, batch, true);
+  const { T, B, lengths } = staged;
   const targets = batch.targets;
-  if (targets === null || typeof targets !== "object" || targets.length !== B) {
-    throw new RnnError(`batch.targets: expected ${B} entries (one per input sequence), got ${targets === null || typeof targets !== "object" ? describe(targets) : targets.length}`);
-  }
-  const state = initialStates(model, batch, B);
+  const state = staged.h0 ? unsortRows(staged, staged.h0, d) : new Float32Array(B * d);
   const m2o = cfg.task === "many-to-one";
   let total = 0;
   let chunks = 0;
@@ -292,21 +299,19 @@ export function trainTruncated(model: RNN, batch: Batch, K: number, options: Tru
  */
 export function truncatedGradients(model: RNN, batch: Batch, K: number): { loss: number; finalState: Float32Array; chunks: number; gradients: Parameters } {
   const k = positiveInt("tbptt", K);
-  let sum: Record<keyof Parameters, Float64Array> | undefined;
+  const p = model.parameters();
+  const sum = Object.fromEntries(TENSOR_NAMES.map((name) => [name, new Float64Array(p[name].length)])) as Record<keyof Tensors, Float64Array>;
   const r = runChunks(model, batch, k, (chunk) => {
     const res = model.computeGradients(chunk);
     const g = model.gradients();
-    if (!sum) sum = { U: new Float64Array(g.U.length), W: new Float64Array(g.W.length), b: new Float64Array(g.b.length), V: new Float64Array(g.V.length), c: new Float64Array(g.c.length) };
-    for (const name of ["U", "W", "b", "V", "c"] as const) {
+    for (const name of TENSOR_NAMES) {
       const s = sum[name];
       const x = g[name];
       for (let j = 0; j < x.length; j++) s[j] += x[j];
     }
     return res;
   });
-  const p = model.parameters();
-  const gradients = {} as Parameters;
-  for (const name of ["U", "W", "b", "V", "c"] as const) gradients[name] = sum ? Float32Array.from(sum[name]) : new Float32Array(p[name].length);
+  const gradients = Object.fromEntries(TENSOR_NAMES.map((name) => [name, Float32Array.from(sum[name])])) as Parameters;
   return { ...r, gradients };
 }
 
@@ -319,14 +324,13 @@ export function truncatedGradients(model: RNN, batch: Batch, K: number): { loss:
  * read from the module. Padding is never scored, so neither the loss nor any metric sees it.
  * Gradients are not touched.
  */
-export function evaluate(model: RNN, data: Dataset, options: EvaluateOptions = {}): Evaluation {
+export function evaluate(model: RNN, core: Core, data: Dataset, options: EvaluateOptions = {}): Evaluation {
   const N = checkDataset(data, "evaluate data");
-  if (options === null || typeof options !== "object") throw new RnnError(`evaluate options: expected an object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!["batchSize", "classes", "predictions"].includes(key)) throw new RnnError(`evaluate options.${key}: unknown option (known: batchSize, classes, predictions)`);
-  }
-  const batchSize = positiveInt("batchSize", options.batchSize, 256);
+  checkOptionKeys("evaluate options", options, ["batchSize", "classes", "predictions"]);
+  const batchSize = positiveInt("evaluate options.batchSize", options.batchSize, 256);
+  const withPredictions = flag("evaluate options.predictions", options.predictions, false);
   const cfg = model.config;
+  checkExamples(cfg, data, "evaluate data");
   const k = cfg.outputSize;
   const m2o = cfg.task === "many-to-one";
   const softmax = cfg.loss === "softmax-cross-entropy";
@@ -334,10 +338,10 @@ export function evaluate(model: RNN, data: Dataset, options: EvaluateOptions = {
   const classes = options.classes ?? model.labels;
   if (classes !== undefined && softmax) {
     const count = "classes" in classes ? classes.classes.length : classes.length;
-    if (count !== k) throw new RnnError(`evaluate options.classes: ${count} class names for outputSize ${k}`);
+    if (count !== k) throw new RnnError(`${options.classes !== undefined ? "evaluate options.classes" : "model.labels"}: ${count} class names for outputSize ${k}`);
   }
   const confusion = softmax ? new ConfusionMatrix(classes ?? k) : undefined;
-  const predictions: (number | number[])[] | undefined = options.predictions && softmax ? new Array(N) : undefined;
+  const predictions: (number | number[])[] | undefined = withPredictions && softmax ? new Array(N) : undefined;
   let lossTotal = 0;
   let scored = 0;
   let right = 0;
@@ -349,8 +353,7 @@ export function evaluate(model: RNN, data: Dataset, options: EvaluateOptions = {
     // After model_loss the module's O holds the logits of every scored row, time-major,
     // rows longest first (batch.ts's order): O[(t·B + row)·k + j] (many-to-one: O[row·k + j]).
     const { T, order, lengths } = planBatch(cfg, batch.inputs);
-    const { exports: ex, ptr } = modelHandle(model);
-    const O = new Float32Array(ex.memory.buffer, ex.model_outputs(ptr) >>> 0, (m2o ? B : T * B) * k);
+    const O = core.outputs(m2o ? B : T * B);
     for (let row = 0; row < B; row++) {
       const i = order[row];
       const steps = m2o ? 1 : lengths[i];
@@ -390,20 +393,79 @@ export function evaluate(model: RNN, data: Dataset, options: EvaluateOptions = {
 // ── fit ──────────────────────────────────────────────────────────────────────────────────
 
 const FIT_KEYS = ["epochs", "batchSize", "optimizer", "clipNorm", "shuffle", "seed", "buckets", "validationData",
-  "validationBatchSize", "earlyStopping", "tbptt", "onBatch", "onEpoch"];
+  "validationBatchSize", "earlyStopping", "tbptt", "schedule", "initialEpoch", "allowNonFinite", "onBatch", "onEpoch"];
+
+/** The learning rate of a batch under a schedule, checked (a function may return anything). */
+type LrAt = (epoch: number, step: number) => number;
+
+function resolveSchedule(schedule: unknown, base: number, stepsAhead: () => number): LrAt {
+  const field = "fit options.schedule";
+  if (schedule === undefined) return () => base;
+  if (typeof schedule === "function") {
+    return (epoch, step) => {
+      const lr = (schedule as (at: { epoch: number; step: number; lr: number }) => unknown)({ epoch, step, lr: base });
+      if (typeof lr !== "number" || !(lr >= 0) || !Number.isFinite(Math.fround(lr))) {
+        throw new RnnError(`${field}: returned ${describe(lr)} at epoch ${epoch}, step ${step}; expected a finite learning rate ≥ 0`);
+      }
+      return lr;
+    };
+  }
+  if (schedule === null || typeof schedule !== "object") throw new RnnError(`${field}: expected { type: "step" | "exponential" | "cosine", … } or a function, got ${describe(schedule)}`);
+  const o = schedule as Record<string, unknown>;
+  const gamma = (fallback?: number): number => {
+    const g = o.gamma ?? fallback;
+    if (typeof g !== "number" || !(g > 0) || !Number.isFinite(g)) throw new RnnError(`${field}.gamma: expected a number > 0, got ${describe(o.gamma)}`);
+    return g;
+  };
+  switch (o.type) {
+    case "step": {
+      checkOptionKeys(field, o, ["type", "stepSize", "gamma"]);
+      const every = positiveInt(`${field}.stepSize`, o.stepSize);
+      const g = gamma(0.1);
+      return (epoch) => base * g ** Math.floor((epoch - 1) / every);
+    }
+    case "exponential": {
+      checkOptionKeys(field, o, ["type", "gamma"]);
+      const g = gamma();
+      return (epoch) => base * g ** (epoch - 1);
+    }
+    case "cosine": {
+      checkOptionKeys(field, o, ["type", "warmupSteps", "totalSteps", "minLr"]);
+      const warmup = positiveInt(`${field}.warmupSteps`, o.warmupSteps, 0, 0);
+      const minLr = o.minLr ?? 0;
+      if (typeof minLr !== "number" || !(minLr >= 0) || !(minLr <= base)) throw new RnnError(`${field}.minLr: expected a number in 0..${base} (optimizer.lr), got ${describe(o.minLr)}`);
+      const total = o.totalSteps === undefined ? stepsAhead() : positiveInt(`${field}.totalSteps`, o.totalSteps);
+      if (total <= warmup) throw new RnnError(`${field}: totalSteps (${total}) must be more than warmupSteps (${warmup})`);
+      return (_epoch, step) => {
+        if (step < warmup) return (base * (step + 1)) / warmup;
+        const p = Math.min(1, (step - warmup) / (total - warmup));
+        return minLr + ((base - minLr) * (1 + Math.cos(Math.PI * p))) / 2;
+      };
+    }
+  }
+  throw new RnnError(`${field}.type: expected "step", "exponential" or "cosine", got ${describe(o.type)}`);
+}
 
 /**
  * The training loop, one batch per resumption: fit runs it straight through, fitAsync gives
  * the event loop a turn between batches. `stopped()` is polled after every batch.
  */
-function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[], stopped: () => boolean): Generator<void, History> {
+function* fitLoop(model: RNN, core: Core, data: Dataset, options: FitOptions, keys: string[], stopped: () => boolean): Generator<void, History> {
+  // Everything is checked before the first effect (an update, or a draw from the model's
+  // generator): options, then every example of the training and validation data.
   const N = checkDataset(data, "fit data");
-  if (options === null || typeof options !== "object") throw new RnnError(`fit options: expected an object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) if (!keys.includes(key)) throw new RnnError(`fit options.${key}: unknown option (known: ${keys.join(", ")})`);
-  const epochs = positiveInt("epochs", options.epochs, 10);
-  const batchSize = positiveInt("batchSize", options.batchSize, 32);
-  const valBatchSize = positiveInt("validationBatchSize", options.validationBatchSize, Math.max(batchSize, 256));
-  const K = options.tbptt === undefined ? undefined : positiveInt("tbptt", options.tbptt);
+  checkOptionKeys("fit options", options, keys);
+  const epochs = positiveInt("fit options.epochs", options.epochs, 10);
+  const batchSize = positiveInt("fit options.batchSize", options.batchSize, 32);
+  const valBatchSize = positiveInt("fit options.validationBatchSize", options.validationBatchSize, Math.max(batchSize, 256));
+  const K = options.tbptt === undefined ? undefined : positiveInt("fit options.tbptt", options.tbptt);
+  const shuffle = flag("fit options.shuffle", options.shuffle, true);
+  const buckets = flag("fit options.buckets", options.buckets, true);
+  const allowNonFinite = flag("fit options.allowNonFinite", options.allowNonFinite, false);
+  const initialEpoch = positiveInt("fit options.initialEpoch", options.initialEpoch, 0, 0);
+  const optimizer = resolveOptimizer(options.optimizer);
+  resolveClipNorm(options.clipNorm);
+  if (options.seed !== undefined) new Random(options.seed);     // checks it
   const val = options.validationData;
   if (val !== undefined) checkDataset(val, "validationData");
   const es = options.earlyStopping;
@@ -413,24 +475,26 @@ function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[]
   if (es !== undefined) {
     if (es === null || typeof es !== "object") throw new RnnError(`earlyStopping: expected { patience, minDelta?, restoreBest? }, got ${describe(es)}`);
     for (const key of Object.keys(es)) if (!["patience", "minDelta", "restoreBest"].includes(key)) throw new RnnError(`earlyStopping.${key}: unknown option (known: patience, minDelta, restoreBest)`);
-    if (typeof es.patience !== "number" || !Number.isInteger(es.patience) || es.patience < 0) throw new RnnError(`earlyStopping.patience: expected an integer ≥ 0, got ${describe(es.patience)}`);
-    patience = es.patience;
+    patience = positiveInt("earlyStopping.patience", es.patience, undefined, 0);
     minDelta = es.minDelta ?? 0;
     if (typeof minDelta !== "number" || !Number.isFinite(minDelta) || minDelta < 0) throw new RnnError(`earlyStopping.minDelta: expected a number ≥ 0, got ${describe(es.minDelta)}`);
-    restoreBest = es.restoreBest ?? true;
-    if (typeof restoreBest !== "boolean") throw new RnnError(`earlyStopping.restoreBest: expected true or false, got ${describe(es.restoreBest)}`);
+    restoreBest = flag("earlyStopping.restoreBest", es.restoreBest, true);
     if (val === undefined) throw new RnnError("earlyStopping: needs validationData (it watches the validation loss)");
   }
-  for (const name of ["onBatch", "onEpoch"] as const) {
-    if (options[name] !== undefined && typeof options[name] !== "function") throw new RnnError(`fit options.${name}: expected a function, got ${describe(options[name])}`);
-  }
-  const stepOptions = { optimizer: options.optimizer, clipNorm: options.clipNorm };
+  const onBatch = callback<FitOptions["onBatch"]>("fit options.onBatch", options.onBatch);
+  const onEpoch = callback<FitOptions["onEpoch"]>("fit options.onEpoch", options.onEpoch);
+  const size = stepSizeOf(model);
+  const batchesPerEpoch = Math.ceil(N / batchSize);
+  const lrAt = resolveSchedule(options.schedule, optimizer.lr, () => core.step + epochs * batchesPerEpoch);
+  checkExamples(model.config, data, "fit data");
+  if (val !== undefined) checkExamples(model.config, val, "validationData");
+
+  const stepOptions = { optimizer: options.optimizer, clipNorm: options.clipNorm, allowNonFinite };
   // With a seed: one stream for the whole call. Without: each epoch's shuffle is seeded by the
   // model's own generator, so epochs split across calls (or across a save and load) shuffle
   // exactly as in one call.
   const fixed = options.seed !== undefined ? new Random(options.seed) : undefined;
-  const epochRandom = () => fixed ?? new Random(modelHandle(model).exports.model_random(modelHandle(model).ptr) >>> 0);
-  const size = stepSizeOf(model);
+  const epochRandom = () => fixed ?? new Random(core.random());
   const m2o = model.config.task === "many-to-one";
   const steps = Array.from({ length: N }, (_, i) => stepsOf(data.inputs[i], size));
   let stopRequested = false;
@@ -441,8 +505,8 @@ function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[]
   let bestParams: Parameters | undefined;
   let wait = 0;
   const start = now();
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    const batches = makeBatches(data, { batchSize, shuffle: options.shuffle ?? true, seed: epochRandom(), buckets: options.buckets ?? true, stepSize: size });
+  for (let epoch = initialEpoch + 1; epoch <= initialEpoch + epochs; epoch++) {
+    const batches = makeBatches(data, { batchSize, shuffle, seed: epochRandom(), buckets, stepSize: size });
     const t0 = now();
     let lossSum = 0;
     let tokens = 0;
@@ -451,9 +515,15 @@ function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[]
     for (let bi = 0; bi < batches.length && !stopRequested; bi++) {
       const batch = batches[bi];
       const step = { inputs: batch.inputs, targets: batch.targets };
-      const r = K === undefined ? model.trainStep(step, stepOptions) : trainTruncated(model, step, K, stepOptions);
-      if (!Number.isFinite(r.loss)) {
-        throw new RnnError(`fit: the loss became ${r.loss} at epoch ${epoch}, batch ${bi + 1} (lower the learning rate, or set clipNorm)`);
+      const lr = lrAt(epoch, core.step);
+      const opts = options.schedule === undefined ? stepOptions : { ...stepOptions, optimizer: { ...(options.optimizer ?? { type: "adam" as const }), lr } };
+      let r: StepResult;
+      try {
+        r = K === undefined ? model.trainStep(step, opts) : trainTruncated(model, step, K, opts);
+      } catch (e) {
+        // Only a step the module refused gets here (everything else was checked up front).
+        if (e instanceof RnnError) throw new RnnError(`fit: epoch ${epoch}, batch ${bi + 1}: ${e.message}`);
+        throw e;
       }
       const B = batch.inputs.length;
       const batchTokens = batch.indices.reduce((s, i) => s + steps[i], 0);
@@ -461,9 +531,9 @@ function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[]
       tokens += batchTokens;
       seen += B;
       scored += m2o ? B : batchTokens;
-      if (options.onBatch) {
+      if (onBatch) {
         const t = now();
-        options.onBatch({
+        onBatch({
           epoch, batch: bi + 1, batches: batches.length, loss: r.loss, sequences: B, tokens: batchTokens,
           tokensPerSecond: tokens / Math.max((t - t0) / 1000, 1e-9), elapsed: (t - start) / 1000,
         }, control);
@@ -478,7 +548,7 @@ function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[]
     };
     const complete = seen === N;
     if (val !== undefined && complete) {
-      const ev = evaluate(model, val, { batchSize: valBatchSize });
+      const ev = evaluate(model, core, val, { batchSize: valBatchSize });
       log.valLoss = ev.loss;
       log.valLossPerStep = ev.lossPerStep;
       if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
@@ -498,7 +568,7 @@ function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[]
         wait++;
       }
     }
-    if (complete && options.onEpoch) options.onEpoch(log, control);
+    if (complete && onEpoch) onEpoch(log, control);
     if (stopRequested) {
       history.stopped = "stopped";
       break;
@@ -508,7 +578,7 @@ function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[]
       break;
     }
   }
-  if (bestParams && history.bestEpoch !== history.epochs.length) {
+  if (bestParams && history.bestEpoch !== history.epochs.at(-1)?.epoch) {
     model.setParameters(bestParams);
     history.restoredBest = true;
   }
@@ -522,8 +592,8 @@ function* fitLoop(model: RNN, data: Dataset, options: FitOptions, keys: string[]
  * end without giving the event loop a turn; see {@link fitAsync} for that.
  * @returns the history: one log per epoch, the loss curves, and why training stopped.
  */
-export function fit(model: RNN, data: Dataset, options: FitOptions = {}): History {
-  const loop = fitLoop(model, data, options, FIT_KEYS, () => false);
+export function fit(model: RNN, core: Core, data: Dataset, options: FitOptions = {}): History {
+  const loop = fitLoop(model, core, data, options, FIT_KEYS, () => false);
   for (;;) {
     const r = loop.next();
     if (r.done) return r.value;
@@ -535,14 +605,15 @@ export function fit(model: RNN, data: Dataset, options: FitOptions = {}): Histor
  * responsive, a worker receives messages, Ctrl-C handlers run), and stopping after the
  * current batch once `signal` is aborted. The numbers are exactly those of fit.
  */
-export async function fitAsync(model: RNN, data: Dataset, options: FitAsyncOptions = {}): Promise<History> {
+export async function fitAsync(model: RNN, core: Core, data: Dataset, options: FitAsyncOptions = {}): Promise<History> {
+  checkOptionKeys("fit options", options, [...FIT_KEYS, "signal", "yieldEvery"]);
   const { signal, yieldEvery, ...rest } = options ?? {};
   if (signal !== undefined && (signal === null || typeof signal !== "object" || typeof signal.aborted !== "boolean")) {
     throw new RnnError(`fit options.signal: expected an AbortSignal, got ${describe(signal)}`);
   }
   const every = yieldEvery ?? 20;
   if (typeof every !== "number" || !(every >= 0)) throw new RnnError(`fit options.yieldEvery: expected a number ≥ 0 (ms), got ${describe(yieldEvery)}`);
-  const loop = fitLoop(model, data, rest, [...FIT_KEYS, "signal", "yieldEvery"], () => signal?.aborted === true);
+  const loop = fitLoop(model, core, data, rest, FIT_KEYS, () => signal?.aborted === true);
   let last = now();
   for (;;) {
     const r = loop.next();

@@ -8,7 +8,7 @@
 //       4 …       the corpus' tokens, most frequent first (ties: first seen first)
 
 import { RnnError } from "./errors.js";
-import { describe } from "./options.js";
+import { describe, checkOptionKeys, checkArrayLike, flag } from "./check.js";
 
 /** A sequence of tokens: an array of strings, or a string split on whitespace. */
 export type Tokens = string | ArrayLike<string>;
@@ -223,10 +223,13 @@ export class Vocabulary {
    */
   encode(tokens: Tokens, options: EncodeOptions = {}): number[] {
     const list = tokensOf(tokens, "vocabulary.encode");
+    checkOptionKeys("vocabulary.encode options", options, ["sos", "eos"]);
+    const sos = flag("vocabulary.encode options.sos", options.sos, false);
+    const eos = flag("vocabulary.encode options.eos", options.eos, false);
     const out: number[] = [];
-    if (options.sos) out.push(Vocabulary.SOS);
+    if (sos) out.push(Vocabulary.SOS);
     for (let i = 0; i < list.length; i++) out.push(this.id(tokenAt(list, i, "vocabulary.encode")));
-    if (options.eos) out.push(Vocabulary.EOS);
+    if (eos) out.push(Vocabulary.EOS);
     return out;
   }
 
@@ -235,13 +238,16 @@ export class Vocabulary {
    * @param options.skipSpecial drop `<pad>`, `<sos>` and `<eos>` (keeps `<unk>`). @default false
    */
   decode(ids: ArrayLike<number>, options: { skipSpecial?: boolean } = {}): string[] {
+    checkArrayLike("vocabulary.decode ids", ids, "an array of ids");
+    checkOptionKeys("vocabulary.decode options", options, ["skipSpecial"]);
+    const skipSpecial = flag("vocabulary.decode options.skipSpecial", options.skipSpecial, false);
     const out: string[] = [];
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= this.#tokens.length) {
         throw new RnnError(`vocabulary.decode: ids[${i}] must be an id in 0..${this.#tokens.length - 1}, got ${describe(id)}`);
       }
-      if (options.skipSpecial && id < Vocabulary.UNK) continue;
+      if (skipSpecial && id < Vocabulary.UNK) continue;
       out.push(this.#tokens[id]);
     }
     return out;
@@ -314,6 +320,7 @@ export class LabelEncoder {
     let i = 0;
     for (const item of labels) {
       if (typeof item === "object" && item !== null) {
+        checkArrayLike(`LabelEncoder.fit labels[${i}]`, item, "a label (string or number) or an array of labels");
         for (let j = 0; j < item.length; j++) add(item[j], `LabelEncoder.fit labels[${i}][${j}]`);
       } else {
         add(item, `LabelEncoder.fit labels[${i}]`);
@@ -359,11 +366,13 @@ export class LabelEncoder {
 
   /** Labels → ids (one sequence of tags, or one class per sequence). */
   encode(labels: ArrayLike<string | number>): number[] {
+    checkArrayLike("labels.encode", labels, "an array of labels");
     return Array.from(labels, (l) => this.id(l));
   }
 
   /** Ids → labels. */
   decode(ids: ArrayLike<number>): string[] {
+    checkArrayLike("labels.decode", ids, "an array of ids");
     return Array.from(ids, (id) => this.label(id));
   }
 

@@ -1,8 +1,10 @@
 // Loading the one rnn.wasm, and the typed interface of its raw exports.
 // The names below are the exact export names of assembly/index.ts (one line each), so a
 // mismatch is a type error rather than a silent `undefined`.
+//
+// Nothing here embeds the module: the package entry (src/index.ts, through embedded.ts) adds
+// the embedded copy as the default source; the slim entry (src/slim.ts) has no default.
 
-import embeddedWasm from "../dist/rnn.wasm";
 import { RnnError } from "./errors.js";
 
 /** Raw exports of rnn.wasm. Pointers are byte offsets (read them with `>>> 0`). */
@@ -124,7 +126,6 @@ function bytesOf(x: unknown): Uint8Array<ArrayBuffer> | undefined {
 }
 
 function sourceName(x: unknown): string {
-  if (x === embeddedWasm) return "the embedded rnn.wasm";
   if (isModule(x)) return "the given WebAssembly.Module";
   if (bytesOf(x)) return "the given bytes";
   if (isResponse(x)) return x.url ? `the response from ${x.url}` : "the given Response";
@@ -172,7 +173,9 @@ function engineFrom(instance: WebAssembly.Instance, from: string): Engine {
   if (abi !== ABI_VERSION) {
     throw new RnnError(`${from} has ABI version ${abi}, this rnn-wasm needs ${ABI_VERSION}; use the rnn.wasm of the same rnn-wasm version`);
   }
-  return { exports };
+  const engine = { exports };
+  first ??= engine;
+  return engine;
 }
 
 function readAbortMessage(memory: WebAssembly.Memory, ptr: number): string {
@@ -195,8 +198,8 @@ function imports(get: () => RnnExports | undefined): WebAssembly.Imports {
 }
 
 /** Compile and check a source; async for Responses and URLs (streaming when the MIME type allows). */
-async function compileAsync(source: unknown): Promise<[WebAssembly.Module, string]> {
-  let from = sourceName(source);
+async function compileAsync(source: unknown, name?: string): Promise<[WebAssembly.Module, string]> {
+  let from = name ?? sourceName(source);
   if (typeof source === "string" || source instanceof URL) {
     try {
       source = await fetch(source);
@@ -225,12 +228,13 @@ async function compileAsync(source: unknown): Promise<[WebAssembly.Module, strin
 }
 
 /**
- * Load rnn.wasm synchronously from its bytes or a compiled module (default: the module
- * embedded in the bundle). For workers and tests; on a browser's main thread prefer `init`.
+ * Load rnn.wasm synchronously from its bytes or a compiled module. For workers and tests; on
+ * a browser's main thread prefer `init`. `name` names the source in errors.
  */
-export function initSync(source: WasmSyncSource = embeddedWasm): Engine {
+export function loadSync(source: WasmSyncSource, name?: string): Engine {
   requireSimd();
-  const from = sourceName(source);
+  if (source === undefined) throw new RnnError("initSync: this entry embeds no rnn.wasm; pass its bytes or a compiled WebAssembly.Module");
+  const from = name ?? sourceName(source);
   let module: WebAssembly.Module;
   if (isModule(source)) module = source as WebAssembly.Module;
   else {
@@ -248,13 +252,14 @@ export function initSync(source: WasmSyncSource = embeddedWasm): Engine {
 }
 
 /**
- * Load rnn.wasm: nothing (the module embedded in the bundle), its bytes, a `Response` or
- * `fetch(…)` promise, a URL, or a precompiled `WebAssembly.Module` (edge runtimes).
- * Anything that is not this version's rnn.wasm is refused with an {@link RnnError}.
+ * Load rnn.wasm from its bytes, a `Response` or `fetch(…)` promise, a URL, or a precompiled
+ * `WebAssembly.Module` (edge runtimes). Anything that is not this version's rnn.wasm is
+ * refused with an {@link RnnError}. `name` names the source in errors.
  */
-export async function init(source: WasmSource = embeddedWasm): Promise<Engine> {
+export async function load(source: WasmSource, name?: string): Promise<Engine> {
   requireSimd();
-  const [module, from] = await compileAsync(source);
+  if (source === undefined) throw new RnnError(`init: this entry embeds no rnn.wasm; pass its URL, bytes or a compiled WebAssembly.Module (where your app serves rnn-wasm's dist/rnn.wasm, for example: await init("/rnn.wasm"))`);
+  const [module, from] = await compileAsync(source, name);
   checkModule(module, from);
   let exports: RnnExports | undefined;
   let instance: WebAssembly.Instance;
@@ -263,10 +268,17 @@ export async function init(source: WasmSource = embeddedWasm): Promise<Engine> {
   return engineFrom(instance, from);
 }
 
-let shared: Promise<Engine> | undefined;
+/** Refuse anything that is not an engine from init/initSync, before it is used. */
+export function checkEngine(field: string, engine: unknown): asserts engine is Engine {
+  const ex = (engine as { exports?: { model_create?: unknown; memory?: unknown } } | null)?.exports;
+  if (engine === null || typeof engine !== "object" || typeof ex?.model_create !== "function" || Object.prototype.toString.call(ex.memory) !== "[object WebAssembly.Memory]") {
+    throw new RnnError(`${field}: expected an engine from init() or initSync(), got ${engine === null ? "null" : typeof engine === "object" ? "an object that is not one" : typeof engine}`);
+  }
+}
 
-/** The engine models use by default: the embedded module, instantiated once (retried if that failed). */
-export function defaultEngine(): Promise<Engine> {
-  shared ??= init().catch((e) => { shared = undefined; throw e; });
-  return shared;
+let first: Engine | undefined;
+
+/** The first engine this copy of the library loaded (the slim entry's default engine). */
+export function firstEngine(): Engine | undefined {
+  return first;
 }

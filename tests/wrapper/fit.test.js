@@ -196,7 +196,7 @@ test("bad input is a clear RnnError", async () => {
   check(() => model.fit({ inputs: [[1, 9]], targets: [0] }), /0\.\.3/);
   check(() => model.evaluate(data, { batchSize: -1 }), /batchSize/);
   const blowUp = await RNN.create({ inputSize: 4, hiddenSize: 4, outputSize: 1, task: "many-to-one", loss: "mse", hiddenActivation: "relu", seed: 1 });
-  check(() => blowUp.fit({ inputs: [[1, 2], [3]], targets: [[1e3], [2e3]] }, { optimizer: { type: "sgd", lr: 10 }, epochs: 50 }), /loss became (Infinity|NaN) at epoch \d+, batch 1/);
+  check(() => blowUp.fit({ inputs: [[1, 2], [3]], targets: [[1e3], [2e3]] }, { optimizer: { type: "sgd", lr: 10 }, epochs: 50 }), /fit: epoch \d+, batch 1: trainStep: not applied: the (loss|gradient norm|update)/);
   blowUp.dispose();
   model.dispose();
   check(() => model.fit(data), /disposed/);

@@ -240,10 +240,10 @@ describe("bad safetensors files", () => {
     i64.set(new TextEncoder().encode(text), 8);
     rejects(i64, /dtype I32 is not supported/);
     rejects(good, /config.inputSize is 4 but the tensors have 3/, { config: { inputSize: 4 } });
-    rejects(good, /unknown option "prefx"/, { prefx: "" });
+    rejects(good, /options\.prefx: unknown option/, { prefx: "" });
     rejects(good, /layout/, { layout: "tf" });
     const m = RNN.createSync({ inputSize: 2, hiddenSize: 2, outputSize: 2 }, engine);
-    assert.throws(() => exportSafetensors(m, { prefixx: "a." }), (e) => e instanceof RnnError && /unknown option "prefixx"/.test(e.message));
+    assert.throws(() => exportSafetensors(m, { prefixx: "a." }), (e) => e instanceof RnnError && /options\.prefixx: unknown option/.test(e.message));
     assert.throws(() => exportSafetensors(m, { layout: "onnx" }), RnnError);
     assert.throws(() => exportSafetensors(m, { prefix: 3 }), RnnError);
     m.dispose();

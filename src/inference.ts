@@ -1,0 +1,223 @@
+// The model users hold, for inference: create or load, read and set parameters, predict,
+// stream, generate, save, dispose. The training methods (src/model.ts) extend this class;
+// the slim entry (src/slim.ts) exports it alone, so an app that only predicts carries no
+// training code.
+
+import { RnnError } from "./errors.js";
+import { firstEngine, checkEngine, type Engine } from "./wasm.js";
+import { resolveConfig, type RNNConfig, type ResolvedConfig } from "./options.js";
+import { describe, describeF32, finiteF32, FINITE_F32, checkOptionKeys, checkArrayLike } from "./check.js";
+import { Core, TENSORS, TENSOR_NAMES, sizeOf, shapeText, type Tensors } from "./core.js";
+import { stageBatch, type Sequence, type StagedBatch } from "./batch.js";
+import { encodeModel, decodeModel, restoreModel, type SaveOptions, type LoadOptions, type LoadPlan } from "./format.js";
+import type { Vocabulary, LabelEncoder } from "./vocab.js";
+import { generate, type GenerateOptions, type Generated } from "./generate.js";
+import { Stepper } from "./stepper.js";
+
+/** The five parameter tensors, row-major: U (d×n), W (d×d), b (d), V (k×d), c (k). */
+export interface Parameters extends Tensors {}
+
+/** Parameters to set: each a Float32Array or number[] of exactly its shape's size. */
+export type ParameterInput = { [K in keyof Parameters]: ArrayLike<number> };
+
+/** What forward returns. */
+export interface ForwardResult {
+  /** Per sequence, one Float32Array of k outputs per scored step (see predict). */
+  outputs: Float32Array[][];
+  /** Each sequence's state at its true length, B×d row-major in the caller's order. */
+  finalState: Float32Array;
+}
+
+/** Options of predict and forward. */
+export interface PredictOptions {
+  /** Initial states: B vectors of d numbers, or B·d numbers. Zeros when absent. */
+  h0?: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
+}
+
+/** Options of the factories: the engine to create the model in. */
+export interface CreateOptions {
+  /** A loaded module to share (default: the embedded module, loaded once; in the slim entry, the first module `init` loaded). */
+  engine?: Engine;
+}
+
+/** Options of {@link InferenceRNN.stepper}. */
+export interface StepperOptions {
+  /** The initial state (d numbers). @default zeros */
+  h0?: ArrayLike<number>;
+}
+
+/** A model of class `cls` from a checked model file. */
+function restored<T extends typeof InferenceRNN>(cls: T, plan: LoadPlan, engine: Engine): InstanceType<T> {
+  const model = new cls(restoreModel(plan, engine)) as InstanceType<T>;
+  if (plan.vocabulary) model.vocabulary = plan.vocabulary;
+  if (plan.labels) model.labels = plan.labels;
+  return model;
+}
+
+/** The engine named in options, or the class's default. */
+function engineOption(field: string, options: unknown): Engine | undefined {
+  checkOptionKeys(field, options, ["engine"]);
+  const engine = (options as CreateOptions | undefined)?.engine;
+  if (engine !== undefined) checkEngine(`${field}.engine`, engine);
+  return engine;
+}
+
+/**
+ * An Elman RNN for inference: s_t = f1(U x_t + W s_{t−1} + b), ŷ_t = f2(V s_t + c), run inside
+ * rnn.wasm. The package's {@link RNN} adds training to it; the slim entry exports it as `RNN`.
+ */
+export class InferenceRNN {
+  /** The configuration, with defaults filled in. */
+  readonly config: Readonly<ResolvedConfig>;
+  /** The input vocabulary, when there is one: generate() encodes tokens and stops at its `<eos>`; model files keep it. */
+  vocabulary?: Vocabulary;
+  /** The class or tag names, when there are: evaluate() names the confusion matrix's rows with them; model files keep them. */
+  labels?: LabelEncoder;
+  readonly #core: Core;
+
+  /** @internal Models are made by the static factories. */
+  constructor(core: Core) {
+    this.#core = core;
+    this.config = core.config;
+  }
+
+  /** The engine of models created without one. @internal */
+  protected static defaultEngine(): Promise<Engine> {
+    const engine = firstEngine();
+    return engine ? Promise.resolve(engine) : Promise.reject(new RnnError("no rnn.wasm is loaded: the slim entry embeds none; call `await init(url | bytes | module)` first, or pass { engine }"));
+  }
+
+  /**
+   * Create a model with parameters drawn from U(−1/√d, 1/√d) by the seeded generator
+   * inside the module (the same numbers in every runtime).
+   * @param config sizes, task, activation, loss and seed.
+   * @param options.engine a loaded module to share (default: see {@link CreateOptions}).
+   */
+  static async create<T extends typeof InferenceRNN>(this: T, config: RNNConfig, options: CreateOptions = {}): Promise<InstanceType<T>> {
+    const cfg = resolveConfig(config);
+    const engine = engineOption("RNN.create options", options) ?? (await this.defaultEngine());
+    return new this(Core.create(engine, cfg)) as InstanceType<T>;
+  }
+
+  /** Create a model synchronously on an engine from `initSync` (workers, edge runtimes). */
+  static createSync<T extends typeof InferenceRNN>(this: T, config: RNNConfig, engine: Engine): InstanceType<T> {
+    const cfg = resolveConfig(config);
+    checkEngine("RNN.createSync engine", engine);
+    return new this(Core.create(engine, cfg)) as InstanceType<T>;
+  }
+
+  /**
+   * Load a model saved by {@link save}: config, parameters, optimizer state, generator state
+   * (and vocabulary / labels), so that training resumes exactly. Bad files throw an RnnError.
+   */
+  static async load<T extends typeof InferenceRNN>(this: T, bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): Promise<InstanceType<T>> {
+    const plan = decodeModel(bytes, options);
+    if (options.engine !== undefined) checkEngine("RNN.load options.engine", options.engine);
+    return restored(this, plan, options.engine ?? (await this.defaultEngine()));
+  }
+
+  /** {@link load} on an engine from `initSync`. */
+  static loadSync<T extends typeof InferenceRNN>(this: T, bytes: Uint8Array | ArrayBuffer, engine: Engine, options: Omit<LoadOptions, "engine"> = {}): InstanceType<T> {
+    checkEngine("RNN.loadSync engine", engine);
+    checkOptionKeys("RNN.load options", options, ["allowNonFinite"]);
+    return restored(this, decodeModel(bytes, options), engine);
+  }
+
+  /** The model as bytes (a safetensors file with rnn-wasm metadata; see README "Model files"). */
+  save(options: SaveOptions = {}): Uint8Array {
+    return encodeModel(this.#core, this, options);
+  }
+
+  /** Copies of the parameters, row-major: U (d×n), W (d×d), b (d), V (k×d), c (k). */
+  parameters(): Parameters {
+    return this.#core.read("params");
+  }
+
+  /** Replace all five parameters. Every value is checked before any is written. */
+  setParameters(params: ParameterInput): void {
+    const core = this.#core;
+    void core.ex;
+    if (params === null || typeof params !== "object") throw new RnnError(`setParameters: expected { ${TENSOR_NAMES.join(", ")} }, got ${describe(params)}`);
+    for (const key of Object.keys(params)) {
+      if (!(TENSOR_NAMES as readonly string[]).includes(key)) throw new RnnError(`setParameters: unknown tensor "${key}" (expected ${TENSOR_NAMES.join(", ")})`);
+    }
+    for (const t of TENSORS) {
+      const v = params[t.name];
+      const size = sizeOf(t.shape(this.config));
+      if (v === undefined || v === null) throw new RnnError(`setParameters: ${t.name} is missing (expected ${size} numbers)`);
+      checkArrayLike(`setParameters: ${t.name}`, v, `${size} numbers`);
+      if (v.length !== size) throw new RnnError(`setParameters: ${t.name} must have ${size} numbers (${shapeText(t, this.config)}), got ${v.length}`);
+      for (let i = 0; i < v.length; i++) {
+        if (!finiteF32(v[i])) throw new RnnError(`setParameters: ${t.name}[${i}] must be ${FINITE_F32}, got ${describeF32(v[i])}`);
+      }
+    }
+    core.write("params", params as Tensors);
+  }
+
+  /**
+   * Outputs ŷ = f2(o) for each sequence: probabilities (softmax or sigmoid) or values (MSE).
+   * Returns, per sequence, one Float32Array of k per scored step: every step for
+   * many-to-many, the last step only for many-to-one. They are views of one copy made for
+   * this call (they share its `.buffer`), so they stay valid whatever the model does next.
+   */
+  predict(inputs: ArrayLike<Sequence>, options: PredictOptions = {}): Float32Array[][] {
+    return this.forward(inputs, options).outputs;
+  }
+
+  /**
+   * The forward pass: the outputs of {@link predict}, and each sequence's state at its true
+   * length (B×d, in the caller's order), to carry into the next chunk or token.
+   */
+  forward(inputs: ArrayLike<Sequence>, options: PredictOptions = {}): ForwardResult {
+    const core = this.#core;
+    const ex = core.ex;
+    checkOptionKeys("predict/forward options", options, ["h0"]);
+    const batch = stageBatch(this.config, { inputs, h0: options.h0 }, false, "inputs", undefined, core.checkRoom);
+    core.load(batch);
+    ex.model_predict(core.ptr, batch.T, batch.B, batch.h0 ? 1 : 0);
+    return { outputs: this.#outputs(batch), finalState: core.finalState(batch) };
+  }
+
+  /** Per sequence, views of one copy of O: a copy per step would cost an ArrayBuffer each (about a microsecond in V8). */
+  #outputs(batch: StagedBatch): Float32Array[][] {
+    const k = this.config.outputSize;
+    const m2o = this.config.task === "many-to-one";
+    const { T, B, order, lengths } = batch;
+    const O = this.#core.outputs(m2o ? B : T * B).slice().buffer;
+    const row4 = (r: number) => new Float32Array(O, 4 * r * k, k);   // the view of output row r
+    const outputs: Float32Array[][] = new Array(B);
+    for (let row = 0; row < B; row++) {
+      const i = order[row];
+      if (m2o) {
+        outputs[i] = [row4(row)];
+      } else {
+        const steps: Float32Array[] = (outputs[i] = new Array(lengths[i]));
+        for (let t = 0; t < lengths[i]; t++) steps[t] = row4(t * B + row);
+      }
+    }
+    return outputs;
+  }
+
+  /** Sample a continuation from a next-token model with a seeded generator, stopping at `<eos>`. */
+  generate(options: GenerateOptions = {}): Generated {
+    void this.#core.ex;
+    return generate(this, options);
+  }
+
+  /** A streaming cursor: feed one token or vector at a time, read the output, snapshot/restore the state. */
+  stepper(options: StepperOptions = {}): Stepper {
+    void this.#core.ex;
+    checkOptionKeys("stepper options", options, ["h0"]);
+    return new Stepper(this, this.#core, options?.h0);
+  }
+
+  /** Free the model's memory. Any later call throws. Calling dispose twice is harmless. */
+  dispose(): void {
+    this.#core.dispose();
+  }
+
+  /** Whether dispose() has been called. */
+  get disposed(): boolean {
+    return this.#core.disposed;
+  }
+}

@@ -327,7 +327,7 @@ async function breakdown(cfg, opts, clock) {
     const calls = [
       () => ex.model_predict(p, T, B, 0),
       () => ex.model_gradients(p, T, B, 0),
-      () => ex.model_train_step(p, T, B, 0, 0, 0, LR, 0, 0, 0),
+      () => ex.model_train_step(p, T, B, 0, 0, 0, LR, 0, 0, 0, 0),
       () => model.trainStep(batch, { optimizer: { type: "sgd", lr: LR } }),
     ];
     for (let w = 0; w < 2; w++) for (const f of calls) f();
@@ -418,32 +418,11 @@ async function inference(opts) {
 // ── GEMM ─────────────────────────────────────────────────────────────────────────────────
 
 /**
- * THE HOOK for a kernel-level GEMM timing at 256³. Returns rows { kernel, form, size,
- * medianUs, bestUs, gflops, bestGflops, source }.
- *
- * 1. If rnn.wasm exports `bench_gemm(form: i32, size: i32, reps: i32): void` — runs `reps`
- *    products C += op(A)·op(B) of the project's best kernel on module-owned size×size
- *    operands (form 0 = A·B, 1 = Aᵀ·B, 2 = A·Bᵀ) — that is timed here, on the shipped
- *    module. This is the entry the kernel author is asked to add.
- * 2. Otherwise the kernels of assembly/gemm.ts are compiled into a bench-only module with
- *    the same compiler and release options (bench/gemm.js) and timed there.
+ * Kernel-level GEMM timing at 256³: the kernels of assembly/gemm.ts compiled into a
+ * bench-only module with the same compiler and release options (bench/gemm.js). Returns rows
+ * { kernel, form, size, medianUs, bestUs, gflops, bestGflops, source }.
  */
 async function kernelGemm(opts, size = 256) {
-  const { exports: ex } = await init();
-  if (typeof ex.bench_gemm === "function") {
-    const rows = [];
-    for (const [form, label] of [[0, "A·B"], [1, "Aᵀ·B"], [2, "A·Bᵀ"]]) {
-      ex.bench_gemm(form, size, 3);
-      let reps = 1;
-      for (;;) { const t0 = now(); ex.bench_gemm(form, size, reps); if (now() - t0 >= 40 || reps >= 1 << 16) break; reps *= 2; }
-      const per = [];
-      for (let r = 0; r < (opts.quick ? 7 : 15); r++) { const t0 = now(); ex.bench_gemm(form, size, reps); per.push((now() - t0) / 1e3 / reps); }
-      per.sort((a, b) => a - b);
-      const med = per[per.length >> 1];
-      rows.push({ kernel: "bench_gemm", form: label, size, medianUs: med * 1e6, bestUs: per[0] * 1e6, gflops: 2 * size ** 3 / med / 1e9, bestGflops: 2 * size ** 3 / per[0] / 1e9, source: "rnn.wasm export bench_gemm" });
-    }
-    return { source: "rnn.wasm export bench_gemm", rows };
-  }
   const mod = buildKernelModule();
   const rows = timeKernels(mod, { size, rounds: opts.quick ? 7 : 15 }).map((r) => ({ ...r, source: "assembly/gemm.ts built by bench/gemm.js" }));
   return { source: "assembly/gemm.ts compiled into a bench-only module (bench/gemm.js)", rows, skipped: mod.skipped, ascFlags: mod.flags.join(" ") };

@@ -72,6 +72,28 @@ describe("#10.1 work block sized by max T × max B, checked by the current T × 
     assert.equal(saved(m), saved(twin));
   });
 
+  test("#10.1 a long sequence then a wide batch whose max T × max B is 4–5 GiB (a 32-bit size would wrap): works, touches no one", async () => {
+    // d = 1, k = 1: about 6 words per (t, b), so 50,000 × 3,760 cells are 1.13·2^30 words
+    // (4.5 GiB); in 32 bits that wraps to a 217 MiB block, which the layout then overruns.
+    const engine = await init();
+    const twinEngine = await init();
+    const c = { inputSize: 2, hiddenSize: 1, outputSize: 1, seed: 1 };
+    const ids = (B, T) => ({ inputs: Array.from({ length: B }, () => new Int32Array(T).fill(1)), targets: Array.from({ length: B }, () => new Int32Array(T)) });
+    const neighbour = RNN.createSync({ ...c, seed: 2 }, engine);
+    const neighbourBytes = saved(neighbour);
+    const [m, twin] = pair(c, engine, twinEngine);
+    for (const model of [m, twin]) model.trainStep(ids(1, 50_000));
+    const afterLong = memoryOf(engine);
+    m.trainStep(ids(3760, 1));                        // today: RangeError, and 215 MiB more memory
+    twin.trainStep(ids(3760, 1));
+    assert.ok(memoryOf(engine) - afterLong < 64 * MiB, `memory grew by ${((memoryOf(engine) - afterLong) / MiB).toFixed(1)} MiB for a 3760 × 1 batch`);
+    const [later, laterTwin] = pair({ ...c, seed: 3 }, engine, twinEngine);
+    for (const model of [m, twin, later, laterTwin]) model.trainStep(ids(3760, 1));
+    assert.equal(saved(m), saved(twin));
+    assert.equal(saved(later), saved(laterTwin), "a model created after the wide batch differs from its twin");
+    assert.equal(saved(neighbour), neighbourBytes, "the neighbour model changed");
+  });
+
   test("#10.1 oversized requests throw an RnnError and change nothing (the model, a neighbour, memory)", async () => {
     const engine = await init();
     const twinEngine = await init();
@@ -151,6 +173,45 @@ describe("#10.2 a live stepper never writes into a freed block", () => {
 
   test("#10.2 stepper: the issue's sequence (predict of 300,000 steps after a 64 × 200 batch)", () => {
     run((A) => A.predict([Array(300000).fill(1)]));
+  });
+
+  test("#10.2 stepper: a reserve that fails because wasm memory cannot grow (engine capped at 64 MiB) leaves the stepper and a later model intact", async () => {
+    // In a child process whose wasm memory is capped, a predict that passes the 1 GiB check
+    // fails inside the module's allocation: the path where the old block used to be freed first.
+    const script = `
+      import { RNN, RnnError, initSync } from ${JSON.stringify(new URL("../../dist/index.js", import.meta.url).href)};
+      const rows = ${rows.toString()};
+      const cfgA = ${JSON.stringify(cfgA)}, cfgC = ${JSON.stringify(cfgC)};
+      const engine = initSync(), fresh = initSync();
+      const A = RNN.createSync(cfgA, engine), A2 = RNN.createSync(cfgA, fresh);
+      for (const m of [A, A2]) m.trainStep({ inputs: rows(64, 200), targets: rows(64, 200) });
+      const s = A.stepper(), s2 = A2.stepper();
+      const first = s.step(1), firstCopy = Array.from(first);
+      s2.step(1);
+      const out = {};
+      try { A.predict([new Int32Array(400000).fill(1)]); out.predict = "accepted"; }
+      catch (e) { out.predict = (e instanceof RnnError ? "RnnError: " : e.constructor.name + ": ") + e.message; }
+      const C = RNN.createSync(cfgC, engine), C2 = RNN.createSync(cfgC, fresh);
+      const hex = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("hex");
+      const same = (x, y) => ["U", "W", "b", "V", "c"].every((k) => hex(x[k]) === hex(y[k]));
+      try {
+        out.step = hex(s.step(5)) === hex(s2.step(5));
+        out.later = [3, 0, 4].every((t) => hex(s.step(t)) === hex(s2.step(t)));
+        out.C = same(C.parameters(), C2.parameters());
+        out.A = Buffer.from(A.save()).equals(Buffer.from(A2.save()));
+        out.first = JSON.stringify(Array.from(first)) === JSON.stringify(firstCopy);
+      } catch (e) { out.error = e.constructor.name + ": " + e.message; }
+      console.log(JSON.stringify(out));
+    `;
+    const stdout = execFileSync(process.execPath, ["--wasm-max-mem-pages=1024", "--input-type=module", "-e", script], { encoding: "utf8" });
+    const out = JSON.parse(stdout.trim().split("\n").pop());
+    console.log(`capped engine: predict → ${out.predict}`);
+    assert.ok(out.predict === "accepted" || out.predict.startsWith("RnnError: "), `the predict threw ${out.predict}`);
+    assert.equal(out.error, undefined, out.error);
+    assert.ok(out.C, "the stepper's step wrote into the model created after the failed reserve");
+    assert.ok(out.step && out.later, "the stepper's outputs differ from a fresh model's stepper fed the same tokens");
+    assert.ok(out.A, "the model differs from its twin");
+    assert.ok(out.first, "an earlier output of the stepper changed");
   });
 
   test("#10.2 stepper: a predict that must be refused (64 × 300,000 steps) changes neither the stepper nor a later model", () => {

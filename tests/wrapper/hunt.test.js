@@ -611,6 +611,17 @@ class Hunt {
     for (let i = 0; i < 3; i++) this.create();
     this.check();
   }
+
+  /** Free every model of the round (its engines then go with the round). */
+  finish() {
+    for (const rec of this.models) {
+      rec.m.dispose();
+      rec.t.dispose();
+    }
+    this.models = [];
+    this.steppers = [];
+    this.kept = [];
+  }
 }
 
 test(`hunt: random public calls on models sharing one engine, each against a twin (seed ${SEED}, ${SECONDS} s)`, { timeout: (SECONDS + 120) * 1000 }, () => {
@@ -640,6 +651,7 @@ test(`hunt: random public calls on models sharing one engine, each against a twi
       ].join("\n");
       assert.fail(report);
     }
+    hunt.finish();
     total += hunt.calls;
     refused += hunt.refused;
     for (const [k, v] of Object.entries(hunt.stats)) {

@@ -4,8 +4,8 @@
 //   labelled   one example per line: label<TAB>text
 //   series     dense sequences: CSV (a header; rows are steps) or JSON
 // Blank lines are skipped (in CSV they end a sequence); a UTF-8 byte order mark is ignored.
-import { CliError, EXIT } from "./args.js";
-import { readText } from "./files.js";
+import { CliError, EXIT } from "../apps/args.js";
+import { readText } from "../apps/files.js";
 
 const bad = (path, line, message) => new CliError(`${path}:${line}: ${message}`, EXIT.data);
 const show = (s) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);

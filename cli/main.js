@@ -5,13 +5,13 @@ import { dirname, resolve, isAbsolute } from "node:path";
 import {
   RNN, LabelEncoder, Vocabulary, ConfusionMatrix, RnnError, argmax, nextTokenData, cutSequences, loadModelFile,
 } from "../dist/index.js";
-import { parseFlags, intFlag, numFlag, choiceFlag, boolFlag, CliError, EXIT } from "./args.js";
+import { parseFlags, intFlag, numFlag, choiceFlag, boolFlag, CliError, EXIT } from "../apps/args.js";
 import { readData } from "./formats.js";
-import { readText } from "./files.js";
-import { trainEpochs } from "./loop.js";
-import { WordEncoder, tagInputs, tagTargets } from "./text.js";
-import { evaluateTagger, predictTags } from "./tagging.js";
-import { TASKS, RECIPE_KIND, recipePath, recipeFields, checkRecipe } from "./recipe.js";
+import { readText } from "../apps/files.js";
+import { trainEpochs } from "../apps/loop.js";
+import { WordEncoder, tagInputs, tagTargets } from "../apps/text.js";
+import { evaluateTagger, predictTags } from "../apps/tagging.js";
+import { TASKS, RECIPE_KIND, recipePath, recipeFields, checkRecipe } from "../apps/recipe.js";
 const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : "—");
 
 // ── help ─────────────────────────────────────────────────────────────────────────────────
@@ -196,7 +196,7 @@ function trainOptions(values) {
   };
 }
 
-// ── the model's recipe (MODEL.json, cli/recipe.js) ──────────────────────────────────────
+// ── the model's recipe (MODEL.json, apps/recipe.js) ─────────────────────────────────────
 
 /**
  * Load a model and its recipe, and check that they belong together; without MODEL.json the

@@ -7,7 +7,7 @@ import { createServer } from "node:http";
 import { readFileSync, existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { brownDir, brownFiles } from "../examples/brown-files.js";
+import { brownDir, brownFiles } from "../apps/brown-files.js";
 
 const root = new URL("../", import.meta.url);
 const TYPES = { ".js": "text/javascript; charset=utf-8", ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".wasm": "application/wasm", ".json": "application/json" };
@@ -22,9 +22,9 @@ function routes() {
     ["/demo/style.css", "demo/style.css"],
     ["/dist/index.js", "dist/index.js"],
     ["/dist/rnn.wasm", "dist/rnn.wasm"],
-    ["/cli/text.js", "cli/text.js"],
-    ["/cli/tagging.js", "cli/tagging.js"],
-    ["/examples/brown.js", "examples/brown.js"],
+    ["/apps/text.js", "apps/text.js"],
+    ["/apps/tagging.js", "apps/tagging.js"],
+    ["/apps/brown.js", "apps/brown.js"],
   ]);
   return map;
 }

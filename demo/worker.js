@@ -2,9 +2,9 @@
 // part-of-speech tagger with fitAsync (so "stop" and "tag" messages get through between
 // batches), reports every batch's loss for the live plot, and tags typed text.
 import { RNN, LabelEncoder } from "/dist/index.js";
-import { WordEncoder, tokenize } from "/cli/text.js";
-import { tagDataset, evaluateTagger, predictTags } from "/cli/tagging.js";
-import { parseTagged, normalizeTag, universalTag, splitOf, UNIVERSAL, mostFrequentTagBaseline, tagAccuracy } from "/examples/brown.js";
+import { WordEncoder, tokenize } from "/apps/text.js";
+import { tagDataset, evaluateTagger, predictTags } from "/apps/tagging.js";
+import { parseTagged, normalizeTag, universalTag, splitOf, UNIVERSAL, mostFrequentTagBaseline, tagAccuracy } from "/apps/brown.js";
 
 const UNIVERSAL_TAGS = ["NOUN", "VERB", "ADJ", "ADV", "PRON", "DET", "ADP", "NUM", "CONJ", "PRT", ".", "X"];
 let model, encoder, labels, lookahead = 1, controller;

@@ -3,14 +3,14 @@
 //
 //   node examples/brown-tagger.js [--epochs 4] [--hidden 64] [--universal] [--out out] …   (--help)
 import { RNN, LabelEncoder, ConfusionMatrix } from "../dist/index.js";
-import { parseFlags, intFlag, numFlag, choiceFlag, CliError, EXIT } from "../cli/args.js";
-import { writeAtomic } from "../cli/files.js";
-import { trainEpochs } from "../cli/loop.js";
-import { WordEncoder } from "../cli/text.js";
-import { tagDataset, evaluateTagger } from "../cli/tagging.js";
-import { clock } from "../cli/progress.js";
-import { UNIVERSAL, mostFrequentTagBaseline, tagAccuracy } from "./brown.js";
-import { loadBrown } from "./brown-files.js";
+import { parseFlags, intFlag, numFlag, choiceFlag, CliError, EXIT } from "../apps/args.js";
+import { writeAtomic } from "../apps/files.js";
+import { trainEpochs } from "../apps/loop.js";
+import { WordEncoder } from "../apps/text.js";
+import { tagDataset, evaluateTagger } from "../apps/tagging.js";
+import { clock } from "../apps/progress.js";
+import { UNIVERSAL, mostFrequentTagBaseline, tagAccuracy } from "../apps/brown.js";
+import { loadBrown } from "../apps/brown-files.js";
 import { join } from "node:path";
 
 const HELP = `Train a part-of-speech tagger (an Elman RNN on word ids) on the Brown corpus, evaluate it on

@@ -6,9 +6,9 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RNN, Vocabulary, nextTokenData } from "../dist/index.js";
-import { parseFlags, intFlag, numFlag, CliError, EXIT } from "../cli/args.js";
-import { trainEpochs } from "../cli/loop.js";
-import { loadBrown } from "./brown-files.js";
+import { parseFlags, intFlag, numFlag, CliError, EXIT } from "../apps/args.js";
+import { trainEpochs } from "../apps/loop.js";
+import { loadBrown } from "../apps/brown-files.js";
 
 const HELP = `Character-level language model on Brown corpus sentences; prints samples at several temperatures.
 
@@ -20,7 +20,7 @@ usage: npm run example:chars [-- flags]
   --max-chars N     longer sentences are left out (default 160)
   --seed S          (default 1)           --out DIR        model: DIR/chars.rnn (default out)
 
-Text: the training split of the main job (examples/brown.js), sentences in corpus order, the
+Text: the training split of the main job (apps/brown.js), sentences in corpus order, the
 words joined with spaces and the corpus' punctuation tokens re-attached ("word ," → "word,",
 \`\` and '' → "). Validation: sentences of the validation split.`;
 

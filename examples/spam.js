@@ -8,9 +8,9 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RNN, LabelEncoder } from "../dist/index.js";
-import { parseFlags, intFlag, numFlag, CliError, EXIT } from "../cli/args.js";
-import { trainEpochs } from "../cli/loop.js";
-import { WordEncoder } from "../cli/text.js";
+import { parseFlags, intFlag, numFlag, CliError, EXIT } from "../apps/args.js";
+import { trainEpochs } from "../apps/loop.js";
+import { WordEncoder } from "../apps/text.js";
 
 const HELP = `Spam vs ham on the SpamAssassin corpus: an Elman RNN reads the first tokens of each message
 (subject, then body) and classifies it at the last one.

@@ -1,12 +1,12 @@
 /**
- * The Brown corpus pieces of the main job (examples/brown.js): reading `word/tag` lines, tag
+ * The Brown corpus pieces of the main job (apps/brown.js): reading `word/tag` lines, tag
  * normalisation, the universal mapping, the split by file, and the most-frequent-tag baseline
  * on a tiny hand-made corpus whose numbers are worked out by hand below.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseTagged, normalizeTag, universalTag, UNIVERSAL, splitOf, mostFrequentTagBaseline, tagAccuracy } from "../../examples/brown.js";
-import { brownFiles, loadBrown } from "../../examples/brown-files.js";
+import { parseTagged, normalizeTag, universalTag, UNIVERSAL, splitOf, mostFrequentTagBaseline, tagAccuracy } from "../../apps/brown.js";
+import { brownFiles, loadBrown } from "../../apps/brown-files.js";
 
 test("parseTagged: one sentence per line, split at the last slash, errors name file and line", () => {
   const text = "\n\n\tThe/at 1/2/cd cat/nn ./.\n\n\n\tIt/pps ran/vbd\n";

@@ -1,7 +1,7 @@
 // Files for the CLI and the examples: reading with clear messages, writing atomically.
 import { readFileSync, writeFileSync, renameSync, rmSync, mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { CliError, EXIT } from "./args.js";
+import { CliError, EXIT } from "./errors.js";
 
 /** Read a text file, or "-" for standard input; a missing, unreadable or non-file path is a CliError. */
 export function readText(path, what = "file") {

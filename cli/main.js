@@ -5,8 +5,9 @@ import { dirname, resolve, isAbsolute } from "node:path";
 import {
   RNN, LabelEncoder, Vocabulary, ConfusionMatrix, RnnError, argmax, nextTokenData, cutSequences, loadModelFile,
 } from "../dist/index.js";
-import { parseFlags, intFlag, numFlag, choiceFlag, boolFlag, CliError, EXIT } from "../apps/args.js";
-import { readData } from "./formats.js";
+import { parseFlags, intFlag, numFlag, choiceFlag, boolFlag } from "../apps/args.js";
+import { CliError, EXIT } from "../apps/errors.js";
+import { readData } from "./input.js";
 import { readText } from "../apps/files.js";
 import { trainEpochs } from "../apps/loop.js";
 import { WordEncoder, tagInputs, tagTargets } from "../apps/text.js";

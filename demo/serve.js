@@ -13,7 +13,7 @@ const root = new URL("../", import.meta.url);
 const TYPES = { ".js": "text/javascript; charset=utf-8", ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".wasm": "application/wasm", ".json": "application/json" };
 
 /** URL path → file, for the files the page needs. */
-function routes() {
+export function routes() {
   const map = new Map([
     ["/", "demo/index.html"],
     ["/demo/index.html", "demo/index.html"],
@@ -28,6 +28,7 @@ function routes() {
     ["/apps/brown.js", "apps/brown.js"],
     ["/apps/formats.js", "apps/formats.js"],
     ["/apps/errors.js", "apps/errors.js"],
+    ["/apps/schedule.js", "apps/schedule.js"],
   ]);
   return map;
 }

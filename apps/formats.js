@@ -50,6 +50,19 @@ export function parseTagged(text, path) {
   return nonEmpty(out, path, "sentences");
 }
 
+/**
+ * The text of a `label<TAB>text` line (trimmed): a line with more tab-separated columns (other
+ * than empty ones at the end) is an error, since a third column would be read as text.
+ */
+export function labelledText(raw, path, line) {
+  const columns = raw.split("\t");
+  while (columns.length > 2 && columns.at(-1).trim() === "") columns.pop();      // trailing tabs
+  if (columns.length > 2) {
+    throw bad(path, line, `${columns.length} tab-separated columns (${columns.slice(0, 4).map((c) => show(c.trim())).join(", ")}${columns.length > 4 ? ", …" : ""}); expected 2: label<TAB>text`);
+  }
+  return columns[1].trim();
+}
+
 /** Labelled texts `label<TAB>text`: [{ label, words, text, line }]. */
 export function parseLabelled(text, path) {
   const out = [];
@@ -58,7 +71,7 @@ export function parseLabelled(text, path) {
     const tab = raw.indexOf("\t");
     if (tab < 0) throw bad(path, i + 1, `expected label<TAB>text, found no tab in ${show(raw)}`);
     const label = raw.slice(0, tab).trim();
-    const body = raw.slice(tab + 1).trim();
+    const body = labelledText(raw, path, i + 1);
     if (label === "") throw bad(path, i + 1, "empty label before the tab");
     if (body === "") throw bad(path, i + 1, `label ${show(label)} has no text after the tab`);
     out.push({ label, words: body.split(/\s+/), text: body, line: i + 1 });

@@ -7,8 +7,9 @@ import {
 } from "../dist/index.js";
 import { parseFlags, intFlag, numFlag, choiceFlag, boolFlag } from "../apps/args.js";
 import { CliError, EXIT } from "../apps/errors.js";
-import { readData } from "./input.js";
-import { readText } from "../apps/files.js";
+import { readData, checkUntagged } from "./input.js";
+import { readText, readBytes } from "../apps/files.js";
+import { labelledText } from "../apps/formats.js";
 import { trainEpochs } from "../apps/loop.js";
 import { WordEncoder, tagInputs, tagTargets } from "../apps/text.js";
 import { evaluateTagger, predictTags } from "../apps/tagging.js";
@@ -205,7 +206,7 @@ function trainOptions(values) {
  */
 async function openModel(path) {
   if (path === undefined) throw new CliError("--model is required (a model file written by rnn-wasm train)", EXIT.usage);
-  readText(path, "model file");                                        // a clear message for a missing file
+  readBytes(path, "model file");                                       // a clear message for a missing file
   let model;
   try {
     model = await loadModelFile(path);
@@ -458,6 +459,7 @@ async function predictCommand(v) {
     if (recipe.task === "tag") {
       const enc = new WordEncoder(vocab, { unk: recipe.unk });
       const sentences = lines.map((l) => l.trim().split(/\s+/).filter(Boolean));
+      checkUntagged(sentences, name, model.labels.classes);
       const filled = sentences.filter((w) => w.length);
       const tags = predictTags(model, enc, filled, recipe.lookahead);
       let k = 0;
@@ -468,7 +470,7 @@ async function predictCommand(v) {
       }
     } else if (recipe.task === "classify") {
       const enc = new WordEncoder(vocab, { unk: recipe.unk });
-      const texts = lines.map((l) => { const tab = l.indexOf("\t"); return (tab >= 0 ? l.slice(tab + 1) : l).trim(); });
+      const texts = lines.map((l, i) => (l.includes("\t") ? labelledText(l, name, i + 1) : l.trim()));
       const filled = texts.map((t, i) => [t, i]).filter(([t]) => t);
       const probs = filled.length ? model.predict(filled.map(([t]) => enc.encode(t.split(/\s+/).slice(0, recipe.maxLength)))) : [];
       const byLine = new Map(filled.map(([, i], r) => [i, probs[r][0]]));

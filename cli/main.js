@@ -11,8 +11,8 @@ import { readData, checkUntagged } from "./input.js";
 import { readText, readBytes } from "../apps/files.js";
 import { labelledText } from "../apps/formats.js";
 import { trainEpochs } from "../apps/loop.js";
-import { WordEncoder, tagInputs, tagTargets } from "../apps/text.js";
-import { evaluateTagger, predictTags } from "../apps/tagging.js";
+import { WordEncoder } from "../apps/text.js";
+import { tagDataset, evaluateTagger, predictTags } from "../apps/tagging.js";
 import { TASKS, RECIPE_KIND, recipePath, recipeFields, checkRecipe } from "../apps/recipe.js";
 const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : "—");
 
@@ -258,14 +258,9 @@ function readFor(recipe, path, { requireTargets = true, format } = {}) {
 function dataset(recipe, model, items, path) {
   const vocab = model.vocabulary;
   switch (recipe.task) {
-    case "tag": {
-      const enc = new WordEncoder(vocab, { unk: recipe.unk });
-      const tagIds = encodeLabels(model.labels, items, path, "tags", "tag");
-      return {
-        inputs: items.map((it) => tagInputs(enc.encode(it.words), recipe.lookahead)),
-        targets: tagIds.map((ids) => tagTargets(ids, recipe.lookahead)),
-      };
-    }
+    case "tag":
+      encodeLabels(model.labels, items, path, "tags", "tag");          // a tag the model does not know: file:line
+      return tagDataset(new WordEncoder(vocab, { unk: recipe.unk }), model.labels, items, recipe.lookahead);
     case "classify": {
       const enc = new WordEncoder(vocab, { unk: recipe.unk });
       return { inputs: items.map((it) => enc.encode(it.words.slice(0, recipe.maxLength))), targets: encodeLabels(model.labels, items, path, "label", "label") };

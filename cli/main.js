@@ -5,13 +5,15 @@ import { dirname, resolve, isAbsolute } from "node:path";
 import {
   RNN, LabelEncoder, Vocabulary, ConfusionMatrix, RnnError, argmax, nextTokenData, cutSequences, loadModelFile,
 } from "../dist/index.js";
-import { parseFlags, intFlag, numFlag, choiceFlag, boolFlag, CliError, EXIT } from "./args.js";
-import { readData } from "./formats.js";
-import { readText } from "./files.js";
-import { trainEpochs } from "./loop.js";
-import { WordEncoder, tagInputs, tagTargets } from "./text.js";
-import { evaluateTagger, predictTags } from "./tagging.js";
-import { TASKS, RECIPE_KIND, recipePath, recipeFields, checkRecipe } from "./recipe.js";
+import { parseFlags, intFlag, numFlag, choiceFlag, boolFlag } from "../apps/args.js";
+import { CliError, EXIT } from "../apps/errors.js";
+import { readData, checkUntagged } from "./input.js";
+import { readText, readBytes } from "../apps/files.js";
+import { labelledText } from "../apps/formats.js";
+import { trainEpochs } from "../apps/loop.js";
+import { WordEncoder } from "../apps/text.js";
+import { tagDataset, evaluateTagger, predictTags } from "../apps/tagging.js";
+import { TASKS, RECIPE_KIND, recipePath, recipeFields, checkRecipe } from "../apps/recipe.js";
 const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : "—");
 
 // ── help ─────────────────────────────────────────────────────────────────────────────────
@@ -196,7 +198,7 @@ function trainOptions(values) {
   };
 }
 
-// ── the model's recipe (MODEL.json, cli/recipe.js) ──────────────────────────────────────
+// ── the model's recipe (MODEL.json, apps/recipe.js) ─────────────────────────────────────
 
 /**
  * Load a model and its recipe, and check that they belong together; without MODEL.json the
@@ -204,7 +206,7 @@ function trainOptions(values) {
  */
 async function openModel(path) {
   if (path === undefined) throw new CliError("--model is required (a model file written by rnn-wasm train)", EXIT.usage);
-  readText(path, "model file");                                        // a clear message for a missing file
+  readBytes(path, "model file");                                       // a clear message for a missing file
   let model;
   try {
     model = await loadModelFile(path);
@@ -256,14 +258,9 @@ function readFor(recipe, path, { requireTargets = true, format } = {}) {
 function dataset(recipe, model, items, path) {
   const vocab = model.vocabulary;
   switch (recipe.task) {
-    case "tag": {
-      const enc = new WordEncoder(vocab, { unk: recipe.unk });
-      const tagIds = encodeLabels(model.labels, items, path, "tags", "tag");
-      return {
-        inputs: items.map((it) => tagInputs(enc.encode(it.words), recipe.lookahead)),
-        targets: tagIds.map((ids) => tagTargets(ids, recipe.lookahead)),
-      };
-    }
+    case "tag":
+      encodeLabels(model.labels, items, path, "tags", "tag");          // a tag the model does not know: file:line
+      return tagDataset(new WordEncoder(vocab, { unk: recipe.unk }), model.labels, items, recipe.lookahead);
     case "classify": {
       const enc = new WordEncoder(vocab, { unk: recipe.unk });
       return { inputs: items.map((it) => enc.encode(it.words.slice(0, recipe.maxLength))), targets: encodeLabels(model.labels, items, path, "label", "label") };
@@ -457,6 +454,7 @@ async function predictCommand(v) {
     if (recipe.task === "tag") {
       const enc = new WordEncoder(vocab, { unk: recipe.unk });
       const sentences = lines.map((l) => l.trim().split(/\s+/).filter(Boolean));
+      checkUntagged(sentences, name, model.labels.classes);
       const filled = sentences.filter((w) => w.length);
       const tags = predictTags(model, enc, filled, recipe.lookahead);
       let k = 0;
@@ -467,7 +465,7 @@ async function predictCommand(v) {
       }
     } else if (recipe.task === "classify") {
       const enc = new WordEncoder(vocab, { unk: recipe.unk });
-      const texts = lines.map((l) => { const tab = l.indexOf("\t"); return (tab >= 0 ? l.slice(tab + 1) : l).trim(); });
+      const texts = lines.map((l, i) => (l.includes("\t") ? labelledText(l, name, i + 1) : l.trim()));
       const filled = texts.map((t, i) => [t, i]).filter(([t]) => t);
       const probs = filled.length ? model.predict(filled.map(([t]) => enc.encode(t.split(/\s+/).slice(0, recipe.maxLength)))) : [];
       const byLine = new Map(filled.map(([, i], r) => [i, probs[r][0]]));

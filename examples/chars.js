@@ -4,11 +4,10 @@
 //
 //   npm run example:chars [-- --epochs 3 --hidden 128 --sentences 12000 --out out]
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { RNN, Vocabulary, nextTokenData } from "../dist/index.js";
-import { parseFlags, intFlag, numFlag, CliError, EXIT } from "../cli/args.js";
-import { trainEpochs } from "../cli/loop.js";
-import { loadBrown } from "./brown-files.js";
+import { parseFlags, intFlag, numFlag, isMain, runMain } from "../apps/args.js";
+import { trainEpochs } from "../apps/loop.js";
+import { loadBrown } from "../apps/brown-files.js";
 
 const HELP = `Character-level language model on Brown corpus sentences; prints samples at several temperatures.
 
@@ -20,7 +19,7 @@ usage: npm run example:chars [-- flags]
   --max-chars N     longer sentences are left out (default 160)
   --seed S          (default 1)           --out DIR        model: DIR/chars.rnn (default out)
 
-Text: the training split of the main job (examples/brown.js), sentences in corpus order, the
+Text: the training split of the main job (apps/brown.js), sentences in corpus order, the
 words joined with spaces and the corpus' punctuation tokens re-attached ("word ," → "word,",
 \`\` and '' → "). Validation: sentences of the validation split.`;
 
@@ -93,10 +92,4 @@ async function main(argv) {
   return run.interrupted ? 130 : 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {       // run, not imported
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-    // Usage errors (exit 2) name the example, as the flag parser's own do.
-    console.error(e instanceof CliError ? (e.code === EXIT.usage && !e.message.startsWith("chars:") ? `chars: ${e.message}` : e.message) : e);
-    process.exitCode = e instanceof CliError ? e.code : 1;
-  });
-}
+if (isMain(import.meta)) runMain("chars", main);          // run, not imported (the tests import its helpers)

@@ -6,11 +6,10 @@
 //   npm run example:spam [-- --epochs 4 --hidden 64 --max-tokens 120 --out out]
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { RNN, LabelEncoder } from "../dist/index.js";
-import { parseFlags, intFlag, numFlag, CliError, EXIT } from "../cli/args.js";
-import { trainEpochs } from "../cli/loop.js";
-import { WordEncoder } from "../cli/text.js";
+import { parseFlags, intFlag, numFlag, isMain, runMain } from "../apps/args.js";
+import { trainEpochs } from "../apps/loop.js";
+import { WordEncoder } from "../apps/text.js";
 
 const HELP = `Spam vs ham on the SpamAssassin corpus: an Elman RNN reads the first tokens of each message
 (subject, then body) and classifies it at the last one.
@@ -154,10 +153,4 @@ async function main(argv) {
   return run.interrupted ? 130 : 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {       // run, not imported
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-    // Usage errors (exit 2) name the example, as the flag parser's own do.
-    console.error(e instanceof CliError ? (e.code === EXIT.usage && !e.message.startsWith("spam:") ? `spam: ${e.message}` : e.message) : e);
-    process.exitCode = e instanceof CliError ? e.code : 1;
-  });
-}
+if (isMain(import.meta)) runMain("spam", main);          // run, not imported (the tests import its helpers)

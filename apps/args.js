@@ -1,17 +1,8 @@
-// Command-line flags with node:util parseArgs, and the errors the CLI turns into an exit code.
+// Command-line flags with node:util parseArgs (strict), checked values, and how a program of
+// the apps runs its main: a CliError printed without a stack and turned into the exit code.
 import { parseArgs } from "node:util";
-
-/** An error for the person at the terminal: printed without a stack, exit code `code` (≠ 0). */
-export class CliError extends Error {
-  constructor(message, code = 1) {
-    super(message);
-    this.name = "CliError";
-    this.code = code;
-  }
-}
-
-/** Exit codes: 1 bad data or files, 2 bad usage (unknown command or flag, bad value), 130 interrupted. */
-export const EXIT = Object.freeze({ data: 1, usage: 2, interrupted: 130 });
+import { pathToFileURL } from "node:url";
+import { CliError, EXIT } from "./errors.js";
 
 /**
  * parseArgs over `argv` with these options ({ name: { type, short?, default?, multiple? } }),
@@ -54,4 +45,22 @@ export function choiceFlag(name, value, choices) {
 export function boolFlag(name, value) {
   if (typeof value !== "boolean") throw new CliError(`${label(name)}: expected true or false, got ${JSON.stringify(value)}`, EXIT.usage);
   return value;
+}
+
+/** Whether the module of `meta` (its import.meta) is the program node was started with, not an import (a test's). */
+export function isMain(meta) {
+  return Boolean(process.argv[1]) && meta.url === pathToFileURL(process.argv[1]).href;
+}
+
+/**
+ * Run a program's `main(argv)` (resolving to its exit code) on the command line's arguments.
+ * A CliError is printed without a stack and ends with its code; a usage error (exit 2) names
+ * the program `name`, as the flag parser's own messages do; anything else is a bug: printed
+ * whole, exit 1.
+ */
+export function runMain(name, main, argv = process.argv.slice(2)) {
+  return main(argv).then((code) => { process.exitCode = code; }, (e) => {
+    console.error(e instanceof CliError ? (e.code === EXIT.usage && !e.message.startsWith(`${name}:`) ? `${name}: ${e.message}` : e.message) : e);
+    process.exitCode = e instanceof CliError ? e.code : 1;
+  });
 }

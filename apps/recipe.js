@@ -5,7 +5,7 @@
 // checks that the two agree: a recipe left by another run is an error, never a misread model.
 import { createHash } from "node:crypto";
 import { writeAtomic } from "./files.js";
-import { CliError, EXIT } from "./args.js";
+import { CliError, EXIT } from "./errors.js";
 
 export const RECIPE_KIND = "rnn-wasm-cli";
 export const RECIPE_VERSION = 1;

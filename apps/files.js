@@ -1,0 +1,95 @@
+// Files for the CLI and the examples: reading with clear messages (text as strict UTF-8),
+// writing atomically.
+import { readFileSync, writeFileSync, renameSync, rmSync, mkdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { CliError, EXIT } from "./errors.js";
+
+/** Read a file's bytes, or "-" for standard input; a missing, unreadable or non-file path is a CliError. */
+export function readBytes(path, what = "file") {
+  try {
+    if (path === "-") return readFileSync(0);
+    if (statSync(path).isDirectory()) throw new CliError(`${what} ${path}: is a directory, not a file`, EXIT.data);
+    return readFileSync(path);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    const why = e.code === "ENOENT" ? "no such file" : e.code === "EACCES" ? "permission denied" : e.message;
+    throw new CliError(`${what} ${path}: cannot read it (${why})`, EXIT.data);
+  }
+}
+
+/**
+ * Read a text file (or "-": standard input) as strict UTF-8: bytes that are not UTF-8, or a
+ * NUL byte, are a CliError naming the file, the line and the byte (a binary file read as text
+ * would otherwise train on U+FFFD and noise).
+ */
+export function readText(path, what = "file") {
+  return decodeText(readBytes(path, what), path === "-" ? "standard input" : path);
+}
+
+const strict = new TextDecoder("utf-8", { fatal: true });
+
+/** UTF-8 bytes → text (a leading byte order mark dropped); anything else is a CliError `name:line: …`. */
+export function decodeText(bytes, name) {
+  const at = (offset) => `${name}:${lineAt(bytes, offset)}`;
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new CliError(`${name}: UTF-16 text (it starts with a UTF-16 byte order mark): save it as UTF-8`, EXIT.data);
+  }
+  let text;
+  try {
+    text = strict.decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    throw new CliError(`${at(bad)}: not UTF-8 text (byte 0x${bytes[bad].toString(16).padStart(2, "0")} at offset ${bad}): a binary file?`, EXIT.data);
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new CliError(`${at(nul)}: a NUL byte (offset ${nul}): a binary file, not text`, EXIT.data);
+  return text;
+}
+
+/** The line (from 1) of a byte offset: newlines before it, plus one. */
+function lineAt(bytes, offset) {
+  let line = 1;
+  for (let i = 0; i < offset; i++) if (bytes[i] === 0x0a) line++;
+  return line;
+}
+
+/**
+ * The offset of the first byte that does not start a well-formed UTF-8 sequence (-1: none).
+ * The well-formed sequences are those of the Unicode Standard, Table 3-7: no overlong forms
+ * (C0, C1, E0 80–9F, F0 80–8F), no surrogates (ED A0–BF), nothing above U+10FFFF (F4 90–, F5–FF).
+ */
+export function firstInvalidUtf8(bytes) {
+  const cont = (i, lo = 0x80, hi = 0xbf) => i < bytes.length && bytes[i] >= lo && bytes[i] <= hi;
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i];
+    let n;                                                   // bytes in this sequence, 0: ill-formed
+    if (b < 0x80) n = 1;
+    else if (b >= 0xc2 && b <= 0xdf) n = cont(i + 1) ? 2 : 0;
+    else if (b >= 0xe0 && b <= 0xef) {
+      const [lo, hi] = b === 0xe0 ? [0xa0, 0xbf] : b === 0xed ? [0x80, 0x9f] : [0x80, 0xbf];
+      n = cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      const [lo, hi] = b === 0xf0 ? [0x90, 0xbf] : b === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf];
+      n = cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    } else n = 0;
+    if (n === 0) return i;
+    i += n;
+  }
+  return -1;
+}
+
+/**
+ * Write bytes or text to `path` atomically: a temporary file in the same folder, then a rename
+ * over the old one, so an interrupted write never leaves half a file (the old one stays).
+ */
+export function writeAtomic(path, data) {
+  mkdirSync(dirname(path) || ".", { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new CliError(`cannot write ${path}: ${e.message}`, EXIT.data);
+  }
+}

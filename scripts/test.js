@@ -21,6 +21,7 @@ const steps = [
   ["build", process.execPath, ["scripts/build.js"]],
   ["kernels (as-pect)", bin("asp"), ["--config", "as-pect.config.js"]],
   ["node (node:test)", ...nodeTest(readdirSync("tests/wrapper").filter((f) => f.endsWith(".test.js")).sort().map((f) => `tests/wrapper/${f}`))],
+  ["docs links (node:test)", ...nodeTest(["tests/docs/links.test.js"])],
   ["cli and examples (node:test)", ...nodeTest(readdirSync("tests/cli").filter((f) => f.endsWith(".test.js")).sort().map((f) => `tests/cli/${f}`))],
   ["deno", ...nodeTest(["tests/runtimes/deno.test.js"])],
   ["chromium (playwright-core)", ...nodeTest(["tests/runtimes/chromium.test.js"])],

@@ -1,6 +1,6 @@
 /**
- * The README's two complete examples ("Example" and "Data, training and evaluation") run as
- * printed, with `rnn-wasm` resolved to the built dist/, and print exactly what the README says
+ * The docs' two complete examples (README "Example" and docs/training.md "A complete run") run
+ * as printed, with `rnn-wasm` resolved to the built dist/, and print exactly what the page says
  * under "It prints:" (every run is seeded). examples/quickstart.js is the first of them, word
  * for word but its import.
  */
@@ -12,17 +12,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const root = new URL("../../", import.meta.url);
-const readme = readFileSync(new URL("README.md", root), "utf8");
 const dist = new URL("dist/index.js", root).href;
 
-/** The section under "## heading": its first ```js block and the block after "It prints:". */
-function example(heading) {
-  const at = readme.indexOf(`\n## ${heading}\n`);
-  assert.ok(at >= 0, `README has a "## ${heading}" section`);
-  const section = readme.slice(at + 1).split(/\n## /)[0];
+/** The section under "## heading" of a page: its first ```js block and the block after "It prints:". */
+function example(page, heading) {
+  const text = readFileSync(new URL(page, root), "utf8");
+  const at = text.indexOf(`\n## ${heading}\n`);
+  assert.ok(at >= 0, `${page} has a "## ${heading}" section`);
+  const section = text.slice(at + 1).split(/\n## /)[0];
   const code = section.match(/```js\n([\s\S]*?)\n```/);
   const printed = section.match(/It prints:\n\n```\n([\s\S]*?)\n```/);
-  assert.ok(code && printed, `"## ${heading}" has a js block and an "It prints:" block`);
+  assert.ok(code && printed, `${page} "## ${heading}" has a js block and an "It prints:" block`);
   return { code: code[1], printed: printed[1] };
 }
 
@@ -37,9 +37,9 @@ function run(code) {
   }
 }
 
-for (const heading of ["Example", "Data, training and evaluation"]) {
-  test(`README "${heading}": the code runs as printed and prints what README says`, () => {
-    const { code, printed } = example(heading);
+for (const [page, heading] of [["README.md", "Example"], ["docs/training.md", "A complete run"]]) {
+  test(`${page} "${heading}": the code runs as printed and prints what the page says`, () => {
+    const { code, printed } = example(page, heading);
     assert.equal(run(code), printed);
   });
 }
@@ -47,5 +47,5 @@ for (const heading of ["Example", "Data, training and evaluation"]) {
 test("examples/quickstart.js is the README example", () => {
   const file = readFileSync(new URL("examples/quickstart.js", root), "utf8");
   const body = file.replace(/^(\/\/.*\n)+/, "").trim();   // the file's header comment aside
-  assert.equal(body, example("Example").code.replace('from "rnn-wasm"', 'from "../dist/index.js"').trim());
+  assert.equal(body, example("README.md", "Example").code.replace('from "rnn-wasm"', 'from "../dist/index.js"').trim());
 });

@@ -4,14 +4,6 @@
 // epochs a resumed model has already done; this file is the one place that says so. No Node
 // built-ins: the demo's worker imports it.
 
-/**
- * Whether fit/fitAsync take `schedule` and `initialEpoch` (issue #11). Until they do, fit
- * refuses the unknown keys, and the apps give each fitAsync call the rate of its first
- * epoch instead (one call per epoch, so every epoch trains at its own rate).
- * FLIP to true when the library's schedules land; then delete the `false` branches below.
- */
-export const FIT_TAKES_SCHEDULE = false;
-
 /** The learning rate of epoch `epoch` (from 1): lr · gamma^(epoch − 1), the same double fit computes. */
 export function rateAt(lr, gamma, epoch) {
   return lr * gamma ** (epoch - 1);
@@ -21,13 +13,8 @@ export function rateAt(lr, gamma, epoch) {
  * The fitAsync options that train `epochs` epochs with Adam, starting after the `done` epochs
  * a model has already trained, at lr · gamma^(e − 1) in epoch e (absolute: done + 1, …).
  * Spread them into the options of fitAsync; the epochs' own numbers (`log.epoch` in onBatch
- * and onEpoch) are absolute once fit takes `initialEpoch`, and 1, 2, … of this call before.
+ * and onEpoch) are absolute.
  */
 export function decayingRate({ lr, gamma, done = 0, epochs = 1 }) {
-  if (FIT_TAKES_SCHEDULE) {
-    return { epochs, initialEpoch: done, optimizer: { type: "adam", lr }, schedule: { type: "exponential", gamma } };
-  }
-  // Until fit has schedules: one rate for the whole call, the one of its first epoch.
-  if (epochs !== 1) throw new Error("decayingRate: without fit's schedules, one epoch per fitAsync call");
-  return { epochs, optimizer: { type: "adam", lr: rateAt(lr, gamma, done + 1) } };
+  return { epochs, initialEpoch: done, optimizer: { type: "adam", lr }, schedule: { type: "exponential", gamma } };
 }

@@ -6,7 +6,7 @@ import { RNN, LabelEncoder } from "/dist/index.js";
 import { WordEncoder, tokenize } from "/apps/text.js";
 import { tagDataset, evaluateTagger, predictTags } from "/apps/tagging.js";
 import { brownSentences, splitFiles, tagSet, mostFrequentTagBaseline, tagAccuracy } from "/apps/brown.js";
-import { FIT_TAKES_SCHEDULE, decayingRate } from "/apps/schedule.js";
+import { decayingRate } from "/apps/schedule.js";
 
 let model, encoder, labels, lookahead = 1, controller;
 
@@ -43,22 +43,17 @@ async function train({ files = 40, validationFiles = 3, epochs = 2, hidden = 48,
     vocabulary: encoder.vocabulary.size, tags: labels.size, baseline: base, epochs,
     batches: Math.ceil(train.length / batchSize),
   });
-  // One fitAsync call for all the epochs, at lr · 0.5^(e − 1) in epoch e. Until fit takes
-  // schedules (apps/schedule.js), one call per epoch, each shuffled with seed + its epoch.
-  const calls = FIT_TAKES_SCHEDULE ? [{ done: 0, epochs }] : Array.from({ length: epochs }, (_, e) => ({ done: e, epochs: 1 }));
-  let stepNo = 0, epochsDone = 0;
-  for (const call of calls) {
-    const h = await model.fitAsync(trainData, {
-      ...decayingRate({ lr, gamma: 0.5, ...call }), batchSize, seed: seed + call.done + 1, clipNorm: 5,
-      signal: controller.signal, yieldEvery: 30,
-      onBatch: (b) => postMessage({ type: "batch", step: ++stepNo, epoch: epochsDone + 1, batch: b.batch, batches: b.batches, loss: (b.loss * b.sequences) / b.tokens, tokensPerSecond: b.tokensPerSecond }),
-      onEpoch: (log) => {
-        const v = evaluateTagger(model, valData, validation, lookahead);
-        postMessage({ type: "epoch", epoch: ++epochsDone, step: stepNo, loss: log.lossPerStep, valLoss: v.loss, valAccuracy: v.accuracy, baseline: base });
-      },
-    });
-    if (h.stopped === "stopped") break;
-  }
+  // One fitAsync call for all the epochs, at lr · 0.5^(e − 1) in epoch e (fit's schedule).
+  let stepNo = 0;
+  await model.fitAsync(trainData, {
+    ...decayingRate({ lr, gamma: 0.5, epochs }), batchSize, seed: seed + 1, clipNorm: 5,
+    signal: controller.signal, yieldEvery: 30,
+    onBatch: (b) => postMessage({ type: "batch", step: ++stepNo, epoch: b.epoch, batch: b.batch, batches: b.batches, loss: (b.loss * b.sequences) / b.tokens, tokensPerSecond: b.tokensPerSecond }),
+    onEpoch: (log) => {
+      const v = evaluateTagger(model, valData, validation, lookahead);
+      postMessage({ type: "epoch", epoch: log.epoch, step: stepNo, loss: log.lossPerStep, valLoss: v.loss, valAccuracy: v.accuracy, baseline: base });
+    },
+  });
   postMessage({ type: "done", stopped: controller.signal.aborted, seconds: (performance.now() - started) / 1000, steps: stepNo });
 }
 

@@ -16,8 +16,11 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const dir = scratch("package");
 
 test("the packed CLI trains, predicts and evaluates from an unpacked package", { timeout: 60_000 }, () => {
+  // The machine's npm, not node_modules/.bin/npm (a dependency ships an old npm there, first
+  // on PATH under `npm test`, which has no --pack-destination).
+  const path = (process.env.PATH ?? "").split(":").filter((p) => !p.includes("node_modules")).join(":");
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  execFileSync(npm, ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(npm, ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, PATH: path } });
   const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"));
   assert.ok(tarball, "npm pack wrote a tarball");
   execFileSync("tar", ["-xzf", join(dir, tarball), "-C", dir]);

@@ -1,15 +1,11 @@
 // Sequence labelling (part-of-speech tagging) on top of the library: sentences of words and
-// tags → a many-to-many data set (with the lookahead of apps/text.js), and predictions back to
-// one tag per word.
-import { argmax } from "../dist/index.js";
-import { tagInputs, tagTargets } from "./text.js";
+// tags → a many-to-many data set (the library's labellingData, with its lookahead), and
+// predictions back to one tag per word.
+import { argmax, labellingData, fromLookahead } from "../dist/index.js";
 
 /** { inputs, targets } for sentences [{ words, tags }]: word ids (+ L <eos>), tag ids per step. */
 export function tagDataset(encoder, labels, sentences, lookahead = 0) {
-  return {
-    inputs: sentences.map((s) => tagInputs(encoder.encode(s.words), lookahead)),
-    targets: sentences.map((s) => tagTargets(labels.encode(s.tags), lookahead)),
-  };
+  return labellingData(sentences.map((s) => encoder.encode(s.words)), sentences.map((s) => labels.encode(s.tags)), { lookahead });
 }
 
 /**
@@ -21,7 +17,7 @@ export function evaluateTagger(model, data, sentences, lookahead = 0) {
   const ev = model.evaluate(data, { predictions: true, batchSize: 256 });
   let right = 0, total = 0;
   const predicted = sentences.map((s, i) => {
-    const p = ev.predictions[i].slice(lookahead, lookahead + s.words.length);
+    const p = fromLookahead(ev.predictions[i], s.words.length, lookahead);
     const y = data.targets[i];
     p.forEach((tag, j) => { right += tag === y[j + lookahead] ? 1 : 0; total++; });
     return p;
@@ -34,8 +30,9 @@ export function predictTags(model, encoder, sentences, lookahead = 0, batchSize 
   const out = [];
   for (let a = 0; a < sentences.length; a += batchSize) {
     const part = sentences.slice(a, a + batchSize);
-    const probs = model.predict(part.map((words) => tagInputs(encoder.encode(words), lookahead)));
-    part.forEach((words, i) => out.push(words.map((_, j) => argmax(probs[i][j + lookahead]))));
+    const { inputs } = labellingData(part.map((words) => encoder.encode(words)), part.map((words) => words.map(() => 0)), { lookahead });
+    const probs = model.predict(inputs);
+    part.forEach((words, i) => out.push(fromLookahead(probs[i], words.length, lookahead).map(argmax)));
   }
   return out;
 }

@@ -73,28 +73,6 @@ export class WordEncoder {
 }
 
 /**
- * Tagging with `lookahead` L: the model reads the words and then L `<eos>` steps, and the tag
- * of word j is read at step j + L, after it has seen L words to the right (a one-directional
- * RNN otherwise tags from the left context only). The first L + 1 steps are all trained on
- * the first word's tag.
- */
-export function tagInputs(ids, lookahead = 0) {
-  const out = ids.slice();
-  for (let i = 0; i < lookahead; i++) out.push(Vocabulary.EOS);
-  return out;
-}
-
-/** Per-step targets for {@link tagInputs}: the first tag L + 1 times, then the others. */
-export function tagTargets(tagIds, lookahead = 0) {
-  return [...Array(lookahead).fill(tagIds[0]), ...tagIds];
-}
-
-/** The tag ids of the words from the per-step predictions of a lookahead-L sequence. */
-export function wordPredictions(stepPredictions, words, lookahead = 0) {
-  return Array.from({ length: words }, (_, j) => stepPredictions[j + lookahead]);
-}
-
-/**
  * Split typed text into tokens roughly as the Brown corpus does: on white space, with
  * punctuation (. , ; : ! ? ( ) and quotes) split off, and double quotes as `` and ''.
  * Contractions and possessives stay whole ("didn't", "Atlanta's"), as in the corpus.

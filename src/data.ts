@@ -7,7 +7,7 @@
 // sequence's length is scored).
 
 import { RnnError } from "./errors.js";
-import { describe, isArrayLike, checkOptionKeys, positiveInt, flag } from "./check.js";
+import { describe, isArrayLike, checkArrayLike, checkOptionKeys, positiveInt, flag } from "./check.js";
 import type { Sequence, Targets } from "./batch.js";
 import { Vocabulary } from "./vocab.js";
 
@@ -145,6 +145,40 @@ export function nextTokenData(sequences: ArrayLike<ArrayLike<number>>, options: 
   }
   if (inputs.length === 0) throw new RnnError("nextTokenData: no sequence has anything to predict (need at least two ids after adding <sos>/<eos>)");
   return { inputs, targets };
+}
+
+/**
+ * Sequence labelling (tagging) with `lookahead` L, for a model that reads left to right: each
+ * sequence of ids gets L `fill` steps appended (`<eos>` by default), and the label of step j
+ * is scored at step j + L, after the model has seen L inputs to its right. The first L + 1
+ * steps are all trained on the first label. With L = 0 the data set is the pairs as given.
+ * Read a model's outputs back with {@link fromLookahead}.
+ * @example
+ * labellingData([[7, 8, 9]], [[4, 5, 6]], { lookahead: 1 });   // { inputs: [[7, 8, 9, 2]], targets: [[4, 4, 5, 6]] }
+ */
+export function labellingData(sequences: ArrayLike<ArrayLike<number>>, labels: ArrayLike<ArrayLike<number>>, options: { lookahead?: number; fill?: number } = {}): Dataset & { inputs: number[][]; targets: number[][] } {
+  checkOptionKeys("labellingData options", options, ["lookahead", "fill"]);
+  const L = positiveInt("labellingData options.lookahead", options.lookahead, 0, 0);
+  const fill = positiveInt("labellingData options.fill", options.fill, Vocabulary.EOS, 0);
+  checkArrayLike("labellingData sequences", sequences, "an array of id sequences");
+  checkArrayLike("labellingData labels", labels, "an array of label sequences");
+  if (labels.length !== sequences.length) throw new RnnError(`labellingData labels: expected ${sequences.length} entries (one per sequence), got ${labels.length}`);
+  const inputs: number[][] = [];
+  const targets: number[][] = [];
+  for (let i = 0; i < sequences.length; i++) {
+    checkArrayLike(`labellingData sequences[${i}]`, sequences[i], "an array of ids");
+    checkArrayLike(`labellingData labels[${i}]`, labels[i], "an array of labels");
+    const x = Array.from(sequences[i]), y = Array.from(labels[i]);
+    if (y.length !== x.length || x.length === 0) throw new RnnError(`labellingData labels[${i}]: expected ${x.length} labels (one per id of sequences[${i}], at least one), got ${y.length}`);
+    inputs.push(L === 0 ? x : [...x, ...Array<number>(L).fill(fill)]);
+    targets.push(L === 0 ? y : [...Array<number>(L).fill(y[0]), ...y]);
+  }
+  return { inputs, targets };
+}
+
+/** The values of a lookahead-L sequence's real steps (see {@link labellingData}): steps L .. L + length − 1. */
+export function fromLookahead<T>(stepValues: ArrayLike<T>, length: number, lookahead = 0): T[] {
+  return Array.from({ length }, (_, j) => stepValues[j + lookahead]);
 }
 
 /** How {@link cutSequences} shortens long sequences. */

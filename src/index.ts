@@ -22,7 +22,7 @@ export { exportSafetensors, importSafetensors, importSafetensorsSync } from "./i
 export type { ExportOptions, ImportOptions, WeightLayout } from "./interop.js";
 export { Vocabulary, LabelEncoder } from "./vocab.js";
 export type { VocabularyOptions, VocabularyJSON, LabelEncoderJSON, EncodeOptions, Tokens } from "./vocab.js";
-export { Random, nextTokenData, cutSequences, makeBatches } from "./data.js";
+export { Random, nextTokenData, labellingData, fromLookahead, cutSequences, makeBatches } from "./data.js";
 export type { Dataset, IndexedBatch, CutOptions, BatchOptions } from "./data.js";
 export { trainTruncated, truncatedGradients } from "./train.js";
 export type { FitOptions, FitAsyncOptions, FitControl, EarlyStoppingOptions, LrSchedule, History, EpochLog, BatchLog, EvaluateOptions, Evaluation, TruncatedStepOptions, TruncatedResult } from "./train.js";

@@ -123,7 +123,7 @@ export class InferenceRNN {
     return restored(this, decodeModel(bytes, options), engine);
   }
 
-  /** The model as bytes (a safetensors file with rnn-wasm metadata; see README "Model files"). */
+  /** The model as bytes (a safetensors file with rnn-wasm metadata; see docs/model-files.md). */
   save(options: SaveOptions = {}): Uint8Array {
     return encodeModel(this.#core, this, options);
   }

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Vocabulary } from "../../dist/index.js";
-import { wordShape, WordEncoder, tagInputs, tagTargets, wordPredictions, tokenize, isWordClass } from "../../apps/text.js";
+import { wordShape, WordEncoder, tokenize, isWordClass } from "../../apps/text.js";
 import { parseTagged, parseLabelled, parseTokens, parseSeriesCsv, parseSeriesJson, splitCsv } from "../../apps/formats.js";
 import { Progress, clock, rate } from "../../apps/progress.js";
 import { trainingPlot, ticks } from "../../apps/plot.js";
@@ -33,13 +33,6 @@ test("WordEncoder: words under minCount become their class; unseen classes becom
   assert.deepEqual(plain.vocabulary.tokens, ["<pad>", "<sos>", "<eos>", "<unk>", "the", "cat"]);
   assert.deepEqual(plain.encode(["the", "ran", "<eos>"]), [4, 3, 3]);
   assert.throws(() => new WordEncoder(plain.vocabulary, { unk: "maybe" }), /unk: expected "plain" or "shapes"/);
-});
-
-test("lookahead: L <eos> steps after the words, the first tag L + 1 times, predictions read L steps late", () => {
-  assert.deepEqual(tagInputs([7, 8, 9], 0), [7, 8, 9]);
-  assert.deepEqual(tagInputs([7, 8, 9], 2), [7, 8, 9, 2, 2]);
-  assert.deepEqual(tagTargets([4, 5, 6], 2), [4, 4, 4, 5, 6]);
-  assert.deepEqual(wordPredictions([4, 4, 4, 5, 6], 3, 2), [4, 5, 6]);
 });
 
 test("tokenize: punctuation split off, double quotes as `` and '', contractions and possessives whole", () => {

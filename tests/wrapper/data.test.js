@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RNN, Random, nextTokenData, cutSequences, makeBatches, RnnError } from "../../dist/index.js";
+import { RNN, Random, nextTokenData, labellingData, fromLookahead, cutSequences, makeBatches, RnnError } from "../../dist/index.js";
 
 // mulberry32 as published (Tommy Ettinger), an independent copy of what Random implements.
 function mulberry32(seed) {
@@ -133,4 +133,19 @@ test("bucketing never mixes padding into metrics", async () => {
   assert.deepEqual(b.confusion.toArray(), a.confusion.toArray());
   model.dispose();
   m2o.dispose();
+});
+
+test("labellingData: L fill steps after the ids, the first label L + 1 times; fromLookahead reads L steps late", () => {
+  assert.deepEqual(labellingData([[7, 8, 9]], [[4, 5, 6]]), { inputs: [[7, 8, 9]], targets: [[4, 5, 6]] });
+  assert.deepEqual(labellingData([[7, 8, 9], [1]], [[4, 5, 6], [3]], { lookahead: 2 }), { inputs: [[7, 8, 9, 2, 2], [1, 2, 2]], targets: [[4, 4, 4, 5, 6], [3, 3, 3]] });
+  assert.deepEqual(labellingData([[7]], [[4]], { lookahead: 1, fill: 0 }).inputs, [[7, 0]]);
+  assert.deepEqual(fromLookahead([4, 4, 4, 5, 6], 3, 2), [4, 5, 6]);
+  assert.deepEqual(fromLookahead([4, 5, 6], 3), [4, 5, 6]);
+  for (const [args, re] of [
+    [[[[1, 2]], [[1]]], /labels\[0\]: expected 2 labels/],
+    [[[[1]], [[1]], { lookahead: -1 }], /lookahead/],
+    [[[[1]], [[1]], { lookahed: 1 }], /lookahed: unknown/],
+    [[[[1]], []], /expected 1 entries/],
+    [[[[]], [[]]], /at least one/],
+  ]) assert.throws(() => labellingData(...args), (e) => e instanceof RnnError && re.test(e.message), String(re));
 });

@@ -1,6 +1,7 @@
 // `npm run size`: what an app ships. Bundles tests/fixtures/size/slim-app.js (an inference app
-// on rnn-wasm/slim: load a model file, predict, stream with a stepper) and the same app on the
-// package entry with esbuild (minified, as an app would be), and prints their gzip sizes. The
+// on rnn-wasm/slim: load a model file, predict, stream with a stepper), and the same app with
+// "rnn-wasm/slim" resolved to the package entry, with esbuild (minified, as an app would be),
+// and prints their gzip sizes. The
 // slim app must stay within SLIM_LIMIT and must not contain training, interop or the
 // embedded module. Exit 1 if not. Needs dist/ (npm run build).
 import { build } from "esbuild";
@@ -23,10 +24,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 async function bundle(entry) {
   const r = await build({
-    entryPoints: [`${root}tests/fixtures/size/${entry}`],
+    entryPoints: [`${root}tests/fixtures/size/slim-app.js`],
     bundle: true, minify: true, format: "esm", platform: "neutral", write: false, logLevel: "silent",
-    loader: { ".wasm": "binary" },
-    alias: { "rnn-wasm/slim": `${root}dist/slim.js`, "rnn-wasm": `${root}dist/index.js` },
+    alias: { "rnn-wasm/slim": `${root}dist/${entry}` },
   });
   const text = r.outputFiles[0].text;
   return { text, bytes: Buffer.byteLength(text), gzip: gzipSync(text, { level: 9 }).length };
@@ -34,8 +34,8 @@ async function bundle(entry) {
 
 /** Both bundles, and what the slim one wrongly contains. */
 export async function measure() {
-  const slim = await bundle("slim-app.js");
-  const full = await bundle("full-app.js");
+  const slim = await bundle("slim.js");
+  const full = await bundle("index.js");
   const present = Object.entries(ABSENT).filter(([, marker]) => slim.text.includes(marker)).map(([what]) => what);
   return { slim, full, present };
 }

@@ -14,17 +14,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RNN, init } from "../../dist/index.js";
+import { seededRandom as mulberry32 } from "../reference/rnn_ref.js";
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const int = (rand, lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
 const argmax = (p) => {
   let best = 0;

@@ -3,16 +3,7 @@
 import assert from "node:assert/strict";
 import { RnnError } from "../../dist/index.js";
 
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as mulberry32 } from "../reference/rnn_ref.js";
 
 /** Hex of a typed array's bytes (NaN-safe, −0-safe, bit-exact). */
 export const hex = (v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex");

@@ -12,7 +12,7 @@ export const SLIM_LIMIT = 15 * 1024;
 
 /** Strings only the left-out code holds (error messages survive minification). */
 export const ABSENT = {
-  "fit / fitAsync": "fit options",
+  "fit / fitAsync": "fit options.epochs",
   "evaluate": "evaluate options",
   "trainStep": "trainStep options",
   "importSafetensors": "importSafetensors options",

@@ -4,7 +4,7 @@
 // sequence for many-to-one; padding is never among them).
 
 import { RnnError } from "./errors.js";
-import { describe } from "./check.js";
+import { describe, checkArrayLike } from "./check.js";
 
 /** Per-class figures of a confusion matrix. */
 export interface ClassStats {
@@ -35,9 +35,7 @@ export interface RenderOptions {
 }
 
 function ids(values: unknown, field: string): ArrayLike<number> {
-  if (values === null || typeof values !== "object" || typeof (values as ArrayLike<unknown>).length !== "number") {
-    throw new RnnError(`${field}: expected an array of class ids, got ${describe(values)}`);
-  }
+  checkArrayLike(field, values, "an array of class ids");
   return values as ArrayLike<number>;
 }
 

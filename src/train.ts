@@ -474,7 +474,7 @@ function* fitLoop(model: RNN, core: Core, data: Dataset, options: FitOptions, ke
   let restoreBest = true;
   if (es !== undefined) {
     if (es === null || typeof es !== "object") throw new RnnError(`earlyStopping: expected { patience, minDelta?, restoreBest? }, got ${describe(es)}`);
-    for (const key of Object.keys(es)) if (!["patience", "minDelta", "restoreBest"].includes(key)) throw new RnnError(`earlyStopping.${key}: unknown option (known: patience, minDelta, restoreBest)`);
+    checkOptionKeys("earlyStopping", es, ["patience", "minDelta", "restoreBest"]);
     patience = positiveInt("earlyStopping.patience", es.patience, undefined, 0);
     minDelta = es.minDelta ?? 0;
     if (typeof minDelta !== "number" || !Number.isFinite(minDelta) || minDelta < 0) throw new RnnError(`earlyStopping.minDelta: expected a number ≥ 0, got ${describe(es.minDelta)}`);

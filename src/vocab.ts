@@ -8,7 +8,7 @@
 //       4 …       the corpus' tokens, most frequent first (ties: first seen first)
 
 import { RnnError } from "./errors.js";
-import { describe, checkOptionKeys, checkArrayLike, flag } from "./check.js";
+import { describe, checkOptionKeys, checkArrayLike, flag, positiveInt } from "./check.js";
 
 /** A sequence of tokens: an array of strings, or a string split on whitespace. */
 export type Tokens = string | ArrayLike<string>;
@@ -52,9 +52,7 @@ const SPECIALS = ["<pad>", "<sos>", "<eos>", "<unk>"] as const;
 
 function tokensOf(text: unknown, where: string): ArrayLike<string> {
   if (typeof text === "string") return text.split(/\s+/).filter((t) => t.length > 0);
-  if (text === null || typeof text !== "object" || typeof (text as ArrayLike<unknown>).length !== "number") {
-    throw new RnnError(`${where}: expected an array of tokens (strings) or a string, got ${describe(text)}`);
-  }
+  checkArrayLike(where, text, "an array of tokens (strings) or a string");
   return text as ArrayLike<string>;
 }
 
@@ -62,15 +60,6 @@ function tokenAt(tokens: ArrayLike<unknown>, i: number, where: string): string {
   const t = tokens[i];
   if (typeof t !== "string") throw new RnnError(`${where}[${i}]: expected a token (string), got ${describe(t)}`);
   return t;
-}
-
-function wholeAtLeast(field: string, value: unknown, min: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (value === Infinity && fallback === Infinity) return value;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new RnnError(`${field}: expected an integer ≥ ${min}, got ${describe(value)}`);
-  }
-  return value;
 }
 
 function jsonObject(json: unknown, kind: string, who: string): Record<string, unknown> {
@@ -157,14 +146,10 @@ export class Vocabulary {
    * @param texts sequences of tokens (arrays of strings, or strings split on whitespace).
    */
   static build(texts: Iterable<Tokens>, options: VocabularyOptions = {}): Vocabulary {
-    if (options === null || typeof options !== "object") throw new RnnError(`Vocabulary.build options: expected an object, got ${describe(options)}`);
-    for (const key of Object.keys(options)) {
-      if (!["lowercase", "minCount", "maxSize"].includes(key)) throw new RnnError(`Vocabulary.build options.${key}: unknown option (known: lowercase, minCount, maxSize)`);
-    }
-    const lowercase = options.lowercase ?? false;
-    if (typeof lowercase !== "boolean") throw new RnnError(`Vocabulary.build options.lowercase: expected true or false, got ${describe(lowercase)}`);
-    const minCount = wholeAtLeast("Vocabulary.build options.minCount", options.minCount, 1, 1);
-    const maxSize = wholeAtLeast("Vocabulary.build options.maxSize", options.maxSize, SPECIALS.length, Infinity);
+    checkOptionKeys("Vocabulary.build options", options, ["lowercase", "minCount", "maxSize"]);
+    const lowercase = flag("Vocabulary.build options.lowercase", options.lowercase, false);
+    const minCount = positiveInt("Vocabulary.build options.minCount", options.minCount, 1);
+    const maxSize = options.maxSize === Infinity ? Infinity : positiveInt("Vocabulary.build options.maxSize", options.maxSize, Infinity, SPECIALS.length);
     if (texts === null || typeof texts !== "object" || typeof (texts as Iterable<Tokens>)[Symbol.iterator] !== "function") {
       throw new RnnError(`Vocabulary.build: expected an iterable of token sequences, got ${describe(texts)}`);
     }
@@ -291,9 +276,7 @@ export class LabelEncoder {
 
   /** An encoder with exactly these classes, in this order (ids 0, 1, …). */
   constructor(classes: ArrayLike<string | number>) {
-    if (classes === null || typeof classes !== "object" || typeof classes.length !== "number") {
-      throw new RnnError(`LabelEncoder: expected an array of classes, got ${describe(classes)}`);
-    }
+    checkArrayLike("LabelEncoder", classes, "an array of classes");
     this.#classes = uniqueStrings(Array.from(classes, (c, i) => {
       if (typeof c !== "string" && typeof c !== "number") throw new RnnError(`LabelEncoder classes[${i}]: expected a string or a number, got ${describe(c)}`);
       return String(c);
@@ -308,6 +291,7 @@ export class LabelEncoder {
    * @param options.first classes to place first, in this order (e.g. a tag for `<sos>`).
    */
   static fit(labels: Iterable<string | number | ArrayLike<string | number>>, options: { first?: ArrayLike<string> } = {}): LabelEncoder {
+    checkOptionKeys("LabelEncoder.fit options", options, ["first"]);
     if (labels === null || typeof labels !== "object" || typeof (labels as Iterable<unknown>)[Symbol.iterator] !== "function") {
       throw new RnnError(`LabelEncoder.fit: expected an iterable of labels, got ${describe(labels)}`);
     }

@@ -4,7 +4,7 @@
 // this one; none of them calls a model_* export that this file could call for it.
 
 import { RnnError } from "./errors.js";
-import { codes, type ResolvedConfig } from "./options.js";
+import { codes, type ResolvedConfig, type OptimizerType } from "./options.js";
 import { unsortRows, type BatchPlan, type StagedBatch } from "./batch.js";
 import type { Engine, RnnExports } from "./wasm.js";
 
@@ -87,7 +87,7 @@ export class Core {
   readonly ptr: number;
   readonly config: Readonly<ResolvedConfig>;
   /** The optimizer type of the last train step (model files save and restore it). */
-  optimizer: "sgd" | "adam" | undefined;
+  optimizer: OptimizerType | undefined;
   /**
    * Counts attempts to re-plan the work block (successful or not): views into it taken at
    * one count stay valid until the count changes or wasm memory grows.

@@ -71,7 +71,12 @@ export interface AdamOptions extends DecayOptions {
   weightDecay?: number;
 }
 
-/** Adam with decoupled weight decay, as torch.optim.AdamW: the same step as Adam, the decay applied to the parameters. */
+/**
+ * Adam with decoupled weight decay, as torch.optim.AdamW: the same step as Adam, the decay
+ * applied to the parameters.
+ * @example
+ * model.trainStep(batch, { optimizer: { type: "adamw", lr: 0.001, weightDecay: 0.01 } });
+ */
 export interface AdamWOptions extends Omit<AdamOptions, "type"> {
   type: "adamw";
   /** Decoupled weight decay λ: p ← p·(1 − lr·λ), then the Adam step on the undecayed gradient. @default 0.01 */

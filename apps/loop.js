@@ -20,7 +20,7 @@ import { decayingRate, rateAt } from "./schedule.js";
 /**
  * @param model      an RNN
  * @param train      { inputs, targets }
- * @param options.epochs, batchSize, lr, lrDecay (1), clipNorm, seed
+ * @param options.epochs, batchSize, lr, lrDecay (1), clipNorm, seed, weightDecay (0: Adam; > 0: AdamW)
  * @param options.evaluate   (model) → { loss, accuracy? } on held-out data, after every epoch
  * @param options.trainAccuracy (model) → accuracy on (a sample of) the training data, after every epoch
  * @param options.startEpoch epochs the model has already done (a resumed run; default 0)
@@ -31,7 +31,7 @@ import { decayingRate, rateAt } from "./schedule.js";
  * @returns { epochs: [{ epoch, loss, valLoss?, accuracy?, valAccuracy?, seconds, lr }], interrupted, seconds }
  */
 export async function trainEpochs(model, train, options) {
-  const { epochs, batchSize = 32, lr = 0.001, lrDecay = 1, clipNorm, seed = 0, startEpoch = 0, evaluate, trainAccuracy, modelPath, recipe, plot, unit = "tok", quiet = false } = options;
+  const { epochs, batchSize = 32, lr = 0.001, lrDecay = 1, clipNorm, seed = 0, weightDecay = 0, startEpoch = 0, evaluate, trainAccuracy, modelPath, recipe, plot, unit = "tok", quiet = false } = options;
   const last = startEpoch + epochs;
   const progress = options.progress ?? new Progress({ epochs, firstEpoch: startEpoch + 1, unit, perSequence: model.config.task === "many-to-one", ...(quiet ? { stream: { write() {} } } : {}) });
   const say = options.log ?? ((line) => progress.line(line));
@@ -58,7 +58,7 @@ export async function trainEpochs(model, train, options) {
     for (let epoch = startEpoch + 1; epoch <= last; epoch++) {
       const t0 = performance.now();
       const history = await model.fitAsync(train, {
-        ...decayingRate({ lr, gamma: lrDecay, done: epoch - 1, epochs: 1 }), batchSize, seed: seed + epoch,
+        ...decayingRate({ lr, gamma: lrDecay, done: epoch - 1, epochs: 1, weightDecay }), batchSize, seed: seed + epoch,
         ...(clipNorm ? { clipNorm } : {}),
         signal: controller.signal,
         onBatch: (b) => progress.batch(b, epoch),
@@ -77,7 +77,8 @@ export async function trainEpochs(model, train, options) {
         saving = true;
         try {
           await saveModelFile(model, modelPath);
-          if (recipe) writeRecipe(modelPath, recipe, model, { epochs: epoch, lr, lrDecay, seed, batchSize, clipNorm: clipNorm ?? 0 });
+          // weightDecay only when set: a recipe without it resumes as plain Adam, as before it existed.
+          if (recipe) writeRecipe(modelPath, recipe, model, { epochs: epoch, lr, lrDecay, seed, batchSize, clipNorm: clipNorm ?? 0, ...(weightDecay > 0 ? { weightDecay } : {}) });
         } finally {
           saving = false;
         }

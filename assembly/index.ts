@@ -5,13 +5,13 @@
 import { Model, MAX_BLOCK_BYTES, param_block_floats, plan_params, work_block_floats, plan_work } from "./layout";
 import { rnn_forward, rnn_loss, rnn_outputs, rnn_backward } from "./rnn";
 import {
-  OPT_ADAM, sgd_update, sgd_update_finite, adam_update, adam_update_finite, grad_norm, clip_grad_norm, next_step,
+  OPT_SGD, OPT_ADAMW, sgd_update, sgd_update_finite, adam_update, adam_update_finite, grad_norm, clip_grad_norm, next_step,
 } from "./optim";
 import { f32_fill } from "./simd";
 import { pcg32_seed, pcg32_next, f32_fill_uniform } from "./rng";
 
 /** The ABI's version: bump it (and ABI_VERSION in src/wasm.ts) when an export changes meaning or signature. */
-export function abi_version(): i32 { return 2; }
+export function abi_version(): i32 { return 3; }
 
 /** Bytes of the parameter block, in f64 so that the wrapper can check any size before creating. */
 export function model_param_bytes(n: i32, d: i32, k: i32, input: i32): f64 {
@@ -155,8 +155,9 @@ const STEP_NONFINITE_UPDATE = 3;   // not applied: a parameter or moment would b
 
 /**
  * A whole training step in one call: gradients, global norm, clipping (if maxNorm > 0) and
- * one optimizer update (opt: OPT_SGD with a1 = momentum, or OPT_ADAM with a1..a3 = β1, β2, ε).
- * Returns L. The pre-clip norm is kept for model_grad_norm.
+ * one optimizer update (opt: OPT_SGD with a1 = momentum, or OPT_ADAM / OPT_ADAMW with
+ * a1..a3 = β1, β2, ε), with weight decay wd on the weights U, W, V, and on the biases b, c
+ * too when decayBiases (wd = 0: no decay). Returns L. The pre-clip norm is kept for model_grad_norm.
  * Unless allowNonFinite, the update is applied only if the loss and the norm are finite and
  * the update leaves every parameter and moment finite (a dry pass of the optimizer decides,
  * before anything is written); otherwise parameters, moments and step count stay as they
@@ -164,7 +165,8 @@ const STEP_NONFINITE_UPDATE = 3;   // not applied: a parameter or moment would b
  * model_step_status says which. With allowNonFinite the update is applied whatever it gives.
  */
 export function model_train_step(
-  p: usize, T: i32, B: i32, hasH0: bool, maxNorm: f32, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32, allowNonFinite: bool,
+  p: usize, T: i32, B: i32, hasH0: bool, maxNorm: f32, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32,
+  wd: f32, decayBiases: bool, allowNonFinite: bool,
 ): f64 {
   const m = changetype<Model>(p);
   const loss = model_gradients(p, T, B, hasH0);
@@ -176,22 +178,39 @@ export function model_train_step(
   }
   if (maxNorm > 0) clip_grad_norm(m.grads, m.nparams, maxNorm, norm);
   const t = next_step(m.step);
-  if (!allowNonFinite && !update_is_finite(m, opt, lr, a1, a2, a3, t)) { m.status = STEP_NONFINITE_UPDATE; return loss; }
-  update(m, opt, lr, a1, a2, a3, t);
+  if (!allowNonFinite && !update(m, opt, lr, a1, a2, a3, t, wd, decayBiases, true)) { m.status = STEP_NONFINITE_UPDATE; return loss; }
+  update(m, opt, lr, a1, a2, a3, t, wd, decayBiases, false);
   m.step = t;
   m.status = STEP_APPLIED;
   return loss;
 }
 
-/** One optimizer update from the current gradients, as step t. */
-function update(m: Model, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32, t: i32): void {
-  m.packed = 0;
-  if (opt == OPT_ADAM) adam_update(m.params, m.grads, m.m, m.v, m.nparams, lr, a1, a2, a3, t);
-  else sgd_update(m.params, m.grads, m.m, m.nparams, lr, a1);
+/**
+ * One optimizer update from the current gradients, as step t; with `dry`, its dry pass
+ * instead (writes nothing; true if every parameter and moment it would write is finite).
+ * Without decay, or with it on every tensor, one loop over the whole block. Otherwise one
+ * loop per range of the layout (layout.ts: U and W are adjacent, then b, V, c), each with
+ * its λ: the weights wd, the biases 0. Either way every float is visited once.
+ */
+function update(m: Model, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32, t: i32, wd: f32, decayBiases: bool, dry: bool): bool {
+  if (!dry) m.packed = 0;
+  if (wd == 0 || decayBiases) return update_range(m, 0, m.nparams, opt, lr, a1, a2, a3, t, wd, dry);
+  let ok = update_range(m, m.offU, m.offb, opt, lr, a1, a2, a3, t, wd, dry);   // U, W
+  ok = update_range(m, m.offb, m.offV, opt, lr, a1, a2, a3, t, 0, dry) && ok;   // b
+  ok = update_range(m, m.offV, m.offc, opt, lr, a1, a2, a3, t, wd, dry) && ok;  // V
+  return update_range(m, m.offc, m.nparams, opt, lr, a1, a2, a3, t, 0, dry) && ok; // c
 }
 
-/** update()'s dry pass: whether every parameter and moment it would write is finite. */
-function update_is_finite(m: Model, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32, t: i32): bool {
-  if (opt == OPT_ADAM) return adam_update_finite(m.params, m.grads, m.m, m.v, m.nparams, lr, a1, a2, a3, t);
-  return sgd_update_finite(m.params, m.grads, m.m, m.nparams, lr, a1);
+/** update() on the floats from..to−1 of each copy (params, grads, m, v) with decay wd. */
+function update_range(m: Model, from: i32, to: i32, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32, t: i32, wd: f32, dry: bool): bool {
+  const o = <usize>from << 2, n = to - from;
+  if (opt == OPT_SGD) {
+    if (dry) return sgd_update_finite(m.params + o, m.grads + o, m.m + o, n, lr, a1, wd);
+    sgd_update(m.params + o, m.grads + o, m.m + o, n, lr, a1, wd);
+    return true;
+  }
+  const decoupled = opt == OPT_ADAMW;
+  if (dry) return adam_update_finite(m.params + o, m.grads + o, m.m + o, m.v + o, n, lr, a1, a2, a3, t, wd, decoupled);
+  adam_update(m.params + o, m.grads + o, m.m + o, m.v + o, n, lr, a1, a2, a3, t, wd, decoupled);
+  return true;
 }

@@ -140,7 +140,8 @@ function begin(block: usize, plan: bool): void {
 /** The parameter block's tensors, in order. */
 function walk_params(m: Model): void {
   const n = <f64>m.n, d = <f64>m.d, k = <f64>m.k;
-  // One copy of the parameters (the tensor list: model_offset, PyTorch's order).
+  // One copy of the parameters (the tensor list: model_offset, PyTorch's order). The
+  // optimizer's weight decay (index.ts, update) reads U and W as one range [offU, offb).
   m.offU = offset(d * n);          // U (d,n)
   m.offW = offset(d * d);          // W (d,d)
   m.offb = offset(d);              // b (d)

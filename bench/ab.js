@@ -55,8 +55,8 @@ function setup(ex, [n, d, k, T, B]) {
 const WORK = [
   ["stream", "streaming step, d = 128 (T = 1, B = 1)", [64, 128, 64, 1, 1], 20000, (ex, p) => ex.model_predict(p, 1, 1, 1)],
   ["forward", "32-token forward, d = 128 (B = 1)", [64, 128, 64, 32, 1], 1000, (ex, p) => ex.model_predict(p, 32, 1, 0)],
-  ["S", "training step S (64, 128, 64, 32, 32)", [64, 128, 64, 32, 32], 20, (ex, p) => ex.model_train_step(p, 32, 32, 0, 0, 0, 0.001, 0, 0, 0, 0)],
-  ["M", "training step M (256, 256, 256, 64, 64)", [256, 256, 256, 64, 64], 2, (ex, p) => ex.model_train_step(p, 64, 64, 0, 0, 0, 0.001, 0, 0, 0, 0)],
+  ["S", "training step S (64, 128, 64, 32, 32)", [64, 128, 64, 32, 32], 20, (ex, p) => ex.model_train_step(p, 32, 32, 0, 0, 0, 0.001, 0, 0, 0, 0, 0, 0)],
+  ["M", "training step M (256, 256, 256, 64, 64)", [256, 256, 256, 64, 64], 2, (ex, p) => ex.model_train_step(p, 64, 64, 0, 0, 0, 0.001, 0, 0, 0, 0, 0, 0)],
 ];
 const sorted = (a) => [...a].sort((x, y) => x - y);
 const at = (a, q) => sorted(a)[Math.floor(q * (a.length - 1))];

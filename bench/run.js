@@ -327,7 +327,7 @@ async function breakdown(cfg, opts, clock) {
     const calls = [
       () => ex.model_predict(p, T, B, 0),
       () => ex.model_gradients(p, T, B, 0),
-      () => ex.model_train_step(p, T, B, 0, 0, 0, LR, 0, 0, 0, 0),
+      () => ex.model_train_step(p, T, B, 0, 0, 0, LR, 0, 0, 0, 0, 0, 0),
       () => model.trainStep(batch, { optimizer: { type: "sgd", lr: LR } }),
     ];
     for (let w = 0; w < 2; w++) for (const f of calls) f();

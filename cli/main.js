@@ -58,8 +58,8 @@ the last complete epoch's model). Ctrl-C stops after the current batch.
                       flags given on the command line win; its paths are relative to it
   --resume            continue training the model in --model (its vocabulary and classes): the
                       epochs count on from its last one, and --lr, --lr-decay, --seed,
-                      --batch-size and --clip-norm default to its run's, so --epochs 2 trains
-                      the same model as --epochs 1, then --resume --epochs 1
+                      --batch-size, --clip-norm and --weight-decay default to its run's, so
+                      --epochs 2 trains the same model as --epochs 1, then --resume --epochs 1
   --plot FILE         an SVG of the loss and accuracy per epoch
   --quiet             no progress bar
 
@@ -71,6 +71,8 @@ the last complete epoch's model). Ctrl-C stops after the current batch.
   --lr X              Adam learning rate (default 0.005)
   --lr-decay F        multiply the learning rate by F after every epoch (default 1)
   --clip-norm C       clip the gradient norm (default 5; 0: off)
+  --weight-decay L    AdamW's decoupled weight decay on the weight matrices, in 0..1
+                      (default 0: plain Adam; switching it on or off restarts Adam's moments)
   --seed S            initial weights and shuffling (default 0)
 
   text (tag, classify, lm):
@@ -137,7 +139,7 @@ const b = (extra = {}) => ({ type: "boolean", ...extra });
 const FLAGS = {
   train: {
     task: s(), data: s(), validation: s(), model: s(), config: s(), resume: b(), plot: s(), quiet: b(),
-    hidden: s(), activation: s(), epochs: s(), "batch-size": s(), lr: s(), "lr-decay": s(), "clip-norm": s(), seed: s(),
+    hidden: s(), activation: s(), epochs: s(), "batch-size": s(), lr: s(), "lr-decay": s(), "clip-norm": s(), "weight-decay": s(), seed: s(),
     "min-count": s(), lowercase: b(), unk: s(), lookahead: s(), "max-length": s(), chars: b(),
     targets: s(), "many-to-one": b(), format: s(), help: b({ short: "h" }),
   },
@@ -147,7 +149,7 @@ const FLAGS = {
 };
 
 const TRAIN_DEFAULTS = {
-  model: "model.rnn", hidden: 64, activation: "tanh", epochs: 10, "batch-size": 32, lr: 0.005, "lr-decay": 1, "clip-norm": 5, seed: 0,
+  model: "model.rnn", hidden: 64, activation: "tanh", epochs: 10, "batch-size": 32, lr: 0.005, "lr-decay": 1, "clip-norm": 5, "weight-decay": 0, seed: 0,
   "min-count": 1, lowercase: false, unk: "plain", lookahead: 0, chars: false, "many-to-one": false, resume: false, quiet: false,
 };
 
@@ -189,6 +191,7 @@ function trainOptions(values) {
     hidden: intFlag("hidden", v.hidden), activation: choiceFlag("activation", v.activation, ["tanh", "sigmoid", "relu"]),
     epochs: intFlag("epochs", v.epochs), batchSize: intFlag("batch-size", v["batch-size"]), lr: numFlag("lr", v.lr, 1e-9, 100),
     lrDecay: numFlag("lr-decay", v["lr-decay"], 1e-3, 1), clipNorm: numFlag("clip-norm", v["clip-norm"], 0), seed: intFlag("seed", v.seed, 0),
+    weightDecay: numFlag("weight-decay", v["weight-decay"], 0, 1),
     minCount: intFlag("min-count", v["min-count"]), lowercase: boolFlag("lowercase", v.lowercase), unk: choiceFlag("unk", v.unk, ["plain", "shapes"]),
     lookahead: intFlag("lookahead", v.lookahead, 0), maxLength: v["max-length"] === undefined ? 200 : intFlag("max-length", v["max-length"]),
     chars: boolFlag("chars", v.chars), manyToOne: boolFlag("many-to-one", v["many-to-one"]),
@@ -286,7 +289,7 @@ function dataset(recipe, model, items, path) {
 // ── train ────────────────────────────────────────────────────────────────────────────────
 
 /** Settings of the saved run that --resume keeps unless a flag (or the config file) sets them. */
-const RESUMED = [["lr", "lr"], ["lrDecay", "lr-decay"], ["seed", "seed"], ["batchSize", "batch-size"], ["clipNorm", "clip-norm"]];
+const RESUMED = [["lr", "lr"], ["lrDecay", "lr-decay"], ["seed", "seed"], ["batchSize", "batch-size"], ["clipNorm", "clip-norm"], ["weightDecay", "weight-decay"]];
 
 async function train(values) {
   const o = trainOptions(values);
@@ -345,7 +348,7 @@ async function train(values) {
     return { loss: ev.lossPerStep, accuracy: ev.accuracy };
   });
   const run = await trainEpochs(model, trainData, {
-    epochs: o.epochs, startEpoch, batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, clipNorm: o.clipNorm, seed: o.seed,
+    epochs: o.epochs, startEpoch, batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, clipNorm: o.clipNorm, seed: o.seed, weightDecay: o.weightDecay,
     evaluate: measure, modelPath: o.model, recipe, quiet: o.quiet, unit: recipe.chars ? "char" : c.input === "dense" ? "step" : "tok",
     ...(o.quiet ? { log: () => {} } : {}),
     plot: o.plot ? { path: o.plot, title: `rnn-wasm train --task ${o.task}`, subtitle: `${o.data}${o.validation ? ` (validation: ${o.validation})` : ""}` } : undefined,

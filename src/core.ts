@@ -4,7 +4,7 @@
 // this one; none of them calls a model_* export that this file could call for it.
 
 import { RnnError } from "./errors.js";
-import { codes, type ResolvedConfig } from "./options.js";
+import { codes, type ResolvedConfig, type OptimizerType } from "./options.js";
 import { unsortRows, type BatchPlan, type StagedBatch } from "./batch.js";
 import type { Engine, RnnExports } from "./wasm.js";
 
@@ -87,12 +87,14 @@ export class Core {
   readonly ptr: number;
   readonly config: Readonly<ResolvedConfig>;
   /** The optimizer type of the last train step (model files save and restore it). */
-  optimizer: "sgd" | "adam" | undefined;
+  optimizer: OptimizerType | undefined;
   /**
    * Counts attempts to re-plan the work block (successful or not): views into it taken at
    * one count stay valid until the count changes or wasm memory grows.
    */
   workEpoch = 0;
+  /** Bytes of the work block the module holds: the largest ever planned (0 before the first batch). */
+  workHeld = 0;
   #disposed = false;
 
   private constructor(engine: Engine, ptr: number, config: ResolvedConfig) {
@@ -216,6 +218,13 @@ export class Core {
       if (changed !== 0) this.workEpoch++;
     }
     if (changed < 0) throw new RnnError(`a batch of ${B} sequences × ${T} steps: the module refused a work block of ${mib(bytes)} MiB`);
+    this.workHeld = Math.max(this.workHeld, bytes);   // model_reserve keeps its block when a smaller one will do
+  }
+
+  /** Bytes of the parameter block: parameters, gradients, optimizer moments, packed weights, scratch. */
+  get paramBytes(): number {
+    const cfg = this.config;
+    return this.ex.model_param_bytes(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg));
   }
 
   /** Bytes of a work block for T × B (f64: exact for any size). */

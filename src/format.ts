@@ -6,7 +6,7 @@
 //   __metadata__  format      "rnn-wasm"
 //                 version     "1"
 //                 config      JSON: the resolved RNNConfig (input, sizes, task, activation, loss, seed)
-//                 optimizer   JSON: { "type": "adam" | "sgd" | null, "step": <steps taken> }
+//                 optimizer   JSON: { "type": "adam" | "adamw" | "sgd" | null, "step": <steps taken> }
 //                 rng         16 hex digits: the model's PCG32 state (a u64)
 //                 vocabulary  JSON of Vocabulary.toJSON()     (when the model has one)
 //                 labels      JSON of LabelEncoder.toJSON()   (when the model has one)
@@ -17,7 +17,7 @@
 // one stopped (parameters, Adam moments / momentum buffers, step count, generator state).
 
 import { RnnError } from "./errors.js";
-import { resolveConfig, type RNNConfig, type ResolvedConfig } from "./options.js";
+import { resolveConfig, type RNNConfig, type ResolvedConfig, type OptimizerType } from "./options.js";
 import { describe, checkOptionKeys, flag } from "./check.js";
 import { readSafetensors, readTensor, writeSafetensors, asBytes, type SafetensorsFile, type TensorToWrite } from "./safetensors.js";
 import { Vocabulary, LabelEncoder } from "./vocab.js";
@@ -109,7 +109,7 @@ export function encodeModel(core: Core, model: Attachments, options: SaveOptions
 export interface LoadPlan {
   config: ResolvedConfig;
   params: Tensors;
-  optimizer: { type: "adam" | "sgd" | null; step: number; m?: Tensors; v?: Tensors };
+  optimizer: { type: OptimizerType | null; step: number; m?: Tensors; v?: Tensors };
   rng: [lo: number, hi: number];
   vocabulary?: Vocabulary;
   labels?: LabelEncoder;
@@ -153,8 +153,10 @@ export function decodeModel(input: unknown, options: LoadOptions): LoadPlan {
   }
   const opt = parseJson(meta.optimizer, "optimizer") as Record<string, unknown> | null;
   if (opt === null || typeof opt !== "object" || Array.isArray(opt)) fail(`metadata "optimizer" must be an object { type, step }`);
-  const type = opt.type;
-  if (type !== null && type !== "adam" && type !== "sgd") fail(`metadata "optimizer": type must be "adam", "sgd" or null, got ${describe(type)}`);
+  const type = opt.type as OptimizerType | null;
+  // "adamw" came after version 1 was fixed: the tensors are Adam's, so the version stays 1
+  // (an older reader refuses such a file here, by this message).
+  if (type !== null && type !== "adam" && type !== "adamw" && type !== "sgd") fail(`metadata "optimizer": type must be "adam", "adamw", "sgd" or null, got ${describe(type)}`);
   const step = opt.step;
   if (typeof step !== "number" || !Number.isInteger(step) || step < 0 || step > MAX_STEP) fail(`metadata "optimizer": step must be an integer in 0..2^31−1, got ${describe(step)}`);
   if (type === null && step !== 0) fail(`metadata "optimizer": step is ${step} but there is no optimizer state`);
@@ -187,7 +189,7 @@ export function decodeModel(input: unknown, options: LoadOptions): LoadPlan {
   };
   // Adam's second moment is a running mean of squares: a negative entry would turn the next
   // step's √v into NaN. (The module never writes one; a file that has one was edited.)
-  if (type === "adam") {
+  if (type === "adam" || type === "adamw") {
     for (const name of TENSOR_NAMES) {
       const i = plan.optimizer.v![name].findIndex((x) => x < 0);
       if (i >= 0) fail(`tensor "optimizer.v.${name}" element ${i} is ${plan.optimizer.v![name][i]}; Adam's second moments are never negative`);

@@ -6,7 +6,7 @@ export { RNN } from "./model.js";
 export type { Gradients, StepResult } from "./model.js";
 export { InferenceRNN } from "./inference.js";
 export type { Parameters, ParameterInput, PredictOptions, ForwardResult, CreateOptions, StepperOptions } from "./inference.js";
-export type { RNNConfig, ResolvedConfig, OptimizerOptions, SGDOptions, AdamOptions, TrainStepOptions } from "./options.js";
+export type { RNNConfig, ResolvedConfig, OptimizerOptions, SGDOptions, AdamOptions, AdamWOptions, DecayOptions, TrainStepOptions } from "./options.js";
 export type { Batch, Sequence, IdSequence, DenseSequence, Targets } from "./batch.js";
 export { RnnError } from "./errors.js";
 export { init, initSync } from "./embedded.js";

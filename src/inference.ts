@@ -211,6 +211,33 @@ export class InferenceRNN {
     return new Stepper(this, this.#core, options?.h0);
   }
 
+  /** The number of trainable floats: the sizes of U, W, b, V and c (no padding). Readable after dispose(). */
+  get parameterCount(): number {
+    return TENSORS.reduce((sum, t) => sum + sizeOf(t.shape(this.config)), 0);
+  }
+
+  /**
+   * The model in a few lines: its configuration, each tensor's shape and size, the parameter
+   * count, the memory it holds and the optimizer's type and step.
+   * @example
+   * console.log(model.summary());
+   */
+  summary(): string {
+    const core = this.#core, c = this.config;
+    return [
+      `RNN: ${c.input} input, n = ${c.inputSize}, d = ${c.hiddenSize}, k = ${c.outputSize}; ${c.task}, ${c.hiddenActivation}, ${c.loss}`,
+      ...TENSORS.map((t) => `  ${t.name}  ${shapeText(t, c)}: ${sizeOf(t.shape(c))}`),
+      `parameters: ${this.parameterCount}`,
+      `memory: parameter block ${core.paramBytes} bytes, work block ${core.workHeld ? core.workHeld + " bytes" : "none yet"}`,
+      `optimizer: ${core.optimizer ?? "none yet"}, step ${core.step}`,
+    ].join("\n");
+  }
+
+  /** JSON.stringify(model): the configuration, not the weights (use {@link save} for those). */
+  toJSON(): { config: Readonly<ResolvedConfig>; parameterCount: number; note: string } {
+    return { config: this.config, parameterCount: this.parameterCount, note: "weights are not included: use model.save()" };
+  }
+
   /** Free the model's memory. Any later call throws. Calling dispose twice is harmless. */
   dispose(): void {
     this.#core.dispose();

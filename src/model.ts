@@ -107,7 +107,8 @@ export class RNN extends InferenceRNN {
       }
       core.optimizer = opt.type;
     }
-    const loss = ex.model_train_step(core.ptr, staged.T, staged.B, staged.h0 ? 1 : 0, clip, opt.code, opt.lr, opt.a1, opt.a2, opt.a3, allow ? 1 : 0);
+    const loss = ex.model_train_step(core.ptr, staged.T, staged.B, staged.h0 ? 1 : 0, clip, opt.code, opt.lr, opt.a1, opt.a2, opt.a3,
+      opt.wd, opt.decayBiases ? 1 : 0, allow ? 1 : 0);
     const result = this.#finish(staged, loss);
     result.gradNorm = ex.model_grad_norm(core.ptr);
     const status = ex.model_step_status(core.ptr);

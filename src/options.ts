@@ -1,8 +1,8 @@
 // Option types of the public API, their defaults, and their validation.
 
 import { RnnError } from "./errors.js";
-import { describe, checkOptionKeys } from "./check.js";
-import { OPT_SGD, OPT_ADAM } from "./wasm.js";
+import { describe, checkOptionKeys, flag } from "./check.js";
+import { OPT_SGD, OPT_ADAM, OPT_ADAMW } from "./wasm.js";
 
 /** How a model is built. */
 export interface RNNConfig {
@@ -34,17 +34,30 @@ export interface RNNConfig {
 /** A configuration with every default filled in. */
 export type ResolvedConfig = Required<RNNConfig>;
 
+/**
+ * Weight decay, on the weight matrices U, W and V; the biases b and c are spared unless
+ * `decayBiases` (PyTorch decays every parameter of a group: `decayBiases: true` is its behaviour).
+ */
+export interface DecayOptions {
+  /** λ ≥ 0: the form and the default depend on the optimizer (sgd and adam: L2, 0; adamw: decoupled, 0.01). */
+  weightDecay?: number;
+  /** Decay the biases b and c too, as PyTorch does with one parameter group. @default false */
+  decayBiases?: boolean;
+}
+
 /** SGD (with momentum when `momentum > 0`), as torch.optim.SGD. */
-export interface SGDOptions {
+export interface SGDOptions extends DecayOptions {
   type: "sgd";
   /** Learning rate. @default 0.01 */
   lr?: number;
   /** Momentum μ: buf ← μ·buf + g, p ← p − lr·buf. @default 0 */
   momentum?: number;
+  /** L2 weight decay λ (torch.optim.SGD's weight_decay): g ← g + λ·p before the momentum buffer and the step. @default 0 */
+  weightDecay?: number;
 }
 
 /** Adam with bias correction, as torch.optim.Adam. */
-export interface AdamOptions {
+export interface AdamOptions extends DecayOptions {
   type: "adam";
   /** Learning rate. @default 0.001 */
   lr?: number;
@@ -54,9 +67,26 @@ export interface AdamOptions {
   beta2?: number;
   /** @default 1e-8 */
   eps?: number;
+  /** L2 weight decay λ (torch.optim.Adam's weight_decay): g ← g + λ·p before the moments. @default 0 */
+  weightDecay?: number;
 }
 
-export type OptimizerOptions = SGDOptions | AdamOptions;
+/**
+ * Adam with decoupled weight decay, as torch.optim.AdamW: the same step as Adam, the decay
+ * applied to the parameters.
+ * @example
+ * model.trainStep(batch, { optimizer: { type: "adamw", lr: 0.001, weightDecay: 0.01 } });
+ */
+export interface AdamWOptions extends Omit<AdamOptions, "type"> {
+  type: "adamw";
+  /** Decoupled weight decay λ: p ← p·(1 − lr·λ), then the Adam step on the undecayed gradient. @default 0.01 */
+  weightDecay?: number;
+}
+
+export type OptimizerOptions = SGDOptions | AdamOptions | AdamWOptions;
+
+/** The optimizer types (model files keep the type of a model's optimizer state). */
+export type OptimizerType = OptimizerOptions["type"];
 
 /** Options of one training step. */
 export interface TrainStepOptions {
@@ -124,14 +154,17 @@ export function resolveConfig(config: RNNConfig): ResolvedConfig {
   };
 }
 
-/** A validated optimizer: code and the four numbers model_train_step takes. */
+/** A validated optimizer: its code and the numbers model_train_step takes. */
 export interface ResolvedOptimizer {
-  type: "sgd" | "adam";
+  type: OptimizerType;
   code: number;
   lr: number;
   a1: number;
   a2: number;
   a3: number;
+  /** Weight decay λ (0: none). */
+  wd: number;
+  decayBiases: boolean;
 }
 
 /**
@@ -146,38 +179,47 @@ function hyper(field: string, value: unknown, fallback: number, ok: (v: number) 
   return value;
 }
 
+/** A number ≥ 0 where 0 means off: a positive value that rounds to 0 in f32 would silently switch `what` off. */
+function offOrPositive(field: string, value: unknown, fallback: number, expected: string, what: string): number {
+  const x = hyper(field, value, fallback, (v) => v >= 0, expected);
+  if (x > 0 && Math.fround(x) === 0) throw new RnnError(`${field}: expected ${expected}, got ${x} (0 as a 32-bit float, which would switch ${what} off)`);
+  return x;
+}
+
 /** Validate optimizer options and fill in PyTorch's defaults. */
 export function resolveOptimizer(opt: OptimizerOptions | undefined): ResolvedOptimizer {
   const o = opt ?? { type: "adam" };
   if (o === null || typeof o !== "object" || Array.isArray(o)) throw new RnnError(`optimizer: expected an object, got ${describe(o)}`);
-  if (o.type === "sgd") {
-    checkOptionKeys("optimizer", o, ["type", "lr", "momentum"]);
+  const type = o.type;
+  const decay = (fallback: number) => ({
+    wd: offOrPositive("optimizer.weightDecay", o.weightDecay, fallback, "a number ≥ 0 (0: no decay)", "decay"),
+    decayBiases: flag("optimizer.decayBiases", o.decayBiases, false),
+  });
+  const lr = (fallback: number) => hyper("optimizer.lr", o.lr, fallback, (v) => v >= 0, "a number ≥ 0");
+  if (type === "sgd") {
+    checkOptionKeys("optimizer", o, ["type", "lr", "momentum", "weightDecay", "decayBiases"]);
     return {
-      type: "sgd",
-      code: OPT_SGD,
-      lr: hyper("optimizer.lr", o.lr, 0.01, (v) => v >= 0, "a number ≥ 0"),
+      type, code: OPT_SGD, lr: lr(0.01),
       a1: hyper("optimizer.momentum", o.momentum, 0, (v) => v >= 0 && v < 1, "a number in [0, 1)"),
       a2: 0,
       a3: 0,
+      ...decay(0),
     };
   }
-  if (o.type === "adam") {
-    checkOptionKeys("optimizer", o, ["type", "lr", "beta1", "beta2", "eps"]);
+  if (type === "adam" || type === "adamw") {
+    checkOptionKeys("optimizer", o, ["type", "lr", "beta1", "beta2", "eps", "weightDecay", "decayBiases"]);
     return {
-      type: "adam",
-      code: OPT_ADAM,
-      lr: hyper("optimizer.lr", o.lr, 0.001, (v) => v >= 0, "a number ≥ 0"),
+      type, code: type === "adam" ? OPT_ADAM : OPT_ADAMW, lr: lr(0.001),
       a1: hyper("optimizer.beta1", o.beta1, 0.9, (v) => v >= 0 && v < 1, "a number in [0, 1)"),
       a2: hyper("optimizer.beta2", o.beta2, 0.999, (v) => v >= 0 && v < 1, "a number in [0, 1)"),
       a3: hyper("optimizer.eps", o.eps, 1e-8, (v) => v > 0, "a number > 0"),
+      ...decay(type === "adam" ? 0 : 0.01),
     };
   }
-  throw new RnnError(`optimizer.type: expected "sgd" or "adam", got ${describe((o as { type?: unknown }).type)}`);
+  throw new RnnError(`optimizer.type: expected "sgd", "adam" or "adamw", got ${describe(type)}`);
 }
 
 /** Validate a clip norm: undefined/0 means off; a positive norm that rounds to 0 in f32 would silently switch clipping off. */
 export function resolveClipNorm(value: unknown): number {
-  const norm = hyper("clipNorm", value, 0, (v) => v >= 0, "a number ≥ 0 (0: no clipping)");
-  if (norm > 0 && Math.fround(norm) === 0) throw new RnnError(`clipNorm: expected a number ≥ 0 (0: no clipping), got ${norm} (0 as a 32-bit float, which would switch clipping off)`);
-  return norm;
+  return offOrPositive("clipNorm", value, 0, "a number ≥ 0 (0: no clipping)", "clipping");
 }

@@ -59,16 +59,19 @@ export interface RnnExports {
   /** Forward and loss only; returns the loss (O keeps the logits, gradients untouched). */
   model_loss(model: number, T: number, B: number, hasH0: number): number;
   /**
-   * Gradients, norm, clipping (maxNorm > 0) and one update (opt: OPT_SGD with a1 = momentum; OPT_ADAM with
-   * a1..a3 = β1, β2, ε) in one call; returns the loss. Unless allowNonFinite, a non-finite loss, gradient
-   * norm or update is not applied (model_step_status says why).
+   * Gradients, norm, clipping (maxNorm > 0) and one update (opt: OPT_SGD with a1 = momentum; OPT_ADAM or
+   * OPT_ADAMW with a1..a3 = β1, β2, ε; weight decay wd on U, W, V, and on b, c if decayBiases) in one call;
+   * returns the loss. Unless allowNonFinite, a non-finite loss, gradient norm or update is not applied
+   * (model_step_status says why).
    */
-  model_train_step(model: number, T: number, B: number, hasH0: number, maxNorm: number, opt: number, lr: number, a1: number, a2: number, a3: number, allowNonFinite: number): number;
+  model_train_step(model: number, T: number, B: number, hasH0: number, maxNorm: number, opt: number, lr: number, a1: number, a2: number, a3: number,
+    wd: number, decayBiases: number, allowNonFinite: number): number;
 }
 
 /** Optimizer codes of model_train_step (assembly/optim.ts). */
 export const OPT_SGD = 0;
 export const OPT_ADAM = 1;
+export const OPT_ADAMW = 2;
 
 /** model_step_status codes (assembly/index.ts). */
 export const STEP_APPLIED = 0;
@@ -92,7 +95,7 @@ export type WasmSource = BufferSource | WebAssembly.Module | Response | PromiseL
 export type WasmSyncSource = BufferSource | WebAssembly.Module;
 
 /** The value abi_version() of assembly/index.ts returns; both change together. */
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 
 /** [name, kind] of every export of the rnn.wasm built with this wrapper (scripts/build.js defines it). */
 declare const RNN_WASM_EXPORTS: readonly (readonly [string, string])[];

@@ -9,9 +9,13 @@
  *   in f64; zero gradients keep zero params, m and v at zero (the padding-lane contract).
  * - grad_norm, then clip_grad_norm given it: the norm is ‖g‖₂ (f64); grads are untouched when the norm is
  *   under maxNorm and scaled by maxNorm/(norm + 1e−6) otherwise (torch.nn.utils.clip_grad_norm_).
+ * - weight decay λ, each form by two steps worked out by hand: L2 for SGD (with and without
+ *   momentum) and Adam (torch.optim.SGD / Adam weight_decay: g ← g + λ·p), decoupled for AdamW
+ *   (torch.optim.AdamW: p ← p·(1 − lr·λ) before the step); random values against the f64
+ *   formulas; λ = 0 gives the bits of the update without decay.
  * - the dry passes sgd_update_finite / adam_update_finite: true exactly when every value the
  *   update writes (parameters, momentum buffer, m, v) comes out finite, whichever lane or the
- *   tail holds the one that overflows; they write nothing at all.
+ *   tail holds the one that overflows, the decay's overflows included; they write nothing at all.
  * - next_step: t + 1, saturating at 2^31 − 1, where Adam's bias corrections are exactly 1.
  * Every buffer is guarded: nothing is written past n.
  */
@@ -223,6 +227,190 @@ describe("adam_update", () => {
   });
 });
 
+// ── weight decay ───────────────────────────────────────────────────────────────────────
+// Three forms, each as PyTorch writes it: L2 for SGD and Adam (torch.optim.SGD / Adam
+// weight_decay: g ← g + λ·p before anything else) and decoupled for AdamW
+// (torch.optim.AdamW: p ← p·(1 − lr·λ), then the Adam step on the undecayed g).
+
+describe("sgd_update with weight decay λ: g ← g + λ·p, then the step", () => {
+  it("two steps by hand (dyadic values, exact): lr = 0.25, λ = 0.5, momentum 0", () => {
+    // element i: p0 = i − 3, g1 = (i mod 5) − 2, g2 = 1.
+    //   step 1: g' = g1 + 0.5·p0;  p1 = p0 − 0.25·g'     i = 0: g' = −2 − 1.5 = −3.5,     p1 = −3 + 0.875 = −2.125
+    //   step 2: g' = 1 + 0.5·p1;   p2 = p1 − 0.25·g'     i = 0: g' = 1 − 1.0625 = −0.0625, p2 = −2.125 + 0.015625 = −2.109375
+    // (multiples of 2^−6 well inside f32's 24 bits: every value is exact, compared with ==)
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const P = guarded(n), G = guarded(n), B = guarded(n);
+      for (let i = 0; i < n; i++) { put(P, i, <f32>(i - 3)); put(G, i, <f32>(i % 5 - 2)); }
+      sgd_update(P, G, B, n, 0.25, 0, 0.5);
+      for (let i = 0; i < n; i++) {
+        const p0 = <f64>(i - 3), p1 = p0 - 0.25 * (<f64>(i % 5 - 2) + 0.5 * p0);
+        expect<f64>(<f64>at(P, i)).toBe(p1, `n=${n} step 1 at ${i}`);
+      }
+      f32fill(G, 1, n);
+      sgd_update(P, G, B, n, 0.25, 0, 0.5);
+      for (let i = 0; i < n; i++) {
+        const p0 = <f64>(i - 3), p1 = p0 - 0.25 * (<f64>(i % 5 - 2) + 0.5 * p0);
+        expect<f64>(<f64>at(P, i)).toBe(p1 - 0.25 * (1 + 0.5 * p1), `n=${n} step 2 at ${i}`);
+      }
+      expect<f32>(at(P, 0)).toBe(-2.109375);
+      expectGuards(P, n, `sgd decay n=${n} params`);
+      expectGuards(B, n, `sgd decay n=${n}: momentum 0 wrote the buffer`);
+      freeGuarded(P); freeGuarded(G); freeGuarded(B);
+    }
+  });
+  it("two steps by hand with momentum (exact): μ = 0.5, lr = 0.25, λ = 0.5, buf starting at 0", () => {
+    // element i: p0 = 1, g1 = 2 + i, g2 = −1.
+    //   step 1: g' = (2 + i) + 0.5·1 = 2.5 + i          buf = 2.5 + i
+    //           p1 = 1 − 0.25·(2.5 + i) = 0.375 − 0.25·i                         (i = 0: 0.375)
+    //   step 2: g' = −1 + 0.5·p1 = −0.8125 − 0.125·i    buf = 0.5·(2.5 + i) + g' = 0.4375 + 0.375·i
+    //           p2 = p1 − 0.25·buf = 0.265625 − 0.34375·i                        (i = 0: 0.265625)
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const P = guarded(n), G = guarded(n), B = guarded(n);
+      for (let i = 0; i < n; i++) { put(P, i, 1); put(G, i, <f32>(i + 2)); put(B, i, 0); }
+      sgd_update(P, G, B, n, 0.25, 0.5, 0.5);
+      for (let i = 0; i < n; i++) {
+        expect<f64>(<f64>at(B, i)).toBe(2.5 + <f64>i, `n=${n} buf after step 1 at ${i}`);
+        expect<f64>(<f64>at(P, i)).toBe(0.375 - 0.25 * <f64>i, `n=${n} p after step 1 at ${i}`);
+      }
+      f32fill(G, -1, n);
+      sgd_update(P, G, B, n, 0.25, 0.5, 0.5);
+      for (let i = 0; i < n; i++) {
+        expect<f64>(<f64>at(B, i)).toBe(0.4375 + 0.375 * <f64>i, `n=${n} buf after step 2 at ${i}`);
+        expect<f64>(<f64>at(P, i)).toBe(0.265625 - 0.34375 * <f64>i, `n=${n} p after step 2 at ${i}`);
+      }
+      expectGuards(P, n, "params"); expectGuards(B, n, "buf");
+      freeGuarded(P); freeGuarded(G); freeGuarded(B);
+    }
+  });
+});
+
+describe("adam_update with weight decay", () => {
+  it("L2 (torch.optim.Adam weight_decay), two steps by hand: lr 0.1, β = (0.9, 0.999), ε = 1e−8, λ = 0.5, p0 = 1, g1 = 1, g2 = 2", () => {
+    // step 1 (t = 1): g' = 1 + 0.5·1 = 1.5     m = 0.1·1.5 = 0.15     v = 0.001·1.5² = 0.00225
+    //   m̂ = 1.5, √v̂ = 1.5:  p = 1 − 0.1·1.5/(1.5 + 1e−8) = 0.9000000006667
+    // step 2 (t = 2): g' = 2 + 0.5·0.9000000006667 = 2.4500000003333
+    //   m = 0.9·0.15 + 0.1·2.45 = 0.38             v = 0.999·0.00225 + 0.001·2.45² = 0.00825025
+    //   m̂ = 0.38/0.19 = 2.0000000002, √v̂ = √(0.00825025/0.001999) = √4.1271885943 = 2.0315483246
+    //   p = 0.9000000006667 − 0.1·2.0000000002/2.0315483246 = 0.9000000006667 − 0.0984470793 = 0.8015529214
+    // Elements alternate the sign of p0 and g: (p, g) → (−p, −g) maps the whole run to its negative.
+    // Tolerances as in the Adam test above (f32 β: m 3e−7·|m|, v 2e−5·|v|, p 2e−7).
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
+      for (let i = 0; i < n; i++) { const sg: f32 = i & 1 ? -1 : 1; put(P, i, sg); put(G, i, sg); put(M, i, 0); put(V, i, 0); }
+      adam_update(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 1, 0.5, false);
+      for (let i = 0; i < n; i++) {
+        const sg: f64 = i & 1 ? -1 : 1;
+        near(<f64>at(M, i), 0.15 * sg, 5e-8, `n=${n} m after step 1 at ${i}`);
+        near(<f64>at(V, i), 0.00225, 5e-8, `n=${n} v after step 1 at ${i}`);
+        near(<f64>at(P, i), 0.9000000006667 * sg, 2e-7, `n=${n} p after step 1 at ${i}`);
+      }
+      for (let i = 0; i < n; i++) put(G, i, i & 1 ? -2 : 2);
+      adam_update(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 2, 0.5, false);
+      for (let i = 0; i < n; i++) {
+        const sg: f64 = i & 1 ? -1 : 1;
+        near(<f64>at(M, i), 0.38 * sg, 1.2e-7, `n=${n} m after step 2 at ${i}`);
+        near(<f64>at(V, i), 0.00825025, 1.7e-7, `n=${n} v after step 2 at ${i}`);
+        near(<f64>at(P, i), 0.8015529214 * sg, 2e-7, `n=${n} p after step 2 at ${i}`);
+      }
+      expectGuards(P, n, "params"); expectGuards(M, n, "m"); expectGuards(V, n, "v");
+      freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
+    }
+  });
+
+  it("decoupled (torch.optim.AdamW), two steps by hand: the same run with p ← p·(1 − 0.1·0.5) = 0.95·p first", () => {
+    // step 1 (t = 1): p = 0.95·1 = 0.95; then Adam on g1 = 1, which never sees λ:
+    //   m = 0.1, v = 0.001, m̂ = 1, √v̂ = 1:  p = 0.95 − 0.1·1/(1 + 1e−8) = 0.850000001
+    // step 2 (t = 2): p = 0.95·0.850000001 = 0.80750000095; m = 0.29, v = 0.004999 (the Adam test above)
+    //   p = 0.80750000095 − 0.0965182020 = 0.7109817990
+    // The factor 1 − lr·λ is computed in f64 from the f32 lr (0.1f = 0.100000001490) and rounded
+    // once: 0.95f = 0.949999988; it moves p by 1.2e−8·|p| at most, inside the 2e−7.
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
+      for (let i = 0; i < n; i++) { const sg: f32 = i & 1 ? -1 : 1; put(P, i, sg); put(G, i, sg); put(M, i, 0); put(V, i, 0); }
+      adam_update(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 1, 0.5, true);
+      for (let i = 0; i < n; i++) {
+        const sg: f64 = i & 1 ? -1 : 1;
+        near(<f64>at(M, i), 0.1 * sg, 3e-8, `n=${n} m after step 1 at ${i}`);
+        near(<f64>at(V, i), 0.001, 2e-8, `n=${n} v after step 1 at ${i}`);
+        near(<f64>at(P, i), 0.850000001 * sg, 2e-7, `n=${n} p after step 1 at ${i}`);
+      }
+      for (let i = 0; i < n; i++) put(G, i, i & 1 ? -2 : 2);
+      adam_update(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 2, 0.5, true);
+      for (let i = 0; i < n; i++) {
+        const sg: f64 = i & 1 ? -1 : 1;
+        near(<f64>at(M, i), 0.29 * sg, 9e-8, `n=${n} m after step 2 at ${i}`);
+        near(<f64>at(V, i), 0.004999, 1e-7, `n=${n} v after step 2 at ${i}`);
+        near(<f64>at(P, i), 0.7109817990 * sg, 2e-7, `n=${n} p after step 2 at ${i}`);
+      }
+      expectGuards(P, n, "params"); expectGuards(M, n, "m"); expectGuards(V, n, "v");
+      freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
+    }
+  });
+
+  it("random values, steps 1–3 and t = 1000, both forms: within a few f32 roundings of PyTorch's algorithm in f64", () => {
+    reseed(37);
+    const lr: f32 = 0.003, b1: f32 = 0.9, b2: f32 = 0.999, eps: f32 = 1e-8, wd: f32 = 0.05;
+    const steps: i32[] = [1, 2, 3, 1000];
+    for (let form = 0; form < 2; form++) {
+      const decoupled = form == 1;
+      for (let s = 0; s < SIZES.length; s++) {
+        const n = SIZES[s];
+        const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
+        fillRandom(P, n, -2, 2); fillRandom(M, n, -0.5, 0.5); fillRandom(V, n, 0, 0.2);
+        for (let k = 0; k < steps.length; k++) {
+          const t = steps[k];
+          fillRandom(G, n, -2, 2);
+          const P0 = copyOf(P, n), M0 = copyOf(M, n), V0 = copyOf(V, n);
+          adam_update(P, G, M, V, n, lr, b1, b2, eps, t, wd, decoupled);
+          const bc1 = 1 - Math.pow(<f64>b1, <f64>t), bc2 = 1 - Math.pow(<f64>b2, <f64>t);
+          for (let i = 0; i < n; i++) {
+            const p0 = <f64>at(P0, i);
+            // L2: g' = g + λ·p (one product and one sum round: ≤ 2^−23·(|g| + |λp|));
+            // decoupled: g itself, and p·(1 − lr·λ) before the step (≤ 2^−23·|p| more).
+            const g = decoupled ? <f64>at(G, i) : <f64>at(G, i) + <f64>wd * p0;
+            const gErr = decoupled ? 0 : EPS * (Math.abs(<f64>at(G, i)) + Math.abs(<f64>wd * p0));
+            const ma = <f64>b1 * <f64>at(M0, i), mb = (1 - <f64>b1) * g;
+            const va = <f64>b2 * <f64>at(V0, i), vb = (1 - <f64>b2) * g * g;
+            near(<f64>at(M, i), ma + mb, 2 * EPS * (Math.abs(ma) + Math.abs(mb)) + (1 - <f64>b1) * gErr, `form ${form} n=${n} t=${t} m at ${i}`);
+            near(<f64>at(V, i), va + vb, 2 * EPS * (va + vb) + (1 - <f64>b2) * 2 * Math.abs(g) * gErr, `form ${form} n=${n} t=${t} v at ${i}`);
+            const upd = <f64>lr / bc1 * <f64>at(M, i) / (Math.sqrt(<f64>at(V, i)) / Math.sqrt(bc2) + <f64>eps);
+            const start = decoupled ? p0 * (1 - <f64>lr * <f64>wd) : p0;
+            const want = start - upd;
+            near(<f64>at(P, i), want, 2 * EPS * Math.abs(start) + EPS * Math.abs(want) + 4 * EPS * Math.abs(upd), `form ${form} n=${n} t=${t} p at ${i}`);
+          }
+          heap.free(P0); heap.free(M0); heap.free(V0);
+        }
+        expectGuards(P, n, "params"); expectGuards(M, n, "m"); expectGuards(V, n, "v");
+        freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
+      }
+    }
+  });
+
+  it("λ = 0 is the update without decay, bit for bit, in both forms and for SGD (−0 gradients included)", () => {
+    reseed(38);
+    const n = 19;
+    const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
+    fillRandom(P, n, -1, 1); fillRandom(G, n, -3, 3); fillRandom(M, n, -1, 1); fillRandom(V, n, 0, 1);
+    put(G, 2, -0.0); put(G, 17, -0.0); put(M, 2, 0); put(M, 17, 0);   // a vector lane and a tail element
+    const P1 = copyOf(P, n), M1 = copyOf(M, n), V1 = copyOf(V, n);
+    const P2 = copyOf(P, n), M2 = copyOf(M, n), V2 = copyOf(V, n);
+    adam_update(P, G, M, V, n, 0.01, 0.9, 0.999, 1e-8, 3);
+    adam_update(P1, G, M1, V1, n, 0.01, 0.9, 0.999, 1e-8, 3, 0, false);
+    adam_update(P2, G, M2, V2, n, 0.01, 0.9, 0.999, 1e-8, 3, 0, true);
+    sameBits(P1, P, n, "adam λ = 0: p"); sameBits(M1, M, n, "adam λ = 0: m"); sameBits(V1, V, n, "adam λ = 0: v");
+    sameBits(P2, P, n, "adamw λ = 0: p"); sameBits(M2, M, n, "adamw λ = 0: m"); sameBits(V2, V, n, "adamw λ = 0: v");
+    sgd_update(P, G, M, n, 0.1, 0.5);
+    sgd_update(P1, G, M1, n, 0.1, 0.5, 0);
+    sameBits(P1, P, n, "sgd λ = 0: p"); sameBits(M1, M, n, "sgd λ = 0: buf");
+    freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
+    heap.free(P1); heap.free(M1); heap.free(V1); heap.free(P2); heap.free(M2); heap.free(V2);
+  });
+});
+
 // ── global-norm clipping ───────────────────────────────────────────────────────────────
 
 /** clip_grad_norm_ as model_train_step does it: the norm once, then clipping given it; returns the norm. */
@@ -329,6 +517,9 @@ describe("sgd_update_finite, adam_update_finite: the update's values computed, n
       expect<bool>(sgd_update_finite(P, G, M, n, 0.1, 0)).toBe(true, `sgd n=${n}`);
       expect<bool>(sgd_update_finite(P, G, M, n, 0.1, 0.9)).toBe(true, `momentum n=${n}`);
       expect<bool>(adam_update_finite(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 3)).toBe(true, `adam n=${n}`);
+      expect<bool>(sgd_update_finite(P, G, M, n, 0.1, 0.9, 0.01)).toBe(true, `momentum, decay n=${n}`);
+      expect<bool>(adam_update_finite(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 3, 0.01, false)).toBe(true, `adam, L2 n=${n}`);
+      expect<bool>(adam_update_finite(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 3, 0.01, true)).toBe(true, `adamw n=${n}`);
       sameBits(P, P0, n, `n=${n} params`); sameBits(G, G0, n, `n=${n} grads`);
       sameBits(M, M0, n, `n=${n} m`); sameBits(V, V0, n, `n=${n} v`);
       expectGuards(P, n, "P"); expectGuards(G, n, "G"); expectGuards(M, n, "M"); expectGuards(V, n, "V");
@@ -358,6 +549,32 @@ describe("sgd_update_finite, adam_update_finite: the update's values computed, n
         adam_update(P, G, M, V, n, 0.001, 0.9, 0.999, 1e-8, 1);
         expect<bool>(allFinite(P, n)).toBe(true, `adam n=${n}: p stays finite`);
         expect<bool>(allFinite(V, n)).toBe(false, `adam n=${n}: v overflows in the real pass`);
+        freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
+      }
+    }
+  });
+  it("weight decay is in the dry pass: an overflow that only the decay causes gives false (each lane and the tail)", () => {
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      for (let bad = 0; bad < n; bad++) {
+        const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
+        // p = 0.5 everywhere, then 2 at `bad`. SGD, λ = 3e38: g' = 0.5 + 1.5e38 is finite, 0.5 + 6e38
+        // is not. Adam (L2), λ = 2e19: g'² = 1e38 is finite, (4e19)² is not. AdamW, lr·λ = 3e38:
+        // p·(1 − 3e38) is −1.5e38 at p = 0.5 and −Infinity at p = 2.
+        f32fill(P, 0.5, n); f32fill(G, 0.5, n); f32fill(M, 0, n); f32fill(V, 0, n);
+        expect<bool>(sgd_update_finite(P, G, M, n, 0.1, 0, 3e38)).toBe(true, `sgd λ n=${n}: finite before`);
+        expect<bool>(sgd_update_finite(P, G, M, n, 0.1, 0.5, 3e38)).toBe(true, `momentum λ n=${n}: finite before`);
+        expect<bool>(adam_update_finite(P, G, M, V, n, 0.001, 0.9, 0.999, 1e-8, 1, 2e19, false)).toBe(true, `adam λ n=${n}: finite before`);
+        expect<bool>(adam_update_finite(P, G, M, V, n, 1, 0.9, 0.999, 1e-8, 1, 3e38, true)).toBe(true, `adamw n=${n}: finite before`);
+        put(P, bad, 2);
+        expect<bool>(sgd_update_finite(P, G, M, n, 0.1, 0)).toBe(true, `sgd n=${n}: no decay, finite`);
+        expect<bool>(sgd_update_finite(P, G, M, n, 0.1, 0, 3e38)).toBe(false, `sgd λ n=${n}, p[${bad}] overflows`);
+        expect<bool>(sgd_update_finite(P, G, M, n, 0.1, 0.5, 3e38)).toBe(false, `momentum λ n=${n}, buf[${bad}] overflows`);
+        expect<bool>(adam_update_finite(P, G, M, V, n, 0.001, 0.9, 0.999, 1e-8, 1, 2e19, false)).toBe(false, `adam λ n=${n}, v[${bad}] overflows`);
+        expect<bool>(adam_update_finite(P, G, M, V, n, 1, 0.9, 0.999, 1e-8, 1, 3e38, true)).toBe(false, `adamw n=${n}, p[${bad}] overflows`);
+        adam_update(P, G, M, V, n, 1, 0.9, 0.999, 1e-8, 1, 3e38, true);
+        expect<bool>(isFinite<f32>(at(P, bad))).toBe(false, `adamw n=${n}: the real pass overflows at ${bad}`);
+        if (n > 1) expect<bool>(isFinite<f32>(at(P, bad == 0 ? 1 : 0))).toBe(true, `adamw n=${n}: and only there`);
         freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
       }
     }

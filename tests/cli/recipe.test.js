@@ -3,7 +3,7 @@
  * saved epoch (an interrupted run before its first epoch leaves the old pair untouched),
  * openModel refuses a recipe that describes another model, and --resume continues the epoch
  * count (shuffle seed, learning-rate decay) of the saved run, so that 2 epochs equal 1 epoch
- * then --resume for 1 more, byte for byte.
+ * then --resume for 1 more, byte for byte — with --weight-decay (AdamW) too, its λ kept in the recipe.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -101,4 +101,27 @@ test("--resume continues the epoch count: 2 epochs = 1 epoch, then --resume for 
   const a = cli(["train", "--task", "tag", "--data", "tagged-train.txt", "--model", again, "--epochs", "1", "--resume", "--quiet"]);
   assert.equal(a.code, 0, a.stderr);
   assert.deepEqual(readFileSync(again), readFileSync(whole), "the same model file without the flags");
+});
+
+test("--weight-decay: AdamW (the model file says so, the recipe keeps λ), and --resume goes on with it exactly", async () => {
+  const { readSafetensors } = await import("../../dist/index.js");
+  const flags = ["--task", "tag", "--data", "tagged-train.txt", "--hidden", "8", "--lr", "0.05", "--seed", "3", "--batch-size", "16", "--quiet"];
+  const whole = join(dir, "wd-whole.rnn"), split = join(dir, "wd-split.rnn"), plain = join(dir, "wd-plain.rnn");
+  assert.equal(cli(["train", ...flags, "--model", whole, "--epochs", "2", "--weight-decay", "0.1"]).code, 0);
+  assert.equal(cli(["train", ...flags, "--model", plain, "--epochs", "2"]).code, 0);
+  assert.equal(cli(["train", ...flags, "--model", split, "--epochs", "1", "--weight-decay", "0.1"]).code, 0);
+  const r = cli(["train", "--task", "tag", "--data", "tagged-train.txt", "--model", split, "--epochs", "1", "--resume", "--quiet"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readFileSync(split), readFileSync(whole), "2 epochs = 1, then --resume without the flag (λ from the recipe)");
+  const type = (file) => JSON.parse(readSafetensors(readFileSync(file)).metadata.optimizer).type;
+  assert.equal(type(whole), "adamw");
+  assert.equal(type(plain), "adam");
+  assert.equal(JSON.parse(readFileSync(`${whole}.json`, "utf8")).training.weightDecay, 0.1);
+  assert.equal(JSON.parse(readFileSync(`${plain}.json`, "utf8")).training.weightDecay, undefined, "no decay: the recipe is as before");
+  assert.notDeepEqual(readFileSync(whole), readFileSync(plain));
+  for (const bad of ["-0.1", "2", "lots"]) {
+    const b = cli(["train", ...flags, "--model", join(dir, "wd-bad.rnn"), `--weight-decay=${bad}`]);
+    assert.equal(b.code, 2, `--weight-decay ${bad}`);
+    assert.match(b.stderr, /--weight-decay: expected a number ≥ 0 ≤ 1/);
+  }
 });

@@ -4,8 +4,9 @@
  *   the loaded model gives the same bytes;
  * - resuming is exact: N steps in this process equal N/2 steps, save, load in a fresh Node
  *   process (and a fresh Deno process) and N/2 more — the two files are byte-identical,
- *   for Adam + clipping, SGD with momentum, and an Adam → SGD switch right after the save
- *   (which resets the optimizer only if the saved optimizer type was restored);
+ *   for Adam + clipping, SGD with momentum, AdamW with weight decay (the type "adamw" kept in
+ *   the file), and an Adam → SGD switch right after the save (which resets the optimizer
+ *   only if the saved optimizer type was restored);
  * - the vocabulary and label map travel with the model;
  * - every malformed file throws an RnnError that says what is wrong.
  */
@@ -295,7 +296,7 @@ describe("bad model files", () => {
     rejects(rewrite(good, { metadata: { config: undefined } }), /"config" is missing/);
     rejects(rewrite(good, { metadata: { config: JSON.stringify({ ...CASES["adam-ids"].config, hiddenSize: -1 }) } }), /config.*hiddenSize/);
     rejects(rewrite(good, { metadata: { config: JSON.stringify({ ...CASES["adam-ids"].config, colour: "red" }) } }), /colour/);
-    rejects(rewrite(good, { metadata: { optimizer: '{"type":"rmsprop","step":2}' } }), /type must be/);
+    rejects(rewrite(good, { metadata: { optimizer: '{"type":"rmsprop","step":2}' } }), /type must be "adam", "adamw", "sgd" or null/);
     rejects(rewrite(good, { metadata: { optimizer: '{"type":"adam","step":-1}' } }), /step must be/);
     rejects(rewrite(good, { metadata: { optimizer: '{"type":"adam","step":1e300}' } }), /step must be/);
     rejects(rewrite(good, { metadata: { optimizer: "[]" } }), /optimizer/);
@@ -325,6 +326,17 @@ describe("bad model files", () => {
     }
     const v = new Float32Array(7); v[3] = NaN;
     rejects(rewrite(good, { tensors: { "optimizer.m.c": { shape: [7], data: v } } }), /optimizer\.m\.c.*element 3 is NaN/);
+  });
+
+  test("AdamW's state is Adam's: a negative second moment is refused in an adamw file too", async () => {
+    const m = await create("adamw-dense", engine);
+    train(m, "adamw-dense", 0, 2);
+    const file = m.save();
+    m.dispose();
+    assert.equal(JSON.parse(readSafetensors(file).metadata.optimizer).type, "adamw");
+    const v = readTensor(readSafetensors(file), "optimizer.v.W").slice();
+    v[3] = -1e-9;
+    rejects(rewrite(file, { tensors: { "optimizer.v.W": { shape: [7, 7], data: v } } }), /"optimizer\.v\.W" element 3 is .*never negative/);
   });
 
   test("a failed load leaves no model behind: engine memory does not grow over many failures", () => {

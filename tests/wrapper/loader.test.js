@@ -77,7 +77,10 @@ function uleb(buf, pos) {
   return [value, pos];
 }
 
-/** rnn.wasm with abi_version() returning `version`: the body `i32.const 2` patched in place. */
+/** The ABI version of this build (abi_version() in assembly/index.ts, ABI_VERSION in src/wasm.ts). */
+const ABI = 3;
+
+/** rnn.wasm with abi_version() returning `version`: the body `i32.const ABI` patched in place. */
 function withAbiVersion(bytes, version) {
   const out = Uint8Array.from(bytes);
   let pos = 8, imported = 0, abiFunc = -1;
@@ -112,7 +115,7 @@ function withAbiVersion(bytes, version) {
         let len;
         [len, p] = uleb(out, p);
         if (i === abiFunc - imported) {
-          assert.deepEqual([...out.subarray(p, p + len)], [0, 0x41, 2, 0x0b], "abi_version() is `i32.const 2`");
+          assert.deepEqual([...out.subarray(p, p + len)], [0, 0x41, ABI, 0x0b], `abi_version() is \`i32.const ${ABI}\``);
           out[p + 2] = version;
           return out;
         }
@@ -262,11 +265,14 @@ describe("bad input is a clear RnnError, not a hang", () => {
   });
 
   test("rnn.wasm of another ABI version", T, async () => {
-    const v3 = withAbiVersion(wasmBytes, 3);
-    assert.ok(WebAssembly.validate(v3));
-    await rejects(init(v3), /has ABI version 3, this rnn-wasm needs 2/);
-    throwsSync(() => initSync(v3), /has ABI version 3, this rnn-wasm needs 2/);
-    await sameAsReference(await init(withAbiVersion(wasmBytes, 2))); // the patcher itself changes nothing else
+    for (const other of [ABI - 1, ABI + 1]) {
+      const patched = withAbiVersion(wasmBytes, other);
+      assert.ok(WebAssembly.validate(patched));
+      const message = new RegExp(`has ABI version ${other}, this rnn-wasm needs ${ABI}`);
+      await rejects(init(patched), message);
+      throwsSync(() => initSync(patched), message);
+    }
+    await sameAsReference(await init(withAbiVersion(wasmBytes, ABI))); // the patcher itself changes nothing else
   });
 
   test("a failed Response, an HTML page served as wasm, a wrong URL", T, async () => {

@@ -13,6 +13,9 @@
  *                  p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + eps)        (torch.optim.Adam)
  *   clipping       norm = √(Σ g² over U, W, b, V, c);  coef = max/(norm + 1e−6);
  *                  g ← coef·g only if coef < 1                          (clip_grad_norm_)
+ *   weight decay   SGD, Adam: g ← g + λ·p;  AdamW: p ← p·(1 − lr·λ) before the step, on U, W, V
+ *                  (and b, c with decayBiases), against TorchOptimizer below: torch.optim's
+ *                  algorithms transcribed in f64 with one parameter group per λ
  *
  * Tolerance for parameters (f32 arithmetic in the module, f64 here, same starting point):
  * |got − want| ≤ 1e-6 + 1e-6·|want|, against steps of 1e-3 … 5e-2, so a formula off by
@@ -20,7 +23,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RNN } from "../../dist/index.js";
+import * as lib from "../../dist/index.js";
+const { RNN } = lib;
 import { lossAndGradients, seededRandom, checkTensor } from "../reference/rnn_ref.js";
 
 const TENSORS = ["U", "W", "b", "V", "c"];
@@ -264,5 +268,185 @@ test("ten training steps follow the reference's loss curve", async () => {
     assert.ok(losses[9] < 0.8 * losses[0], `training lowers the loss (${losses[0]} → ${losses[9]})`);
   } finally {
     model.dispose();
+  }
+});
+
+// ── weight decay ───────────────────────────────────────────────────────────────────────
+
+/**
+ * torch.optim's step, transcribed from PyTorch's documented algorithms in f64 (not from the
+ * module's code: Adam's first moment is PyTorch's lerp form m + (1 − β1)(g − m)), with one
+ * parameter group per λ, as a PyTorch user who spares the biases writes it:
+ *
+ *   torch.optim.AdamW([{"params": [U, W, V]}, {"params": [b, c], "weight_decay": 0}], lr=…, weight_decay=λ)
+ *
+ * SGD    (torch.optim.SGD, dampening 0):  d_p = g + λ·p;  buf = d_p (first step) or μ·buf + d_p;  p −= lr·buf (or lr·d_p when μ = 0)
+ * Adam   (torch.optim.Adam):   g = g + λ·p, then Adam
+ * AdamW  (torch.optim.AdamW):  p = p·(1 − lr·λ), then Adam on g
+ *
+ * `step(p, g)` returns the parameters PyTorch would have after the step from p with gradient g
+ * (both { U, W, b, V, c } of f64 arrays) and keeps its state (buffers, moments, step count).
+ */
+class TorchOptimizer {
+  constructor(type, { lr, momentum = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay }, decayOf) {
+    Object.assign(this, { type, lr, momentum, beta1, beta2, eps, weightDecay, decayOf, t: 0, state: {} });
+  }
+
+  step(p, g) {
+    const { type, lr, momentum, beta1, beta2, eps } = this;
+    this.t++;
+    const out = {};
+    for (const k of TENSORS) {
+      const wd = this.decayOf(k) ? this.weightDecay : 0;
+      const s = (this.state[k] ??= { buf: null, m: new Float64Array(p[k].length), v: new Float64Array(p[k].length) });
+      const q = Float64Array.from(p[k]);
+      if (type === "sgd") {
+        const dp = q.map((x, i) => g[k][i] + wd * x);
+        let step = dp;
+        if (momentum !== 0) step = s.buf = s.buf === null ? dp.slice() : s.buf.map((b, i) => momentum * b + dp[i]);
+        out[k] = q.map((x, i) => x - lr * step[i]);
+        continue;
+      }
+      if (type === "adamw") for (let i = 0; i < q.length; i++) q[i] *= 1 - lr * wd;
+      const grad = type === "adam" ? g[k].map((x, i) => x + wd * q[i]) : g[k];
+      const bc1 = 1 - beta1 ** this.t, bc2 = 1 - beta2 ** this.t;
+      out[k] = q.map((x, i) => {
+        s.m[i] += (1 - beta1) * (grad[i] - s.m[i]);
+        s.v[i] = beta2 * s.v[i] + (1 - beta2) * grad[i] * grad[i];
+        return x - (lr / bc1) * s.m[i] / (Math.sqrt(s.v[i]) / Math.sqrt(bc2) + eps);
+      });
+    }
+    return out;
+  }
+}
+
+const isBias = (k) => k === "b" || k === "c";
+
+/** The largest |got − want| over the biases, in units of the tolerance (> 1: outside it). */
+function biasGap(got, want) {
+  let worst = 0;
+  for (const k of ["b", "c"]) for (let i = 0; i < want[k].length; i++) {
+    worst = Math.max(worst, Math.abs(got[k][i] - want[k][i]) / (PARAMS.atol + PARAMS.rtol * Math.abs(want[k][i])));
+  }
+  return worst;
+}
+
+/**
+ * `steps` trainSteps with `optimizer` against torch.optim's steps with the biases spared
+ * (the default) or decayed (decayBiases: true); the other grouping is run alongside, and the
+ * biases must end far outside the tolerance of its prediction, so the check can tell them apart.
+ */
+async function checkDecay(optimizer, steps, label) {
+  const { model, probe, dispose } = await pair();
+  try {
+    const { type, decayBiases = false, ...h } = optimizer;
+    const weightDecay = h.weightDecay ?? (type === "adamw" ? 0.01 : 0);
+    const hyper = { lr: type === "sgd" ? 0.01 : 0.001, ...h, weightDecay };
+    const spared = new TorchOptimizer(type, hyper, (k) => !isBias(k));
+    const all = new TorchOptimizer(type, hyper, () => true);
+    const [right, other] = decayBiases ? [all, spared] : [spared, all];
+    let gap = 0;
+    for (let t = 1; t <= steps; t++) {
+      const { p, g } = gradientAt(model, probe);
+      const want = right.step(p, g);
+      const alternative = other.step(p, g);
+      model.trainStep(BATCH, { optimizer });
+      expectParameters(model, want, p, `${label} step ${t}`);
+      gap = biasGap(model.parameters(), alternative);
+    }
+    assert.ok(gap > 20, `${label}: the biases after step ${steps} must be far from the ${decayBiases ? "undecayed" : "decayed"} biases' prediction (${gap.toFixed(1)}× the tolerance)`);
+  } finally {
+    dispose();
+  }
+}
+
+test("SGD with weightDecay: d_p = g + λ·p on U, W, V; the biases b, c do not decay by default", () =>
+  checkDecay({ type: "sgd", lr: 0.3, weightDecay: 0.2 }, 3, "sgd λ 0.2"));
+
+test("SGD with momentum and weightDecay over four steps: the decayed gradient goes into the buffer", () =>
+  checkDecay({ type: "sgd", lr: 0.3, momentum: 0.9, weightDecay: 0.2 }, 4, "momentum λ 0.2"));
+
+test("SGD with momentum, weightDecay and decayBiases: every tensor decays (PyTorch's one group)", () =>
+  checkDecay({ type: "sgd", lr: 0.3, momentum: 0.9, weightDecay: 0.2, decayBiases: true }, 4, "momentum λ 0.2, biases too"));
+
+test("Adam with weightDecay is L2 (torch.optim.Adam): g + λ·p before the moments, over four steps", () =>
+  checkDecay({ type: "adam", lr: 0.01, weightDecay: 0.5 }, 4, "adam λ 0.5"));
+
+test("AdamW (torch.optim.AdamW): p·(1 − lr·λ), then Adam, over four steps; biases spared by default", () =>
+  checkDecay({ type: "adamw", lr: 0.02, weightDecay: 0.5 }, 4, "adamw λ 0.5"));
+
+test("AdamW with decayBiases, other betas and eps", () =>
+  checkDecay({ type: "adamw", lr: 0.02, beta1: 0.5, beta2: 0.9, eps: 1e-3, weightDecay: 0.5, decayBiases: true }, 4, "adamw λ 0.5, biases too"));
+
+test("AdamW's default weightDecay is 0.01 (PyTorch's): four steps against λ = 0.01, which is not plain Adam", async () => {
+  const { model, probe, dispose } = await pair();
+  try {
+    const torch = new TorchOptimizer("adamw", { lr: 0.05, weightDecay: 0.01 }, (k) => !isBias(k));
+    const adam = new TorchOptimizer("adam", { lr: 0.05, weightDecay: 0 }, () => false);
+    let apart = 0;
+    for (let t = 1; t <= 4; t++) {
+      const { p, g } = gradientAt(model, probe);
+      const want = torch.step(p, g), plain = adam.step(p, g);
+      model.trainStep(BATCH, { optimizer: { type: "adamw", lr: 0.05 } });
+      expectParameters(model, want, p, `adamw default λ step ${t}`);
+      const got = model.parameters();
+      for (const k of ["U", "W", "V"]) for (let i = 0; i < got[k].length; i++) apart = Math.max(apart, Math.abs(got[k][i] - plain[k][i]));
+    }
+    assert.ok(apart > 1e-4, `the default decay moves the weights away from plain Adam's (by ${apart})`);
+  } finally {
+    dispose();
+  }
+});
+
+test("weightDecay 0 (and AdamW with 0) gives the bits of the step without decay", async () => {
+  const runs = [
+    [{ type: "sgd", lr: 0.3, momentum: 0.9 }, { type: "sgd", lr: 0.3, momentum: 0.9, weightDecay: 0, decayBiases: true }],
+    [{ type: "adam", lr: 0.01 }, { type: "adam", lr: 0.01, weightDecay: 0 }],
+    [{ type: "adam", lr: 0.01 }, { type: "adamw", lr: 0.01, weightDecay: 0 }],
+  ];
+  for (const [plain, zero] of runs) {
+    const a = await pair(), b = await pair();
+    try {
+      for (let t = 0; t < 3; t++) {
+        a.model.trainStep(BATCH, { optimizer: plain });
+        b.model.trainStep(BATCH, { optimizer: zero });
+      }
+      const pa = a.model.parameters(), pb = b.model.parameters();
+      for (const k of TENSORS) assert.deepEqual(Buffer.from(pb[k].buffer), Buffer.from(pa[k].buffer), `${JSON.stringify(zero)}: ${k}`);
+    } finally {
+      a.dispose(); b.dispose();
+    }
+  }
+});
+
+test("fit passes weight decay through; adam ↔ adamw is a change of type (the state restarts, as for sgd ↔ adam)", async () => {
+  const data = { inputs: BATCH.inputs, targets: BATCH.targets };
+  const fitWith = async (optimizer) => {
+    const { model, dispose } = await pair();
+    try {
+      model.fit(data, { epochs: 3, batchSize: 3, shuffle: false, optimizer });
+      return { p: model.parameters(), type: JSON.parse(lib.readSafetensors(model.save()).metadata.optimizer).type };
+    } finally {
+      dispose();
+    }
+  };
+  const decayed = await fitWith({ type: "adamw", lr: 0.02, weightDecay: 0.5 });
+  const plain = await fitWith({ type: "adamw", lr: 0.02, weightDecay: 0 });
+  assert.equal(decayed.type, "adamw");
+  // Three AdamW steps shrink every weight by 1 − 0.02·0.5 = 0.99 each, besides the Adam steps.
+  let apart = 0;
+  for (const k of ["U", "W", "V"]) for (let i = 0; i < plain.p[k].length; i++) apart = Math.max(apart, Math.abs(decayed.p[k][i] - plain.p[k][i]));
+  assert.ok(apart > 1e-3, `fit's weightDecay acts (largest difference ${apart})`);
+
+  const { model, probe, dispose } = await pair();
+  try {
+    model.trainStep(BATCH, { optimizer: { type: "adam", lr: 0.01 } });
+    model.trainStep(BATCH, { optimizer: { type: "adam", lr: 0.01 } });
+    // Now AdamW: a first step again (t = 1, fresh moments): p·(1 − lr·λ) − lr·g/(|g| + eps) on the weights.
+    const { p, g } = gradientAt(model, probe);
+    model.trainStep(BATCH, { optimizer: { type: "adamw", lr: 0.01, weightDecay: 0.5 } });
+    expectParameters(model, apply(p, g, (k, i, gi) => (isBias(k) ? 0 : p[k][i] * 0.01 * 0.5) + 0.01 * gi / (Math.abs(gi) + 1e-8)), p, "adamw after adam");
+  } finally {
+    dispose();
   }
 });

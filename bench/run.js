@@ -38,8 +38,10 @@
 // is spent (a row with fewer than the usual ≥ 10 steps says how many), and a peer whose
 // estimated step time exceeds --max-step is not run at that config (the table says so).
 //
-// Usage: node bench/run.js [--quick] [--only ours,tfjs,plain,torch] [--configs S,M,L]
+// Usage: node bench/run.js [--quick | --check] [--only ours,tfjs,plain,torch] [--configs S,M,L]
 //          [--budget SECONDS] [--max-step SECONDS] [--no-gemm] [--no-inference] [--no-breakdown]
+// --check: does every path run? S only, 2 steps or rounds per measurement, no GEMM, inference
+// or breakdown; exits 1 if a peer failed or PyTorch's losses disagree with rnn-wasm's.
 // Writes bench/out/results.json, results.md and chart.svg; a full run (all configs, all
 // implementations, not --quick) also writes bench/results.json and bench/results.md.
 
@@ -84,7 +86,7 @@ export const flopPerToken = ({ d, k }) => 6 * d * d + 6 * d * k;
 // ── options ──────────────────────────────────────────────────────────────────────────────
 
 function parseArgs(argv) {
-  const o = { quick: false, only: null, configs: null, budget: null, maxStep: null, gemm: true, inference: true, breakdown: true };
+  const o = { quick: false, check: false, only: null, configs: null, budget: null, maxStep: null, gemm: true, inference: true, breakdown: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -94,6 +96,7 @@ function parseArgs(argv) {
     };
     const name = a.split("=")[0];
     if (name === "--quick") o.quick = true;
+    else if (name === "--check") { o.check = o.quick = true; o.gemm = o.inference = o.breakdown = false; }
     else if (name === "--only") o.only = value().split(",").map((s) => s.trim()).filter(Boolean);
     else if (name === "--configs" || name === "--config") o.configs = value().split(",").map((s) => s.trim().toUpperCase()).filter(Boolean);
     else if (name === "--budget") o.budget = Number(value());
@@ -117,6 +120,7 @@ function parseArgs(argv) {
   o.maxSteps = o.quick ? 20 : 200;
   o.minTime = o.quick ? 0.3 : 1.5;
   o.warmup = o.quick ? 1 : 2;
+  if (o.check) Object.assign(o, { minSteps: 2, maxSteps: 2, minTime: 0, budget: Math.min(o.budget, 2) });
   o.full = !o.quick && o.only === null && o.configs.length === 3 && o.gemm && o.inference;
   return o;
 }
@@ -370,14 +374,14 @@ async function benchTorch(cfg, batch, entry, opts, clock, torch) {
       },
       ...torch.peers.map((p) => ({ id: p.id, label: p.label, settle: p.threads !== "1", run: (q) => p.peer.request({ op: "run", steps: q }) })),
     ];
-    const targetMs = opts.quick ? 60 : 250;
+    const targetMs = opts.check ? 20 : opts.quick ? 60 : 250;
     for (const c of contestants) {
       await c.run(opts.warmup);
       const t = await c.run(1);
       c.q = Math.max(1, Math.min(50, Math.round(targetMs / t.ms[0])));
       if (c.settle) await sleep(100);
     }
-    const minRounds = opts.quick ? 3 : 9, maxRounds = opts.quick ? 9 : 41;
+    const minRounds = opts.check ? 2 : opts.quick ? 3 : 9, maxRounds = opts.check ? 2 : opts.quick ? 9 : 41;
     const minTime = opts.quick ? 0.5 : 4, maxTime = opts.quick ? 4 : 3 * opts.budget;
     const rounds = [];
     const start = now();
@@ -751,8 +755,25 @@ async function main() {
     writeFileSync(join(benchDir, "results.md"), md);
     writeFileSync(join(benchDir, "chart.svg"), svg);
   }
-  console.log(`\n${md}`);
+  if (!opts.check) console.log(`\n${md}`);
   console.log(`wrote bench/out/results.json, results.md, chart.svg${opts.full ? " (and bench/results.json, results.md, chart.svg: a full run)" : ""} in ${results.meta.seconds.toFixed(0)} s`);
+  if (opts.check) {
+    const problems = [];
+    for (const c of configs) {
+      for (const [id, r] of Object.entries(c.results)) {
+        if (r.error) problems.push(`${c.name} ${id}: ${r.error}`);
+        else if (!r.skipped && !r.unavailable && !(r.tokensPerS?.median > 0)) problems.push(`${c.name} ${id}: no timing`);
+        if (r.lossRelDiff && !(Math.max(...r.lossRelDiff) <= 1e-5)) problems.push(`${c.name} ${id}: losses differ from rnn-wasm's by ${Math.max(...r.lossRelDiff).toExponential(1)} (relative)`);
+      }
+    }
+    const torchState = results.meta.torch ? (results.meta.torch.available ? "PyTorch measured" : `PyTorch not installed (${results.meta.torch.reason})`) : "PyTorch not selected";
+    if (problems.length) {
+      console.log(`check: FAILED (${torchState})\n  ${problems.join("\n  ")}`);
+      process.exitCode = 1;
+    } else {
+      console.log(`check: OK — ${configs.map((c) => Object.keys(c.results).length).reduce((a, b) => a + b, 0)} rows, ${torchState}`);
+    }
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -209,8 +209,8 @@ function torchSection(res) {
   const b = t.blas;
   L.push(`PyTorch ${t.version}, Python ${t.pythonVersion}, numpy ${t.numpy}: \`nn.RNN(n, d, nonlinearity="tanh", batch_first=True)\` + \`nn.Linear(d, k)\`, \`F.cross_entropy(..., reduction="sum") / B\`, \`torch.optim.SGD\` (lr ${meta.policy.lr}), ids as a one-hot (B, T, n) tensor built once outside the timed steps (\`rnn.bias_hh_l0\` frozen: rnn-wasm has one bias). Weights: rnn-wasm's \`exportSafetensors(model)\`, read by ${t.safetensorsReader === "safetensors package" ? "the safetensors package" : "bench/torch_peer.py's own reader (no safetensors package)"}, \`load_state_dict(strict=True)\`.`);
   L.push("");
-  L.push(`- BLAS: **${cell(b.name)}**${b.library ? ` (\`${cell(b.library.split("/").pop())}\`)` : ""}; torch built with BLAS_INFO=${b.build ?? "?"}. Found at run time by ${cell(b.method)}.${t.ldLibraryPath ? " The loader first gave torch the reference BLAS; the bench restarted it with LD_LIBRARY_PATH set to the OpenBLAS directory it found." : ""}`);
-  L.push(`- Threads: ${Object.entries(t.threads).map(([id, x]) => `${meta.impls[id] ?? id}: torch ${x.threads}, BLAS ${x.blasThreads ?? "?"} (OPENBLAS_NUM_THREADS=${x.env?.OPENBLAS_NUM_THREADS}, OMP_NUM_THREADS=${x.env?.OMP_NUM_THREADS}${x.env?.OMP_WAIT_POLICY ? `, OMP_WAIT_POLICY=${x.env.OMP_WAIT_POLICY}` : ""})`).join("; ")}. rnn-wasm uses one thread throughout.`);
+  L.push(`- BLAS: **${cell(b.name)}**${b.library ? ` (\`${cell(b.library.split("/").pop())}\`)` : ""}; torch built with BLAS_INFO=${b.build ?? "?"}. Found at run time by ${cell(b.method)}.${b.kind === "reference" ? " **The reference BLAS is many times slower than an optimised one: these PyTorch figures say little (Debian: install libopenblas0-pthread).**" : ""}${t.ldLibraryPath ? " The loader first gave torch the reference BLAS; the bench restarted it with LD_LIBRARY_PATH set to the OpenBLAS directory it found." : ""}`);
+  L.push(`- Threads: ${Object.entries(t.threads).map(([id, x]) => `${meta.impls[id] ?? id}: torch ${x.threads}, BLAS ${x.blasThreads ?? (b.kind === "reference" ? "1 (single-threaded library)" : "?")} (OPENBLAS_NUM_THREADS=${x.env?.OPENBLAS_NUM_THREADS}, OMP_NUM_THREADS=${x.env?.OMP_NUM_THREADS}${x.env?.OMP_WAIT_POLICY ? `, OMP_WAIT_POLICY=${x.env.OMP_WAIT_POLICY}` : ""})`).join("; ")}. rnn-wasm uses one thread throughout.`);
   L.push(`- Rounds: each round times rnn-wasm and both PyTorch processes on a few steps each (about 0.25 s), in forward order in even rounds and reverse order in odd ones; a round's figure is the mean step time of its steps, the ratio is rnn-wasm ÷ PyTorch tokens/s per round, reported as the median over rounds with quartiles. Not counted in PyTorch's GFLOP/s: the one-hot product and its weight gradient (4·n·d FLOP per token, which rnn-wasm does as a gather).`);
   if (t.gemm256Gflops) L.push(`- torch.mm 256³ in the same processes: ${Object.entries(t.gemm256Gflops).map(([id, v]) => `${meta.impls[id] ?? id} ${fix(v, 1)} GFLOP/s`).join(", ")}.`);
   L.push("");
@@ -233,7 +233,17 @@ function torchSection(res) {
 export function renderSvg(res) {
   const { meta, configs } = res;
   const impls = ORDER.filter((id) => meta.impls[id] && configs.some((c) => !c.results[id]?.unavailable));
-  const W = 960, H = 460, left = 70, right = 20, top = 70, bottom = 60;
+  const W = 960, left = 70, right = 20, bottom = 60;
+  // Legend entries, wrapped onto a second row when they do not fit (eight implementations).
+  const legend = [];
+  let lx = left, ly = 50;
+  for (const id of impls) {
+    const w = 28 + meta.impls[id].length * 6.6;
+    if (lx > left && lx + w > W - right) { lx = left; ly += 18; }
+    legend.push({ id, x: lx, y: ly });
+    lx += w;
+  }
+  const top = ly + 20, H = 390 + top;
   const plotW = W - left - right, plotH = H - top - bottom;
   const values = configs.flatMap((c) => impls.map((id) => c.results[id]?.tokensPerS?.median).filter(Number.isFinite));
   const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...values, 1e3))));
@@ -245,7 +255,7 @@ export function renderSvg(res) {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   out.push(`<text x="${left}" y="22" font-size="16" font-weight="bold">Elman RNN training step: tokens/s (log scale, higher is better)</text>`);
-  out.push(`<text x="${left}" y="40" fill="#555">${esc(`${meta.cpu}, 1 thread · clock ${meta.clock.ghz.toFixed(2)} GHz · ${meta.date.slice(0, 10)}${meta.mode === "quick" ? " · QUICK RUN" : ""}`)}</text>`);
+  out.push(`<text x="${left}" y="40" fill="#555">${esc(`${meta.cpu}, rnn-wasm on 1 thread${meta.torch?.available ? `, PyTorch ${meta.torch.version} (${meta.torch.blasLabel.replace(/ \(.*$/, "")})` : ""} · clock ${meta.clock.ghz.toFixed(2)} GHz · ${meta.date.slice(0, 10)}${meta.mode === "quick" ? " · QUICK RUN" : ""}`)}</text>`);
   // Grid and axis.
   for (let e = Math.log10(lo); e <= Math.log10(hi) + 1e-9; e++) {
     const v = Math.pow(10, e), yy = y(v).toFixed(1);
@@ -274,11 +284,9 @@ export function renderSvg(res) {
     out.push(`<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 36}" text-anchor="middle" fill="#555" font-size="11">n=${c.n} d=${c.d} k=${c.k} T=${c.T} B=${c.B}${c.results.ours?.tokensPerS ? ` · ours ${pct(c.results.ours.peakFraction)} of peak` : ""}</text>`);
   });
   // Legend.
-  let lx = left;
-  for (const id of impls) {
-    out.push(`<rect x="${lx}" y="50" width="12" height="12" fill="${COLORS[id]}"/>`);
-    out.push(`<text x="${lx + 16}" y="60">${esc(meta.impls[id])}</text>`);
-    lx += 28 + meta.impls[id].length * 6.6;
+  for (const { id, x, y: yy } of legend) {
+    out.push(`<rect x="${x.toFixed(1)}" y="${yy}" width="12" height="12" fill="${COLORS[id]}"/>`);
+    out.push(`<text x="${(x + 16).toFixed(1)}" y="${yy + 10}">${esc(meta.impls[id])}</text>`);
   }
   out.push(`<text x="${W - right}" y="${H - 8}" text-anchor="end" fill="#777" font-size="10">† limited by the time budget · n/r: not run (estimated above the per-step cap)</text>`);
   out.push(`</svg>`);

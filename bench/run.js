@@ -104,7 +104,7 @@ function parseArgs(argv) {
     else if (name === "--no-gemm") o.gemm = false;
     else if (name === "--no-inference") o.inference = false;
     else if (name === "--no-breakdown") o.breakdown = false;
-    else if (name === "--help" || name === "-h") { console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 36).map((l) => l.slice(3)).join("\n")); process.exit(0); }
+    else if (name === "--help" || name === "-h") { console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith("//"))).map((l) => l.slice(3)).join("\n")); process.exit(0); }
     else if (/^[SML](,[SML])*$/i.test(a)) o.configs = a.toUpperCase().split(",");
     else throw new Error(`unknown option ${a} (try --help)`);
   }

@@ -219,7 +219,7 @@ function torchSection(res) {
   for (const c of configs) {
     const p1 = c.results["torch-1"], pa = c.results["torch-all"];
     if (!c.torch) { L.push(`| ${c.name} | — | ${p1?.error ? `failed: ${cell(p1.error)}` : "—"} | | | | | | |`); continue; }
-    const rc = (r, id) => (r?.tokensPerS ? rate(r.tokensPerS.median) : "—");
+    const rc = (r) => (r?.tokensPerS ? rate(r.tokensPerS.median) : r?.error ? `failed: ${cell(r.error)}` : "—");
     const ratio = (r, id) => (r?.interleaved ? `${times(c.ratios[id])} (${fix(r.interleaved.ratioQ1)}–${fix(r.interleaved.ratioQ3)})` : "—");
     const ls = c.torch.losses;
     const rel = Math.max(...Object.values(ls.peers).flatMap((p) => p.relDiff));

@@ -349,8 +349,22 @@ async function benchTorch(cfg, batch, entry, opts, clock, torch) {
     const oursLosses = [m0.trainStep(batch, sgd).loss, m0.trainStep(batch, sgd).loss];
     m0.dispose();
     const check = { ours: oursLosses, peers: {} };
+    // A peer that fails (setup, or any request later) gets an error row; the others go on.
+    const failed = (p, e) => {
+      entry.results[p.id] = { error: String(e.message ?? e) };
+      console.log(`  ${p.label.padEnd(24)} failed: ${e.message}`);
+    };
+    const live = [];
     for (const p of torch.peers) {
-      const r = await p.peer.request({ op: "setup", ...cfg, lr: LR, weights: file, inputs: batch.inputs, targets: batch.targets, checkSteps: 2 });
+      if (p.peer.exited) { failed(p, new Error(p.peer.exited)); continue; }
+      let r;
+      try {
+        r = await p.peer.request({ op: "setup", ...cfg, lr: LR, weights: file, inputs: batch.inputs, targets: batch.targets, checkSteps: 2 });
+      } catch (e) {
+        failed(p, e);
+        continue;
+      }
+      live.push(p);
       const rel = r.losses.map((l, i) => Math.abs(l - oursLosses[i]) / Math.abs(oursLosses[i]));
       check.peers[p.id] = { losses: r.losses, relDiff: rel, reader: r.reader, input: r.input };
       console.log(`  ${p.label}: losses of steps 1, 2 — rnn-wasm ${oursLosses.map((l) => l.toFixed(6)).join(", ")}; PyTorch ${r.losses.map((l) => l.toFixed(6)).join(", ")} (rel. diff ${rel.map((x) => x.toExponential(1)).join(", ")})`);
@@ -372,24 +386,38 @@ async function benchTorch(cfg, batch, entry, opts, clock, torch) {
           return { ms, cpuMs };
         },
       },
-      ...torch.peers.map((p) => ({ id: p.id, label: p.label, settle: p.threads !== "1", run: (q) => p.peer.request({ op: "run", steps: q }) })),
+      ...live.map((p) => ({ id: p.id, label: p.label, peer: p, settle: p.threads !== "1", run: (q) => p.peer.request({ op: "run", steps: q }) })),
     ];
+    // Run one contestant; a failing peer leaves the contest (and its earlier rounds are dropped).
+    const runOrDrop = async (c, q) => {
+      try {
+        return await c.run(q);
+      } catch (e) {
+        if (!c.peer) throw e;
+        failed(c.peer, e);
+        contestants.splice(contestants.indexOf(c), 1);
+        for (const row of rounds) delete row[c.id];
+        return null;
+      }
+    };
+    const rounds = [];
     const targetMs = opts.check ? 20 : opts.quick ? 60 : 250;
-    for (const c of contestants) {
-      await c.run(opts.warmup);
-      const t = await c.run(1);
+    for (const c of [...contestants]) {
+      if (!(await runOrDrop(c, opts.warmup))) continue;
+      const t = await runOrDrop(c, 1);
+      if (!t) continue;
       c.q = Math.max(1, Math.min(50, Math.round(targetMs / t.ms[0])));
       if (c.settle) await sleep(100);
     }
     const minRounds = opts.check ? 2 : opts.quick ? 3 : 9, maxRounds = opts.check ? 2 : opts.quick ? 9 : 41;
     const minTime = opts.quick ? 0.5 : 4, maxTime = opts.quick ? 4 : 3 * opts.budget;
-    const rounds = [];
     const start = now();
-    for (let r = 0; ; r++) {
-      const order = r % 2 ? [...contestants].reverse() : contestants;
+    for (let r = 0; contestants.length > 1; r++) {
+      const order = r % 2 ? [...contestants].reverse() : [...contestants];
       const row = {};
       for (const c of order) {
-        const res = await c.run(c.q);
+        const res = await runOrDrop(c, c.q);
+        if (!res) continue;
         row[c.id] = { ms: mean(res.ms), cpuMs: mean(res.cpuMs) };
         if (c.settle) await sleep(100);
       }
@@ -400,14 +428,15 @@ async function benchTorch(cfg, batch, entry, opts, clock, torch) {
       if (rounds.length >= 3 && elapsed >= maxTime) break;
     }
 
-    const tokens = cfg.B * cfg.T;
+    if (contestants.length < 2 || !rounds.length) return;   // every PyTorch peer failed (rows say so)
     const q = Object.fromEntries(contestants.map((c) => [c.id, c.q]));
     const sum = (id) => summarise(rounds.map((r) => r[id].ms), rounds.map((r) => r[id].cpuMs), cfg, clock);
     const ours = { ...sum("ours"), steps: rounds.length * q.ours, rounds: rounds.length, stepsPerRound: q.ours };
     const extraFlop = (4 * cfg.n * cfg.d) / flopPerToken(cfg);
     entry.torch = { ours, losses: check, rounds: rounds.length, order: "forward in even rounds, reverse in odd rounds", oneHotExtraFlop: extraFlop, perRound: rounds };
     console.log(`  ${"rnn-wasm (interleaved)".padEnd(24)} ${fmtRate(ours.tokensPerS.median).padStart(8)} tokens/s  (${fmtRate(ours.tokensPerS.min)}–${fmtRate(ours.tokensPerS.max)}, ${rounds.length} rounds × ${q.ours} steps)`);
-    for (const p of torch.peers) {
+    for (const p of live) {
+      if (entry.results[p.id]?.error) continue;
       const ratios = rounds.map((r) => r[p.id].ms / r.ours.ms);   // per round: rnn-wasm tokens/s ÷ PyTorch tokens/s
       const s = sum(p.id);
       const c = check.peers[p.id];

@@ -201,7 +201,8 @@ def info():
         "numpy": np.__version__,
         "threads": torch.get_num_threads(),
         "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "env": {v: os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT") if v in os.environ},
+        # Every variable that steers the BLAS or OpenMP runtimes (threads, kernels, waiting).
+        "env": {v: os.environ[v] for v in sorted(os.environ) if v.startswith(("OPENBLAS_", "OMP_", "GOMP_", "MKL_", "KMP_", "BLIS_"))},
         "ldLibraryPath": bool(os.environ.get("LD_LIBRARY_PATH")),
         "blas": blas_info(),
         "safetensors": safetensors_reader()[0],

@@ -8,11 +8,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ORDER = ["ours", "tfjs-wasm-ops", "tfjs-wasm-layers", "tfjs-cpu-ops", "tfjs-cpu-layers", "plain"];
+const ORDER = ["ours", "tfjs-wasm-ops", "tfjs-wasm-layers", "tfjs-cpu-ops", "tfjs-cpu-layers", "plain", "torch-1", "torch-all"];
 const COLORS = {
   ours: "#d6452b", "tfjs-wasm-ops": "#1f6fb2", "tfjs-wasm-layers": "#74a9d8",
   "tfjs-cpu-ops": "#3a8a3a", "tfjs-cpu-layers": "#8cc68c", plain: "#7a7a7a",
+  "torch-1": "#8e44ad", "torch-all": "#c39bd3",
 };
+const isTorch = (id) => id.startsWith("torch-");
 
 function rate(x) {
   if (!Number.isFinite(x)) return "—";
@@ -43,7 +45,8 @@ export function renderMarkdown(res) {
   L.push(`## Benchmark: one Elman training step (forward + BPTT + SGD)`);
   L.push("");
   L.push(`${meta.mode === "quick" ? "**Quick run** (development figures, not a result). " : ""}${meta.date.slice(0, 10)} · ${meta.cpu} (${meta.cores} vCPU) · Node ${meta.node} (V8 ${meta.v8})` +
-    (meta.tfjs ? ` · TF.js ${meta.tfjs.version}, wasm backend binary \`${meta.tfjs.binary}\` (SIMD ${meta.tfjs.simd}, threads ${meta.tfjs.threads})` : ""));
+    (meta.tfjs ? ` · TF.js ${meta.tfjs.version}, wasm backend binary \`${meta.tfjs.binary}\` (SIMD ${meta.tfjs.simd}, threads ${meta.tfjs.threads})` : "") +
+    (meta.torch ? (meta.torch.available ? ` · PyTorch ${meta.torch.version} (Python ${meta.torch.pythonVersion}), BLAS: ${meta.torch.blasLabel.replace(/ \(.*$/, "")}` : " · PyTorch: not installed") : ""));
   if (meta.code?.commit) L.push(`Code: commit ${meta.code.commit}${meta.code.uncommittedChanges ? ` with ${meta.code.uncommittedChanges} uncommitted file(s) in assembly/ or src/` : ""}; dist/ built ${meta.code.distBuilt?.slice(0, 16).replace("T", " ") ?? "?"} UTC.`);
   L.push("");
   L.push(`- Clock **${clk.ghz.toFixed(2)} GHz**, measured in this run by a chain of dependent i32.add in wasm (1 cycle each; start ${clk.start.ghz.toFixed(2)}, end ${clk.end.ghz.toFixed(2)} GHz; an i32.mul chain ran ${clk.start.mulChainRatio}× slower, latency 3 expected)${clk.plausible ? "" : " — **implausible, check the machine**"}.`);
@@ -63,7 +66,13 @@ export function renderMarkdown(res) {
         const r = c.results[id];
         if (!r) return "—";
         if (r.skipped) return `not run (est. ${times(o?.tokensPerS ? (c.tokensPerStep / r.estStepS) ** -1 * o.tokensPerS.median : NaN)})`;
+        if (r.unavailable) return "not installed";
         if (r.error) return "failed";
+        if (isTorch(id)) {
+          const ours = c.torch?.ours;
+          const byCpu = ours?.cpu && r.cpu ? ours.cpu.tokensPerS / r.cpu.tokensPerS : NaN;
+          return `${times(c.ratios[id])}‡ (CPU ${times(byCpu)})`;
+        }
         const byCpu = o?.cpu && r.cpu ? o.cpu.tokensPerS / r.cpu.tokensPerS : NaN;
         return times(c.ratios[id]) + (r.cold || r.limited ? "†" : "") + ` (CPU ${times(byCpu)})`;
       });
@@ -72,6 +81,7 @@ export function renderMarkdown(res) {
     L.push("");
     L.push("Wall-clock figures are the result; \"by CPU time\" and \"(CPU …)\" use the process's CPU time per step instead (what the step takes with the core to itself: this machine is shared, see the CPU-share column below; CPU time includes V8's GC threads).");
     L.push("† peer limited by the time budget (fewer than the usual steps; see below). \"not run (est.)\": the peer's step, estimated from its smaller config by FLOP, exceeded the cap; the ratio shown is that estimate.");
+    if (peers.some(isTorch)) L.push("‡ PyTorch: timed interleaved with rnn-wasm, round by round in the same run; the ratio is the median of the per-round ratios (see the PyTorch section). Its CPU time counts every thread of the Python process.");
     L.push("");
   }
 
@@ -83,7 +93,12 @@ export function renderMarkdown(res) {
       const r = c.results[id];
       if (!r) continue;
       if (r.skipped) { L.push(`| ${c.name} | ${label(id)} | — | | not run | | | | | | | ${cell(r.reason)} |`); continue; }
+      if (r.unavailable) { L.push(`| ${c.name} | ${label(id)} | — | | not installed | | | | | | | ${cell(r.reason ?? "")} |`); continue; }
       if (r.error) { L.push(`| ${c.name} | ${label(id)} | — | | failed | | | | | | | ${cell(r.error)} |`); continue; }
+      if (isTorch(id)) {
+        L.push(`| ${c.name} | ${label(id)} | ${rate(r.tokensPerS.median)} | (${rate(r.tokensPerS.min)} – ${rate(r.tokensPerS.max)}) | ${r.rounds} rounds × ${r.stepsPerRound} | ${fix(r.gflops)} | ${pct(r.peakFraction)} | ${times(c.ratios[id])}‡ | ${pct(r.cpu?.share)} | ${rate(r.cpu?.tokensPerS)} | ${fix(r.initialLoss, 4)} | ${cell(r.note ?? "")} |`);
+        continue;
+      }
       L.push(`| ${c.name} | ${label(id)} | ${rate(r.tokensPerS.median)} | (${rate(r.tokensPerS.min)} – ${rate(r.tokensPerS.max)}) | ${stepsCell(r, meta.policy)} | ${fix(r.gflops)} | ${pct(r.peakFraction)} | ${id === "ours" ? "1" : times(c.ratios[id])} | ${pct(r.cpu?.share)} | ${rate(r.cpu?.tokensPerS)} | ${fix(r.initialLoss, 4)} | ${cell(r.note ?? "")} |`);
     }
   }
@@ -93,6 +108,9 @@ export function renderMarkdown(res) {
     L.push(`Sanity (S, same weights and batch): loss rnn-wasm ${sanity.oursLoss.toFixed(6)}, plain JS ${sanity.plainLoss.toFixed(6)} (relative difference ${sanity.relLossDiff.toExponential(1)}); largest gradient difference ${sanity.maxGradDiff.toExponential(1)} (largest gradient ${sanity.maxGrad.toExponential(1)}). Every implementation starts from the same weights, so the "loss at step 1" column must agree.`);
     L.push("");
   }
+
+  // PyTorch.
+  if (meta.torch) L.push(...torchSection(res), "");
 
   // Breakdown.
   const bd = res.breakdown;
@@ -143,7 +161,7 @@ export function renderMarkdown(res) {
   }
 
   // Targets of issue 6.
-  L.push(`### Targets (issue 6)`);
+  L.push(`### Targets (issue 6${configs.some((c) => c.ratios?.["torch-1"] !== undefined) ? " and 13" : ""})`);
   L.push("");
   L.push(`| target | measured | met |`);
   L.push(`| --- | --- | --- |`);
@@ -161,6 +179,10 @@ export function renderMarkdown(res) {
     const o = configs.find((c) => c.name === name)?.results.ours;
     if (o?.peakFraction !== undefined) L.push(`| ${name} training ≥ 55% of peak | ${pct(o.peakFraction)} | ${yes(o.peakFraction >= 0.55)} |`);
   }
+  for (const name of ["M", "L"]) {
+    const c = configs.find((x) => x.name === name);
+    if (c?.ratios?.["torch-1"] !== undefined) L.push(`| ${name} training ≥ 1.0× PyTorch 1 thread (issue 13) | ${times(c.ratios["torch-1"])} | ${yes(c.ratios["torch-1"] >= 1)} |`);
+  }
   if (g?.rows?.length) {
     const best = Math.max(...g.rows.map((r) => r.gflops));
     L.push(`| best GEMM kernel ≥ 60% of peak at 256³ | ${pct(best / clk.peakGflops)} (median of the best form) | ${yes(best / clk.peakGflops >= 0.6)} |`);
@@ -175,11 +197,56 @@ export function renderMarkdown(res) {
   return L.join("\n");
 }
 
+/** The PyTorch section: what ran, its BLAS, the loss check and the interleaved figures. */
+function torchSection(res) {
+  const { meta, configs } = res;
+  const t = meta.torch;
+  const L = [`### PyTorch (interleaved with rnn-wasm in this run)`, ""];
+  if (!t.available) {
+    L.push(`Not installed: ${cell(t.reason)}. \`npm run bench\` adds PyTorch when a \`python3\` on PATH (or \`$BENCH_PYTHON\`) imports torch; see docs/speed.md.`);
+    return L;
+  }
+  const b = t.blas;
+  L.push(`PyTorch ${t.version}, Python ${t.pythonVersion}, numpy ${t.numpy}: \`nn.RNN(n, d, nonlinearity="tanh", batch_first=True)\` + \`nn.Linear(d, k)\`, \`F.cross_entropy(..., reduction="sum") / B\`, \`torch.optim.SGD\` (lr ${meta.policy.lr}), ids as a one-hot (B, T, n) tensor built once outside the timed steps (\`rnn.bias_hh_l0\` frozen: rnn-wasm has one bias). Weights: rnn-wasm's \`exportSafetensors(model)\`, read by ${t.safetensorsReader === "safetensors package" ? "the safetensors package" : "bench/torch_peer.py's own reader (no safetensors package)"}, \`load_state_dict(strict=True)\`.`);
+  L.push("");
+  L.push(`- BLAS: **${cell(b.name)}**${b.library ? ` (\`${cell(b.library.split("/").pop())}\`)` : ""}; torch built with BLAS_INFO=${b.build ?? "?"}. Found at run time by ${cell(b.method)}.${b.kind === "reference" ? " **The reference BLAS is many times slower than an optimised one: these PyTorch figures say little (Debian: install libopenblas0-pthread).**" : ""}${t.ldLibraryPath ? " The loader first gave torch the reference BLAS; the bench restarted it with LD_LIBRARY_PATH set to the OpenBLAS directory it found." : ""}`);
+  L.push(`- Threads: ${Object.entries(t.threads).map(([id, x]) => `${meta.impls[id] ?? id}: torch ${x.threads}, BLAS ${x.blasThreads ?? (b.kind === "reference" ? "1 (single-threaded library)" : "?")} (OPENBLAS_NUM_THREADS=${x.env?.OPENBLAS_NUM_THREADS}, OMP_NUM_THREADS=${x.env?.OMP_NUM_THREADS}${x.env?.OMP_WAIT_POLICY ? `, OMP_WAIT_POLICY=${x.env.OMP_WAIT_POLICY}` : ""})`).join("; ")}. rnn-wasm uses one thread throughout.`);
+  L.push(`- Rounds: each round times rnn-wasm and both PyTorch processes on a few steps each (about 0.25 s), in forward order in even rounds and reverse order in odd ones; a round's figure is the mean step time of its steps, the ratio is rnn-wasm ÷ PyTorch tokens/s per round, reported as the median over rounds with quartiles. Not counted in PyTorch's GFLOP/s: the one-hot product and its weight gradient (4·n·d FLOP per token, which rnn-wasm does as a gather).`);
+  const steering = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY"];
+  const otherEnv = Object.entries(Object.values(t.threads)[0]?.env ?? {}).filter(([k]) => !steering.includes(k));
+  if (otherEnv.length) L.push(`- Also in PyTorch's environment (set outside the bench): ${otherEnv.map(([k, v]) => `\`${k}=${cell(v)}\``).join(", ")}.`);
+  if (t.gemm256Gflops) L.push(`- torch.mm 256³ in the same processes: ${Object.entries(t.gemm256Gflops).map(([id, v]) => `${meta.impls[id] ?? id} ${fix(v, 1)} GFLOP/s`).join(", ")}.`);
+  L.push("");
+  L.push(`| config | rnn-wasm tokens/s (same rounds) | PyTorch 1 thread | rnn-wasm ÷ PyTorch 1 thread (quartiles) | PyTorch all threads | rnn-wasm ÷ PyTorch all threads (quartiles) | rounds | one-hot FLOP not counted | losses of steps 1, 2: rnn-wasm / PyTorch (max rel. diff) |`);
+  L.push(`| --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+  for (const c of configs) {
+    const p1 = c.results["torch-1"], pa = c.results["torch-all"];
+    if (!c.torch) { L.push(`| ${c.name} | — | ${p1?.error ? `failed: ${cell(p1.error)}` : "—"} | | | | | | |`); continue; }
+    const rc = (r) => (r?.tokensPerS ? rate(r.tokensPerS.median) : r?.error ? `failed: ${cell(r.error)}` : "—");
+    const ratio = (r, id) => (r?.interleaved ? `${times(c.ratios[id])} (${fix(r.interleaved.ratioQ1)}–${fix(r.interleaved.ratioQ3)})` : "—");
+    const ls = c.torch.losses;
+    const rel = Math.max(...Object.values(ls.peers).flatMap((p) => p.relDiff));
+    const peerLosses = Object.values(ls.peers)[0]?.losses ?? [];
+    L.push(`| ${c.name} (${c.n}, ${c.d}, ${c.k}, ${c.T}, ${c.B}) | ${rate(c.torch.ours.tokensPerS.median)} | ${rc(p1)} | ${ratio(p1, "torch-1")} | ${rc(pa)} | ${ratio(pa, "torch-all")} | ${c.torch.rounds} | +${(100 * c.torch.oneHotExtraFlop).toFixed(0)}% | ${ls.ours.map((x) => fix(x, 6)).join(", ")} / ${peerLosses.map((x) => fix(x, 6)).join(", ")} (${rel.toExponential(1)}) |`);
+  }
+  return L;
+}
+
 /** A grouped bar chart of tokens/s (log scale), one group per config, one bar per implementation. */
 export function renderSvg(res) {
   const { meta, configs } = res;
-  const impls = ORDER.filter((id) => meta.impls[id]);
-  const W = 960, H = 460, left = 70, right = 20, top = 70, bottom = 60;
+  const impls = ORDER.filter((id) => meta.impls[id] && configs.some((c) => !c.results[id]?.unavailable));
+  const W = 960, left = 70, right = 20, bottom = 60;
+  // Legend entries, wrapped onto a second row when they do not fit (eight implementations).
+  const legend = [];
+  let lx = left, ly = 50;
+  for (const id of impls) {
+    const w = 28 + meta.impls[id].length * 6.6;
+    if (lx > left && lx + w > W - right) { lx = left; ly += 18; }
+    legend.push({ id, x: lx, y: ly });
+    lx += w;
+  }
+  const top = ly + 20, H = 390 + top;
   const plotW = W - left - right, plotH = H - top - bottom;
   const values = configs.flatMap((c) => impls.map((id) => c.results[id]?.tokensPerS?.median).filter(Number.isFinite));
   const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...values, 1e3))));
@@ -191,7 +258,7 @@ export function renderSvg(res) {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   out.push(`<text x="${left}" y="22" font-size="16" font-weight="bold">Elman RNN training step: tokens/s (log scale, higher is better)</text>`);
-  out.push(`<text x="${left}" y="40" fill="#555">${esc(`${meta.cpu}, 1 thread · clock ${meta.clock.ghz.toFixed(2)} GHz · ${meta.date.slice(0, 10)}${meta.mode === "quick" ? " · QUICK RUN" : ""}`)}</text>`);
+  out.push(`<text x="${left}" y="40" fill="#555">${esc(`${meta.cpu}, rnn-wasm on 1 thread${meta.torch?.available ? `, PyTorch ${meta.torch.version} (${meta.torch.blasLabel.replace(/ \(.*$/, "")})` : ""} · clock ${meta.clock.ghz.toFixed(2)} GHz · ${meta.date.slice(0, 10)}${meta.mode === "quick" ? " · QUICK RUN" : ""}`)}</text>`);
   // Grid and axis.
   for (let e = Math.log10(lo); e <= Math.log10(hi) + 1e-9; e++) {
     const v = Math.pow(10, e), yy = y(v).toFixed(1);
@@ -220,11 +287,9 @@ export function renderSvg(res) {
     out.push(`<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 36}" text-anchor="middle" fill="#555" font-size="11">n=${c.n} d=${c.d} k=${c.k} T=${c.T} B=${c.B}${c.results.ours?.tokensPerS ? ` · ours ${pct(c.results.ours.peakFraction)} of peak` : ""}</text>`);
   });
   // Legend.
-  let lx = left;
-  for (const id of impls) {
-    out.push(`<rect x="${lx}" y="50" width="12" height="12" fill="${COLORS[id]}"/>`);
-    out.push(`<text x="${lx + 16}" y="60">${esc(meta.impls[id])}</text>`);
-    lx += 28 + meta.impls[id].length * 6.6;
+  for (const { id, x, y: yy } of legend) {
+    out.push(`<rect x="${x.toFixed(1)}" y="${yy}" width="12" height="12" fill="${COLORS[id]}"/>`);
+    out.push(`<text x="${(x + 16).toFixed(1)}" y="${yy + 10}">${esc(meta.impls[id])}</text>`);
   }
   out.push(`<text x="${W - right}" y="${H - 8}" text-anchor="end" fill="#777" font-size="10">† limited by the time budget · n/r: not run (estimated above the per-step cap)</text>`);
   out.push(`</svg>`);

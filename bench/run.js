@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // npm run bench — rnn-wasm against TensorFlow.js (wasm and cpu backends, Layers API and a
 // hand-written ops loop) and a plain Float32Array JavaScript implementation, in ONE process,
-// on the same Elman training step at the same shapes:
+// and against PyTorch (nn.RNN + nn.Linear, 1 thread and all threads) in a Python child
+// process when `import torch` works (bench/torch.js, bench/torch_peer.py), on the same Elman
+// training step at the same shapes:
 //
 //   forward + full BPTT + SGD; tanh; softmax cross-entropy at every step; token-id input;
 //   full-length sequences; B sequences of T tokens per step (many-to-many).
@@ -25,25 +27,35 @@
 // predict()), a 256³ GEMM of the project's kernels (bench/gemm.js, or an export of rnn.wasm
 // when there is one: see kernelGemm below), and where our step's time goes (raw ABI phases).
 //
+// PyTorch is timed interleaved with rnn-wasm, round by round in alternating order (the host
+// drifts ±20% in minutes), from the same weights (exportSafetensors → load_state_dict; the
+// first two losses are compared); its ratio is the median of the per-round ratios. Without
+// torch its rows say "not installed". BENCH_PYTHON=/path/to/python picks the interpreter
+// (BENCH_PYTHON=/nonexistent turns the peer off); by default the first python3 on PATH that
+// imports torch.
+//
 // Slow peers are limited by a time budget per measurement: timed steps stop once the budget
 // is spent (a row with fewer than the usual ≥ 10 steps says how many), and a peer whose
 // estimated step time exceeds --max-step is not run at that config (the table says so).
 //
-// Usage: node bench/run.js [--quick] [--only ours,tfjs,plain] [--configs S,M,L]
+// Usage: node bench/run.js [--quick | --check] [--only ours,tfjs,plain,torch] [--configs S,M,L]
 //          [--budget SECONDS] [--max-step SECONDS] [--no-gemm] [--no-inference] [--no-breakdown]
+// --check: does every path run? S only, 2 steps or rounds per measurement, no GEMM, inference
+// or breakdown; exits 1 if a peer failed or PyTorch's losses disagree with rnn-wasm's.
 // Writes bench/out/results.json, results.md and chart.svg; a full run (all configs, all
 // implementations, not --quick) also writes bench/results.json and bench/results.md.
 
-import { writeFileSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { writeFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-import { cpus } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { RNN, init } from "../dist/index.js";
+import { RNN, init, exportSafetensors } from "../dist/index.js";
 import { PlainRNN } from "./plain.js";
 import { measureClockGHz, plausibleClock } from "./clock.js";
 import { buildKernelModule, timeKernels } from "./gemm.js";
 import { renderMarkdown, renderSvg } from "./report.js";
+import { startTorch, blasLabel } from "./torch.js";
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
 const outDir = join(benchDir, "out");
@@ -62,6 +74,8 @@ export const IMPLS = [
   { id: "tfjs-cpu-ops", label: "TF.js cpu · ops loop", group: "tfjs", backend: "cpu", kind: "ops" },
   { id: "tfjs-cpu-layers", label: "TF.js cpu · Layers", group: "tfjs", backend: "cpu", kind: "layers" },
   { id: "plain", label: "plain JS", group: "plain" },
+  { id: "torch-1", label: "PyTorch · 1 thread", group: "torch", threads: "1" },
+  { id: "torch-all", label: "PyTorch · all threads", group: "torch", threads: "all" },
 ];
 
 const LR = 0.01;
@@ -72,7 +86,7 @@ export const flopPerToken = ({ d, k }) => 6 * d * d + 6 * d * k;
 // ── options ──────────────────────────────────────────────────────────────────────────────
 
 function parseArgs(argv) {
-  const o = { quick: false, only: null, configs: null, budget: null, maxStep: null, gemm: true, inference: true, breakdown: true };
+  const o = { quick: false, check: false, only: null, configs: null, budget: null, maxStep: null, gemm: true, inference: true, breakdown: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -82,6 +96,7 @@ function parseArgs(argv) {
     };
     const name = a.split("=")[0];
     if (name === "--quick") o.quick = true;
+    else if (name === "--check") { o.check = o.quick = true; o.gemm = o.inference = o.breakdown = false; }
     else if (name === "--only") o.only = value().split(",").map((s) => s.trim()).filter(Boolean);
     else if (name === "--configs" || name === "--config") o.configs = value().split(",").map((s) => s.trim().toUpperCase()).filter(Boolean);
     else if (name === "--budget") o.budget = Number(value());
@@ -89,12 +104,13 @@ function parseArgs(argv) {
     else if (name === "--no-gemm") o.gemm = false;
     else if (name === "--no-inference") o.inference = false;
     else if (name === "--no-breakdown") o.breakdown = false;
-    else if (name === "--help" || name === "-h") { console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 36).map((l) => l.slice(3)).join("\n")); process.exit(0); }
+    else if (name === "--help" || name === "-h") { console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith("//"))).map((l) => l.slice(3)).join("\n")); process.exit(0); }
     else if (/^[SML](,[SML])*$/i.test(a)) o.configs = a.toUpperCase().split(",");
     else throw new Error(`unknown option ${a} (try --help)`);
   }
   const groups = new Set(IMPLS.map((m) => m.group));
-  for (const g of o.only ?? []) if (!groups.has(g)) throw new Error(`--only: unknown "${g}" (ours, tfjs, plain)`);
+  for (const g of o.only ?? []) if (!groups.has(g)) throw new Error(`--only: unknown "${g}" (ours, tfjs, plain, torch)`);
+  if (o.only?.includes("torch") && !o.only.includes("ours")) o.only.push("ours");   // PyTorch's ratios are to rnn-wasm
   for (const c of o.configs ?? []) if (!CONFIGS[c]) throw new Error(`--configs: unknown "${c}" (S, M, L)`);
   o.configs ??= o.quick ? ["S"] : ["S", "M", "L"];
   o.budget ??= o.quick ? 3 : 12;
@@ -104,6 +120,7 @@ function parseArgs(argv) {
   o.maxSteps = o.quick ? 20 : 200;
   o.minTime = o.quick ? 0.3 : 1.5;
   o.warmup = o.quick ? 1 : 2;
+  if (o.check) Object.assign(o, { minSteps: 2, maxSteps: 2, minTime: 0, budget: Math.min(o.budget, 2) });
   o.full = !o.quick && o.only === null && o.configs.length === 3 && o.gemm && o.inference;
   return o;
 }
@@ -239,7 +256,7 @@ async function sanityPlain(cfg, batch) {
   return { oursLoss: ours, plainLoss: theirs, relLossDiff: Math.abs(ours - theirs) / Math.abs(theirs), maxGradDiff, maxGrad };
 }
 
-async function benchConfig(name, cfg, impls, opts, clock, history) {
+async function benchConfig(name, cfg, impls, opts, clock, history, torch) {
   const batch = makeBatch(cfg);
   const p0Model = await RNN.create(modelConfig(cfg));
   const p0 = p0Model.parameters();
@@ -256,6 +273,7 @@ async function benchConfig(name, cfg, impls, opts, clock, history) {
   }
 
   for (const impl of impls) {
+    if (impl.group === "torch") continue;   // timed interleaved with rnn-wasm below
     // Skip a peer whose step would exceed --max-step, estimated from its last config by FLOP.
     const prev = history.get(impl.id);
     if (prev && opts.maxStep > 0) {
@@ -287,13 +305,159 @@ async function benchConfig(name, cfg, impls, opts, clock, history) {
   entry.ratios = {};
   for (const impl of impls) {
     const r = entry.results[impl.id];
-    if (impl.id === "ours" || !ours?.tokensPerS || !r?.tokensPerS) continue;
+    if (impl.id === "ours" || impl.group === "torch" || !ours?.tokensPerS || !r?.tokensPerS) continue;
     entry.ratios[impl.id] = ours.tokensPerS.median / r.tokensPerS.median;
     if (Math.abs(r.initialLoss - ours.initialLoss) > 1e-3 * Math.abs(ours.initialLoss)) {
       console.warn(`  WARNING: ${impl.label} starts at loss ${r.initialLoss}, ours at ${ours.initialLoss}`);
     }
   }
+  if (torch) await benchTorch(cfg, batch, entry, opts, clock, torch);
   return entry;
+}
+
+// ── PyTorch, interleaved with rnn-wasm ───────────────────────────────────────────────────
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); const i = (s.length - 1) * q, lo = Math.floor(i); return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (i - lo); };
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * rnn-wasm and the PyTorch peers (1 thread, all threads) on the same step, the same batch and
+ * the same initial weights (exportSafetensors, loaded by torch_peer.py). First the losses of
+ * two steps from those weights, on both sides. Then rounds: in each, every contestant runs a
+ * few steps (as many as take ~0.25 s, from its warm-up), in forward order in even rounds and
+ * reverse order in odd ones, so each pair sees each order equally often. A contestant's
+ * figure in a round is its mean step time over those steps; the ratio rnn-wasm ÷ PyTorch is
+ * the median of the per-round ratios (quartiles beside it). After the all-threads peer the
+ * next contestant waits 0.1 s: OpenBLAS's idle threads spin that long before they sleep.
+ */
+async function benchTorch(cfg, batch, entry, opts, clock, torch) {
+  const ids = IMPLS.filter((m) => m.group === "torch").map((m) => m.id);
+  if (!torch.available) {
+    for (const id of ids) entry.results[id] = { unavailable: true, reason: torch.reason };
+    console.log(`  ${"PyTorch".padEnd(24)} not installed (${torch.reason})`);
+    return;
+  }
+  const sgd = { optimizer: { type: "sgd", lr: LR } };
+  const dir = mkdtempSync(join(tmpdir(), "rnn-wasm-bench-"));
+  let model;
+  try {
+    // The same weights on both sides, and the first two losses (the second checks the update).
+    const file = join(dir, `${entry.name}.safetensors`);
+    const m0 = await RNN.create(modelConfig(cfg));
+    writeFileSync(file, exportSafetensors(m0));
+    const oursLosses = [m0.trainStep(batch, sgd).loss, m0.trainStep(batch, sgd).loss];
+    m0.dispose();
+    const check = { ours: oursLosses, peers: {} };
+    // A peer that fails (setup, or any request later) gets an error row; the others go on.
+    const failed = (p, e) => {
+      entry.results[p.id] = { error: String(e.message ?? e) };
+      console.log(`  ${p.label.padEnd(24)} failed: ${e.message}`);
+    };
+    const live = [];
+    for (const p of torch.peers) {
+      if (p.peer.exited) { failed(p, new Error(p.peer.exited)); continue; }
+      let r;
+      try {
+        r = await p.peer.request({ op: "setup", ...cfg, lr: LR, weights: file, inputs: batch.inputs, targets: batch.targets, checkSteps: 2 });
+      } catch (e) {
+        failed(p, e);
+        continue;
+      }
+      live.push(p);
+      const rel = r.losses.map((l, i) => Math.abs(l - oursLosses[i]) / Math.abs(oursLosses[i]));
+      check.peers[p.id] = { losses: r.losses, relDiff: rel, reader: r.reader, input: r.input };
+      console.log(`  ${p.label}: losses of steps 1, 2 — rnn-wasm ${oursLosses.map((l) => l.toFixed(6)).join(", ")}; PyTorch ${r.losses.map((l) => l.toFixed(6)).join(", ")} (rel. diff ${rel.map((x) => x.toExponential(1)).join(", ")})`);
+      if (!(Math.max(...rel) <= 1e-5)) console.warn(`  WARNING: ${p.label} and rnn-wasm disagree on the loss (> 1e-5 relative)`);
+    }
+
+    model = await RNN.create(modelConfig(cfg));
+    const contestants = [
+      {
+        id: "ours", label: "rnn-wasm",
+        run: async (q) => {
+          const ms = [], cpuMs = [];
+          for (let i = 0; i < q; i++) {
+            const c0 = cpuNow(), t0 = now();
+            model.trainStep(batch, sgd);
+            ms.push(now() - t0);
+            cpuMs.push(cpuNow() - c0);
+          }
+          return { ms, cpuMs };
+        },
+      },
+      ...live.map((p) => ({ id: p.id, label: p.label, peer: p, settle: p.threads !== "1", run: (q) => p.peer.request({ op: "run", steps: q }) })),
+    ];
+    // Run one contestant; a failing peer leaves the contest (and its earlier rounds are dropped).
+    const runOrDrop = async (c, q) => {
+      try {
+        return await c.run(q);
+      } catch (e) {
+        if (!c.peer) throw e;
+        failed(c.peer, e);
+        contestants.splice(contestants.indexOf(c), 1);
+        for (const row of rounds) delete row[c.id];
+        return null;
+      }
+    };
+    const rounds = [];
+    const targetMs = opts.check ? 20 : opts.quick ? 60 : 250;
+    for (const c of [...contestants]) {
+      if (!(await runOrDrop(c, opts.warmup))) continue;
+      const t = await runOrDrop(c, 1);
+      if (!t) continue;
+      c.q = Math.max(1, Math.min(50, Math.round(targetMs / t.ms[0])));
+      if (c.settle) await sleep(100);
+    }
+    const minRounds = opts.check ? 2 : opts.quick ? 3 : 9, maxRounds = opts.check ? 2 : opts.quick ? 9 : 41;
+    const minTime = opts.quick ? 0.5 : 4, maxTime = opts.quick ? 4 : 3 * opts.budget;
+    const start = now();
+    for (let r = 0; contestants.length > 1; r++) {
+      const order = r % 2 ? [...contestants].reverse() : [...contestants];
+      const row = {};
+      for (const c of order) {
+        const res = await runOrDrop(c, c.q);
+        if (!res) continue;
+        row[c.id] = { ms: mean(res.ms), cpuMs: mean(res.cpuMs) };
+        if (c.settle) await sleep(100);
+      }
+      rounds.push(row);
+      const elapsed = (now() - start) / 1e3;
+      if (rounds.length >= maxRounds) break;
+      if (rounds.length >= minRounds && elapsed >= minTime) break;
+      if (rounds.length >= 3 && elapsed >= maxTime) break;
+    }
+
+    if (contestants.length < 2 || !rounds.length) return;   // every PyTorch peer failed (rows say so)
+    const q = Object.fromEntries(contestants.map((c) => [c.id, c.q]));
+    const sum = (id) => summarise(rounds.map((r) => r[id].ms), rounds.map((r) => r[id].cpuMs), cfg, clock);
+    const ours = { ...sum("ours"), steps: rounds.length * q.ours, rounds: rounds.length, stepsPerRound: q.ours };
+    const extraFlop = (4 * cfg.n * cfg.d) / flopPerToken(cfg);
+    entry.torch = { ours, losses: check, rounds: rounds.length, order: "forward in even rounds, reverse in odd rounds", oneHotExtraFlop: extraFlop, perRound: rounds };
+    console.log(`  ${"rnn-wasm (interleaved)".padEnd(24)} ${fmtRate(ours.tokensPerS.median).padStart(8)} tokens/s  (${fmtRate(ours.tokensPerS.min)}–${fmtRate(ours.tokensPerS.max)}, ${rounds.length} rounds × ${q.ours} steps)`);
+    for (const p of live) {
+      if (entry.results[p.id]?.error) continue;
+      const ratios = rounds.map((r) => r[p.id].ms / r.ours.ms);   // per round: rnn-wasm tokens/s ÷ PyTorch tokens/s
+      const s = sum(p.id);
+      const c = check.peers[p.id];
+      entry.results[p.id] = {
+        ...s, steps: rounds.length * q[p.id], rounds: rounds.length, stepsPerRound: q[p.id],
+        cold: false, limited: false, initialLoss: c.losses[0], secondLoss: c.losses[1], lossRelDiff: c.relDiff,
+        interleaved: { oursTokensPerS: ours.tokensPerS.median, ratioMedian: median(ratios), ratioQ1: quantile(ratios, 0.25), ratioQ3: quantile(ratios, 0.75) },
+        threads: p.info.threads, blas: blasLabel(p.info),
+        note: `${p.info.threads} thread${p.info.threads === 1 ? "" : "s"}, ${blasLabel(p.info)}; one-hot input (+${(100 * extraFlop).toFixed(0)}% FLOP not counted); interleaved with rnn-wasm (${rounds.length} rounds)`,
+      };
+      entry.ratios[p.id] = median(ratios);
+      const r = entry.results[p.id];
+      console.log(`  ${p.label.padEnd(24)} ${fmtRate(r.tokensPerS.median).padStart(8)} tokens/s  (${fmtRate(r.tokensPerS.min)}–${fmtRate(r.tokensPerS.max)}, ${rounds.length} rounds × ${q[p.id]} steps)  rnn-wasm ÷ PyTorch ${entry.ratios[p.id].toFixed(2)}× (quartiles ${r.interleaved.ratioQ1.toFixed(2)}–${r.interleaved.ratioQ3.toFixed(2)})  [${r.note.split(";")[0]}]`);
+    }
+  } catch (e) {
+    for (const id of ids) if (!entry.results[id]) entry.results[id] = { error: String(e.message ?? e) };
+    console.log(`  PyTorch failed: ${e.message}`);
+  } finally {
+    model?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // ── our step, phase by phase (raw ABI of the engine) ─────────────────────────────────────
@@ -453,6 +617,19 @@ async function gemmViaPublicEngine(opts, size = 256) {
 
 // ── main ─────────────────────────────────────────────────────────────────────────────────
 
+/** What the report says about the PyTorch peer (null when it was not selected). */
+function torchMeta(torch) {
+  if (!torch) return null;
+  if (!torch.available) return { available: false, reason: torch.reason, tried: torch.tried };
+  const i = torch.peers[0].info;
+  return {
+    available: true, python: torch.python, pythonVersion: i.pythonVersion, version: i.torch, numpy: i.numpy,
+    blas: i.blas, blasLabel: blasLabel(i), ldLibraryPath: torch.ldLibraryPath ?? null, safetensorsReader: i.safetensors,
+    threads: Object.fromEntries(torch.peers.map((p) => [p.id, { threads: p.info.threads, env: p.info.env, blasThreads: p.info.blas.threads ?? null }])),
+    gemm256Gflops: torch.gemm ?? null,
+  };
+}
+
 export function fmtRate(x) {
   if (!Number.isFinite(x)) return "—";
   if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
@@ -497,9 +674,33 @@ async function main() {
     console.log(`TF.js ${wasm.version}: wasm backend loaded ${wasm.binary} (SIMD ${wasm.simd}, threads ${wasm.threads})`);
   }
 
+  let torch = null;
+  if (impls.some((m) => m.group === "torch")) {
+    torch = await startTorch({ log: (s) => console.log(s) });
+    if (torch.available) {
+      const i = torch.peers[0].info;
+      console.log(`PyTorch ${i.torch} (Python ${i.pythonVersion}, ${torch.python}); BLAS: ${i.blas.name}${i.blas.library ? ` in ${i.blas.library}` : ""}, found by ${i.blas.method}; threads ${torch.peers.map((p) => `${p.id}: ${p.info.threads}`).join(", ")}`);
+    } else {
+      console.log(`PyTorch: not installed (${torch.reason}); its rows say so${torch.tried.length ? `. Tried: ${torch.tried.join("; ")}` : ""}`);
+    }
+  }
+
   const configs = [];
   const history = new Map();
-  for (const name of opts.configs) configs.push(await benchConfig(name, CONFIGS[name], impls, opts, clock, history));
+  try {
+    for (const name of opts.configs) configs.push(await benchConfig(name, CONFIGS[name], impls, opts, clock, history, torch));
+    if (torch?.available && opts.gemm) {
+      // The same 256³ product through torch.mm, beside rnn-wasm's GEMM rows.
+      torch.gemm = {};
+      for (const p of torch.peers) {
+        torch.gemm[p.id] = (await p.peer.request({ op: "gemm", size: 256, reps: opts.quick ? 11 : 31 })).gflops;
+        if (p.threads !== "1") await sleep(100);
+      }
+      console.log(`GEMM 256³ via torch.mm: ${torch.peers.map((p) => `${p.label} ${torch.gemm[p.id].toFixed(1)} GFLOP/s`).join(", ")}`);
+    }
+  } finally {
+    for (const p of torch?.peers ?? []) p.peer.close();
+  }
 
   const extra = {};
   if (impls.some((m) => m.id === "ours")) {
@@ -544,7 +745,7 @@ async function main() {
   clock.ghz = Math.max(clockStart.ghz, clockEnd.ghz);
   clock.peakGflops = 16 * clock.ghz;
   for (const c of configs) {
-    for (const r of Object.values(c.results)) {
+    for (const r of [...Object.values(c.results), c.torch?.ours].filter(Boolean)) {
       if (!r.gflops) continue;
       r.peakFraction = r.gflops / clock.peakGflops;
       r.cpu.peakFraction = r.cpu.gflops / clock.peakGflops;
@@ -561,6 +762,7 @@ async function main() {
       cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length,
       code: codeVersion(),
       tfjs: tfInfo,
+      torch: torchMeta(torch),
       clock: { ghz: clock.ghz, peakGflops: clock.peakGflops, start: clockStart, end: clockEnd, plausible: plausibleClock(clock.ghz) },
       flopFormula: "FLOP per step = B·T·(6d² + 6dk)",
       peakFormula: "peak = 16 FLOP/cycle × measured GHz (f32x4 mul + f32x4 add on two ports; wasm SIMD has no FMA)",
@@ -582,8 +784,25 @@ async function main() {
     writeFileSync(join(benchDir, "results.md"), md);
     writeFileSync(join(benchDir, "chart.svg"), svg);
   }
-  console.log(`\n${md}`);
+  if (!opts.check) console.log(`\n${md}`);
   console.log(`wrote bench/out/results.json, results.md, chart.svg${opts.full ? " (and bench/results.json, results.md, chart.svg: a full run)" : ""} in ${results.meta.seconds.toFixed(0)} s`);
+  if (opts.check) {
+    const problems = [];
+    for (const c of configs) {
+      for (const [id, r] of Object.entries(c.results)) {
+        if (r.error) problems.push(`${c.name} ${id}: ${r.error}`);
+        else if (!r.skipped && !r.unavailable && !(r.tokensPerS?.median > 0)) problems.push(`${c.name} ${id}: no timing`);
+        if (r.lossRelDiff && !(Math.max(...r.lossRelDiff) <= 1e-5)) problems.push(`${c.name} ${id}: losses differ from rnn-wasm's by ${Math.max(...r.lossRelDiff).toExponential(1)} (relative)`);
+      }
+    }
+    const torchState = results.meta.torch ? (results.meta.torch.available ? "PyTorch measured" : `PyTorch not installed (${results.meta.torch.reason})`) : "PyTorch not selected";
+    if (problems.length) {
+      console.log(`check: FAILED (${torchState})\n  ${problems.join("\n  ")}`);
+      process.exitCode = 1;
+    } else {
+      console.log(`check: OK — ${configs.map((c) => Object.keys(c.results).length).reduce((a, b) => a + b, 0)} rows, ${torchState}`);
+    }
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

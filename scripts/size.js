@@ -17,6 +17,7 @@ export const ABSENT = {
   "trainStep": "trainStep options",
   "importSafetensors": "importSafetensors options",
   "exportSafetensors": "exportSafetensors options",
+  "generate (a function the app does not call)": "generate options",
   "the embedded module (base64 of \\0asm)": "AGFzbQ",
 };
 

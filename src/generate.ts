@@ -5,7 +5,7 @@
 
 import { RnnError } from "./errors.js";
 import { describe, checkOptionKeys, positiveInt } from "./check.js";
-import type { InferenceRNN } from "./inference.js";
+import { InferenceRNN } from "./inference.js";
 import { Random } from "./data.js";
 import { Vocabulary } from "./vocab.js";
 
@@ -84,6 +84,7 @@ const KEYS = ["prefix", "maxLength", "temperature", "topK", "seed", "sos", "eos"
  * const { tokens } = model.generate({ prefix: ["the"], maxLength: 20, temperature: 0.8, seed: 7 });
  */
 export function generate(model: InferenceRNN, options: GenerateOptions = {}): Generated {
+  if (!(model instanceof InferenceRNN)) throw new RnnError(`generate: expected a model, got ${describe(model)}`);
   const cfg = model.config;
   if (model.disposed) throw new RnnError("generate: this model has been disposed");
   checkOptionKeys("generate options", options, KEYS);

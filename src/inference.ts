@@ -1,5 +1,5 @@
 // The model users hold, for inference: create or load, read and set parameters, predict,
-// stream, generate, save, dispose. The training methods (src/model.ts) extend this class;
+// stream, save, dispose. The training methods (src/model.ts) extend this class;
 // the slim entry (src/slim.ts) exports it alone, so an app that only predicts carries no
 // training code.
 
@@ -11,7 +11,6 @@ import { Core, TENSORS, TENSOR_NAMES, sizeOf, shapeText, type Tensors } from "./
 import { stageBatch, type Sequence, type StagedBatch } from "./batch.js";
 import { encodeModel, decodeModel, restoreModel, type SaveOptions, type LoadOptions, type LoadPlan } from "./format.js";
 import type { Vocabulary, LabelEncoder } from "./vocab.js";
-import { generate, type GenerateOptions, type Generated } from "./generate.js";
 import { Stepper } from "./stepper.js";
 
 /** The five parameter tensors, row-major: U (d×n), W (d×d), b (d), V (k×d), c (k). */
@@ -196,12 +195,6 @@ export class InferenceRNN {
       }
     }
     return outputs;
-  }
-
-  /** Sample a continuation from a next-token model with a seeded generator, stopping at `<eos>`. */
-  generate(options: GenerateOptions = {}): Generated {
-    void this.#core.ex;
-    return generate(this, options);
   }
 
   /** A streaming cursor: feed one token or vector at a time, read the output, snapshot/restore the state. */

@@ -11,6 +11,7 @@ import { stageBatch, type Batch, type StagedBatch } from "./batch.js";
 import { Core, type Tensors } from "./core.js";
 import { InferenceRNN, type Parameters } from "./inference.js";
 import type { Dataset } from "./data.js";
+import { generate, type GenerateOptions, type Generated } from "./generate.js";
 import { fit, fitAsync, evaluate, type FitOptions, type FitAsyncOptions, type History, type EvaluateOptions, type Evaluation } from "./train.js";
 
 /** Gradients of the last computeGradients/trainStep; `h0` when that batch had initial states (B×d). */
@@ -163,6 +164,16 @@ export class RNN extends InferenceRNN {
   evaluate(data: Dataset, options: EvaluateOptions = {}): Evaluation {
     void this.#core.ex;
     return evaluate(this, this.#core, data, options);
+  }
+
+  /**
+   * Sample a continuation from a next-token model with a seeded generator, stopping at `<eos>`.
+   * (In the slim entry, where a class method could not be left out of an app that does not
+   * use it, this is the function `generate(model, options)`.)
+   */
+  generate(options: GenerateOptions = {}): Generated {
+    void this.#core.ex;
+    return generate(this, options);
   }
 
   /** Validate a batch with its targets and copy it into the work block. */

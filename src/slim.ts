@@ -1,4 +1,5 @@
-// rnn-wasm/slim: inference only, and no embedded module. Load rnn.wasm first with
+// rnn-wasm/slim: inference only, and no embedded module. Generation is the function
+// generate(model, options) here (a method would be in every app, used or not). Load rnn.wasm first with
 // `await init(url | bytes | module)` (or `initSync`); models created or loaded without an
 // engine then use the first module loaded. Training, evaluation and PyTorch/Keras interop
 // are in the package entry ("rnn-wasm"), so an app built on this one does not carry them.
@@ -15,7 +16,7 @@ export type { SaveOptions, LoadOptions } from "./format.js";
 export { Vocabulary, LabelEncoder } from "./vocab.js";
 export type { VocabularyOptions, VocabularyJSON, LabelEncoderJSON, EncodeOptions, Tokens } from "./vocab.js";
 export { argmax } from "./metrics.js";
-export { sampleIndex } from "./generate.js";
+export { generate, sampleIndex } from "./generate.js";
 export type { GenerateOptions, Generated } from "./generate.js";
 export { Stepper } from "./stepper.js";
 export type { StepperSnapshot } from "./stepper.js";

@@ -29,6 +29,9 @@ test("slim: no module until init; then create, load, predict and stream as the p
   assert.deepEqual(m.predict(seq).flat().map((a) => Array.from(a)), full.predict(seq).flat().map((a) => Array.from(a)));
   const a = m.stepper(), b = full.stepper();
   for (const id of [1, 2, 3]) assert.deepEqual(Array.from(a.step(id)), Array.from(b.step(id)));
+  assert.equal(typeof m.generate, "undefined");       // a function in the slim entry, so apps without it leave it out
+  assert.deepEqual(slim.generate(m, { prefix: [1], maxLength: 5, seed: 4 }), full.generate({ prefix: [1], maxLength: 5, seed: 4 }));
+  assert.throws(() => slim.generate({}, {}), (e) => e instanceof slim.RnnError && /expected a model/.test(e.message));
   const fresh = await slim.RNN.create(CFG);
   const twin = await RNN.create(CFG);
   assert.deepEqual(fresh.parameters(), twin.parameters());

@@ -7,7 +7,7 @@
 // throws before wasm memory grows or the work block is touched.
 
 import { RnnError } from "./errors.js";
-import { describe, describeF32, finiteF32, FINITE_F32, isArrayLike, checkArrayLike } from "./check.js";
+import { describe, describeF32, finiteF32, FINITE_F32, isArrayLike, checkArrayLike, checkOptionKeys } from "./check.js";
 import type { ResolvedConfig } from "./options.js";
 
 /** A sequence of token ids. */
@@ -71,6 +71,7 @@ const MAX_STAGED = 2 ** 28;
  */
 export function stageBatch(cfg: ResolvedConfig, batch: unknown, withTargets: boolean, field = "batch.inputs", names: Names = { targets: "batch.targets", first: 0 }, room?: (T: number, B: number) => void): StagedBatch {
   if (batch === null || typeof batch !== "object") throw new RnnError(`batch: expected { inputs, targets, h0? }, got ${describe(batch)}`);
+  checkOptionKeys("batch", batch, ["inputs", "targets", "h0", "indices"]);   // `indices`: makeBatches' batches
   const { inputs, targets, h0 } = batch as Partial<Batch>;
   const plan = planBatch(cfg, inputs, field, names.first);
   if (withTargets && targets === undefined) throw new RnnError(`${names.targets}: missing (one entry per input sequence)`);

@@ -99,6 +99,9 @@ export class Random {
  */
 export function checkDataset(data: unknown, where: string, withTargets = true): number {
   if (data === null || typeof data !== "object") throw new RnnError(`${where}: expected { inputs, targets }, got ${describe(data)}`);
+  // A key nothing reads (sampleWeight, say) is refused rather than silently ignored. `source`
+  // and `indices` are what cutSequences and makeBatches add.
+  checkOptionKeys(where, data, ["inputs", "targets", "source", "indices"]);
   const { inputs, targets } = data as Partial<Dataset>;
   if (!isArrayLike(inputs)) throw new RnnError(`${where}.inputs: expected an array of sequences, got ${describe(inputs)}`);
   if (inputs.length === 0) throw new RnnError(`${where}: the data set is empty (${where}.inputs has no sequences)`);

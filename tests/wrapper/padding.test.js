@@ -151,3 +151,25 @@ for (const c of CASES.filter((x) => x.d > 9)) {
     }
   });
 }
+
+test("forward({ states: true }): every real step's state, equal to the reference's s_t, for ragged sequences in one batch", async () => {
+  const { forwardSequence } = await import("../reference/rnn_ref.js");
+  for (const input of ["ids", "dense"]) {
+    const cfg = { input, inputSize: 5, hiddenSize: 6, outputSize: 3, task: "many-to-one", seed: 9 };
+    const m = await RNN.create(cfg);
+    const rand = seededRandom(3);
+    const seqs = [4, 1, 6].map((len) => Array.from({ length: len }, () => input === "ids" ? Math.floor(rand() * 5) : Array.from({ length: 5 }, () => rand() - 0.5)));
+    const { states, outputs, finalState } = m.forward(seqs, { states: true });
+    const p = m.parameters();
+    seqs.forEach((seq, i) => {
+      assert.equal(states[i].length, seq.length, "one state per real step, none for padding");
+      const ref = forwardSequence({ ...cfg, hiddenActivation: "tanh", loss: "softmax-cross-entropy" }, p, seq);
+      for (let t = 0; t < seq.length; t++) checkTensor(`states[${i}][${t}]`, states[i][t], ref.s[t + 1], { atol: 1e-6, rtol: 1e-5 });
+      assert.deepEqual(Array.from(states[i].at(-1)), Array.from(finalState.subarray(i * 6, (i + 1) * 6)), "the last state is the final state");
+    });
+    assert.equal(outputs.length, 3);
+    assert.equal(m.forward(seqs).states, undefined, "only when asked");
+    assert.throws(() => m.forward(seqs, { states: "yes" }), /states: expected true or false/);
+    m.dispose();
+  }
+});

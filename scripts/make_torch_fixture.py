@@ -13,19 +13,24 @@
         ones rnn-wasm wrote to FILE.json ({"inputs": [...], "logits": [...], "finalState": [...]}).
 
     python3 scripts/make_torch_fixture.py --deep
-        builds nn.Embedding(n, e) + nn.RNN(e, d, num_layers=2, bidirectional=True,
-        batch_first=True) + nn.Linear(2d, k) (issue #12) from a fixed seed, runs a ragged batch
-        through pack_padded_sequence(enforce_sorted=False) with a given h0, and writes
-          tests/fixtures/torch_deep.safetensors    the state dict, PyTorch names (bias_hh zeros:
-                                                   the rnn-wasm export form, b = bias_ih)
-          tests/fixtures/torch_deep_outputs.json   inputs, lengths, h0, and for many-to-many
-                                                   (softmax CE at every real step) and
-                                                   many-to-one (CE on fc([h_n fwd ; h_n rev]) of
-                                                   the top layer): loss, logits of every scored
-                                                   step, h_n, every parameter gradient, dL/dh0,
-                                                   and the parameters after three Adam steps
-                                                   (torch.optim.Adam defaults; bias_hh frozen at 0)
-        tests/wrapper/deep_reference.test.js checks tests/reference/deep_ref.js against it.
+        builds two networks of issue #12 from fixed seeds (DEEP_SPECS below):
+          deep        nn.Embedding(11, 5) + nn.RNN(5, 6, num_layers=2, bidirectional=True,
+                      batch_first=True) + nn.Linear(12, 3), tanh, h0 given, softmax CE
+          deep_dense  7 dense features + nn.RNN(7, 5, num_layers=3, nonlinearity='relu',
+                      bidirectional=True, batch_first=True) + nn.Linear(10, 3), no h0,
+                      MSE (many-to-many) and sigmoid BCE (many-to-one)
+        runs a ragged batch through pack_padded_sequence(enforce_sorted=False), and writes for each
+          tests/fixtures/torch_<name>.safetensors   the state dict, PyTorch names (bias_hh zeros:
+                                                    the rnn-wasm export form, b = bias_ih)
+          tests/fixtures/torch_<name>_outputs.json  config, lengths, inputs (real steps only), h0,
+                                                    and for manyToMany (every real step scored) and
+                                                    manyToOne (fc([h_n fwd ; h_n rev]) of the top
+                                                    layer): lossKind, targets, loss, logits of every
+                                                    scored step, h_n, every parameter gradient
+                                                    (state_dict names), h0Grad, and the parameters
+                                                    after three Adam steps (torch.optim.Adam
+                                                    defaults, the same batch; bias_hh frozen at 0)
+        tests/wrapper/deep_reference.test.js checks tests/reference/deep_ref.js against them.
 
 Needs torch and numpy (Debian: apt-get install python3-torch python3-numpy), so run it with
 the Python that has them: Debian's python3-torch is in the system interpreter, so if another
@@ -154,70 +159,96 @@ def check_export(st_path, json_path):
     return 0 if ok else 1
 
 
-# ───────────────────────── --deep: 2 layers, bidirectional, embedding ─────────────────────────
+# ───────────────────────── --deep: L layers, bidirectional, with or without an embedding ─────────────────────────
 
-DEEP = {"n": 11, "e": 5, "d": 6, "k": 3, "layers": 2}   # n, e, d, k pairwise distinct: a transposed
-DEEP_LENGTHS = [4, 1, 6, 3]                              # tensor cannot pass; lengths unsorted, 1 included
-DEEP_SEED = 20261207
+# Two networks. Sizes pairwise distinct (and 2d != n) so a transposed or misplaced tensor
+# cannot pass; lengths unsorted, 1 included.
+#   deep        ids -> nn.Embedding(11, 5) -> nn.RNN(tanh, 2 layers, bidirectional), h0 given,
+#               softmax CE (many-to-many and many-to-one)
+#   deep_dense  7 dense features -> nn.RNN(relu, 3 layers, bidirectional), h0 = zeros (None),
+#               MSE (many-to-many) and sigmoid BCE (many-to-one)
+DEEP_SPECS = {
+    "deep": {"input": "ids", "n": 11, "e": 5, "d": 6, "k": 3, "layers": 2, "nonlinearity": "tanh",
+             "h0": True, "lengths": [4, 1, 6, 3], "seed": 20261207,
+             "loss": {"many-to-many": "softmax-cross-entropy", "many-to-one": "softmax-cross-entropy"}},
+    "deep_dense": {"input": "dense", "n": 7, "e": None, "d": 5, "k": 3, "layers": 3, "nonlinearity": "relu",
+                   "h0": False, "lengths": [2, 5, 1, 4], "seed": 20261208,
+                   "loss": {"many-to-many": "mse", "many-to-one": "sigmoid-binary-cross-entropy"}},
+}
 
 
 class DeepNet(nn.Module):
-    """Embedding -> L-layer bidirectional Elman RNN -> Linear, as issue #12 defines it."""
+    """[nn.Embedding ->] L-layer bidirectional Elman RNN -> Linear, as issue #12 defines it."""
 
-    def __init__(self, n, e, d, k, layers, nonlinearity="tanh"):
+    def __init__(self, spec):
         super().__init__()
-        self.embedding = nn.Embedding(n, e)
-        self.rnn = nn.RNN(e, d, num_layers=layers, nonlinearity=nonlinearity, bidirectional=True, batch_first=True)
+        n, e, d, k = spec["n"], spec["e"], spec["d"], spec["k"]
+        self.embedding = nn.Embedding(n, e) if e else None
+        self.rnn = nn.RNN(e or n, d, num_layers=spec["layers"], nonlinearity=spec["nonlinearity"],
+                          bidirectional=True, batch_first=True)
         self.fc = nn.Linear(2 * d, k)
 
-    def forward(self, ids, lengths, h0):
-        """ids: B x T (padded), lengths: B. Returns the top layer's outputs (B x T x 2d, zeros
-        past each length) and h_n (2L x B x d, layer-major, forward then reverse)."""
-        x = self.embedding(ids)
+    def forward(self, x, lengths, h0):
+        """x: B x T ids or B x T x n (padded), lengths: B. Returns the top layer's outputs
+        (B x T x 2d, zeros past each length) and h_n (2L x B x d, layer-major, forward then reverse)."""
+        if self.embedding is not None:
+            x = self.embedding(x)
         packed = nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), batch_first=True, enforce_sorted=False)
         out, h_n = self.rnn(packed, h0)
-        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
         return out, h_n
 
 
-def deep_loss(net, task, ids, lengths, h0, targets):
-    """L = (1/B) sum_i sum_{scored t} CE; returns (loss, logits of the scored steps, h_n)."""
-    out, h_n = net(ids, lengths, h0)
+def step_losses(kind, logits, targets):
+    """Per scored step loss, as DESIGN §1: CE, BCE summed over k, MSE averaged over k."""
+    if kind == "softmax-cross-entropy":
+        return nn.functional.cross_entropy(logits, targets, reduction="none")
+    if kind == "sigmoid-binary-cross-entropy":
+        return nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction="none").sum(-1)
+    return nn.functional.mse_loss(logits, targets, reduction="none").mean(-1)
+
+
+def deep_loss(net, spec, task, x, lengths, h0, targets):
+    """L = (1/B) sum_i sum_{scored t} loss; returns (loss, logits of the scored steps, h_n)."""
+    out, h_n = net(x, lengths, h0)
     B = len(lengths)
+    kind = spec["loss"][task]
     if task == "many-to-many":
         logits = net.fc(out)                                    # B x T x k
-        mask = torch.arange(ids.shape[1])[None, :] < torch.tensor(lengths)[:, None]
-        loss = nn.functional.cross_entropy(logits[mask], targets[mask], reduction="sum") / B
+        mask = torch.arange(out.shape[1])[None, :] < torch.tensor(lengths)[:, None]
+        loss = step_losses(kind, logits[mask], targets[mask]).sum() / B
         scored = [logits[i, :lengths[i]] for i in range(B)]
     else:
         logits = net.fc(torch.cat([h_n[-2], h_n[-1]], dim=1))  # top layer: s-> at len-1 ; s<- at 0
-        loss = nn.functional.cross_entropy(logits, targets, reduction="sum") / B
+        loss = step_losses(kind, logits, targets).sum() / B
         scored = [logits[i:i + 1] for i in range(B)]
     return loss, scored, h_n
 
 
-def deep_case(state, task, ids, lengths, h0, targets):
-    net = DeepNet(DEEP["n"], DEEP["e"], DEEP["d"], DEEP["k"], DEEP["layers"]).float()
+def deep_case(spec, state, task, x, h0, targets):
+    net = DeepNet(spec).float()
     net.load_state_dict(state)
     for name, p in net.named_parameters():
         if "bias_hh" in name:
             p.requires_grad_(False)          # b = bias_ih; bias_hh stays 0 (see the docstring)
-    h0 = h0.clone().requires_grad_(True)
-    loss, scored, h_n = deep_loss(net, task, ids, lengths, h0, targets)
+    lengths = spec["lengths"]
+    if h0 is not None:
+        h0 = h0.clone().requires_grad_(True)
+    loss, scored, h_n = deep_loss(net, spec, task, x, lengths, h0, targets)
     loss.backward()
-    grads = {name: p.grad.tolist() for name, p in net.named_parameters() if p.requires_grad}
     result = {
         "loss": loss.item(),
         "logits": [o.tolist() for o in scored],
         "h_n": h_n.tolist(),
-        "grads": grads,
-        "h0Grad": h0.grad.tolist(),
+        "grads": {name: p.grad.tolist() for name, p in net.named_parameters() if p.requires_grad},
     }
+    if h0 is not None:
+        result["h0Grad"] = h0.grad.tolist()
     opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad])
     losses = []
     for _ in range(3):
         opt.zero_grad()
-        step_loss, _, _ = deep_loss(net, task, ids, lengths, h0.detach(), targets)
+        step_loss, _, _ = deep_loss(net, spec, task, x, lengths, None if h0 is None else h0.detach(), targets)
         losses.append(step_loss.item())
         step_loss.backward()
         opt.step()
@@ -228,42 +259,63 @@ def deep_case(state, task, ids, lengths, h0, targets):
     return result
 
 
-def make_deep():
-    torch.manual_seed(DEEP_SEED)
-    n, e, d, k, L = (DEEP[c] for c in ("n", "e", "d", "k", "layers"))
-    net = DeepNet(n, e, d, k, L).float()
+def make_deep_one(name):
+    spec = DEEP_SPECS[name]
+    torch.manual_seed(spec["seed"])
+    n, d, k, L, lengths = spec["n"], spec["d"], spec["k"], spec["layers"], spec["lengths"]
+    net = DeepNet(spec).float()
     with torch.no_grad():                    # export form: bias_ih carries b, bias_hh is zero
-        for name, p in net.rnn.named_parameters():
-            if name.startswith("bias_hh"):
-                getattr(net.rnn, name.replace("bias_hh", "bias_ih")).add_(p)
+        for pname, p in net.rnn.named_parameters():
+            if pname.startswith("bias_hh"):
+                getattr(net.rnn, pname.replace("bias_hh", "bias_ih")).add_(p)
                 p.zero_()
-    state = {name: t.clone() for name, t in net.state_dict().items()}
-    g = torch.Generator().manual_seed(DEEP_SEED + 1)
-    B, T = len(DEEP_LENGTHS), max(DEEP_LENGTHS)
-    ids = torch.randint(0, n, (B, T), generator=g)
-    for i, length in enumerate(DEEP_LENGTHS):
-        ids[i, length:] = 0                  # padding (never read)
-    h0 = 0.5 * torch.randn(2 * L, B, d, generator=g)
-    y_steps = torch.randint(0, k, (B, T), generator=g)
-    y_last = torch.randint(0, k, (B,), generator=g)
-    m2m = deep_case(state, "many-to-many", ids, DEEP_LENGTHS, h0, y_steps)
-    m2o = deep_case(state, "many-to-one", ids, DEEP_LENGTHS, h0, y_last)
+    state = {key: t.clone() for key, t in net.state_dict().items()}
+    g = torch.Generator().manual_seed(spec["seed"] + 1)
+    B, T = len(lengths), max(lengths)
+    if spec["input"] == "ids":
+        x = torch.randint(0, n, (B, T), generator=g)
+    else:
+        x = torch.randn(B, T, n, generator=g)
+    for i, length in enumerate(lengths):
+        x[i, length:] = 0                    # padding (never read)
+    h0 = 0.5 * torch.randn(2 * L, B, d, generator=g) if spec["h0"] else None
+    targets = {}
+    for task in ("many-to-many", "many-to-one"):
+        shape = (B, T) if task == "many-to-many" else (B,)
+        kind = spec["loss"][task]
+        if kind == "softmax-cross-entropy":
+            targets[task] = torch.randint(0, k, shape, generator=g)
+        elif kind == "sigmoid-binary-cross-entropy":
+            targets[task] = torch.randint(0, 2, shape + (k,), generator=g).float()
+        else:
+            targets[task] = torch.randn(shape + (k,), generator=g)
+    ragged = lambda t: [t[i, :length].tolist() for i, length in enumerate(lengths)]
+    cases = {key: deep_case(spec, state, task, x, h0, targets[task]) for key, task in (("manyToMany", "many-to-many"), ("manyToOne", "many-to-one"))}
     OUT.mkdir(parents=True, exist_ok=True)
-    write_safetensors(OUT / "torch_deep.safetensors", state,
+    write_safetensors(OUT / f"torch_{name}.safetensors", state,
                       {"made_by": f"scripts/make_torch_fixture.py --deep, torch {torch.__version__}"})
+    config = {"input": spec["input"], "inputSize": n, "hiddenSize": d, "outputSize": k, "layers": L,
+              "bidirectional": True, "hiddenActivation": spec["nonlinearity"]}
+    if spec["e"]:
+        config["embeddingSize"] = spec["e"]
     doc = {
         "torch": torch.__version__,
-        "seed": DEEP_SEED,
-        "config": {"input": "ids", "inputSize": n, "embeddingSize": e, "hiddenSize": d, "outputSize": k,
-                   "layers": L, "bidirectional": True, "hiddenActivation": "tanh", "loss": "softmax-cross-entropy"},
-        "lengths": DEEP_LENGTHS,
-        "inputs": [ids[i, :length].tolist() for i, length in enumerate(DEEP_LENGTHS)],
-        "h0": h0.tolist(),
-        "manyToMany": {"targets": [y_steps[i, :length].tolist() for i, length in enumerate(DEEP_LENGTHS)], **m2m},
-        "manyToOne": {"targets": y_last.tolist(), **m2o},
+        "seed": spec["seed"],
+        "config": config,
+        "lengths": lengths,
+        "inputs": ragged(x),
     }
-    (OUT / "torch_deep_outputs.json").write_text(json.dumps(doc) + "\n")
-    print("wrote", OUT / "torch_deep.safetensors", "and", OUT / "torch_deep_outputs.json")
+    if h0 is not None:
+        doc["h0"] = h0.tolist()
+    doc["manyToMany"] = {"lossKind": spec["loss"]["many-to-many"], "targets": ragged(targets["many-to-many"]), **cases["manyToMany"]}
+    doc["manyToOne"] = {"lossKind": spec["loss"]["many-to-one"], "targets": targets["many-to-one"].tolist(), **cases["manyToOne"]}
+    (OUT / f"torch_{name}_outputs.json").write_text(json.dumps(doc) + "\n")
+    print("wrote", OUT / f"torch_{name}.safetensors", "and", OUT / f"torch_{name}_outputs.json")
+
+
+def make_deep():
+    for name in DEEP_SPECS:
+        make_deep_one(name)
 
 
 if __name__ == "__main__":

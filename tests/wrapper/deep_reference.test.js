@@ -13,8 +13,9 @@
  *      gradients), padding past `lengths` never read (NaN there), and the reverse direction =
  *      a forward direction over the reversed sequence;
  *   4. PyTorch parity (tests/fixtures/torch_deep*, scripts/make_torch_fixture.py --deep):
- *      nn.Embedding + nn.RNN(num_layers=2, bidirectional=True) + nn.Linear on a packed ragged
- *      batch with h0 — loss, logits, h_n, every gradient, dL/dh0, three Adam steps — for
+ *      nn.Embedding + nn.RNN(num_layers=2, bidirectional=True, tanh) + nn.Linear with h0, and
+ *      dense nn.RNN(num_layers=3, bidirectional=True, relu) + nn.Linear without, on packed
+ *      ragged batches — loss, logits, h_n, every gradient, dL/dh0, three Adam steps — for
  *      many-to-many and many-to-one; and that a wrong parameter makes the check fail.
  */
 import { test, after } from "node:test";
@@ -313,58 +314,72 @@ function readSafetensors(bytes) {
   return out;
 }
 
-const fixture = JSON.parse(readFileSync(new URL("../fixtures/torch_deep_outputs.json", import.meta.url), "utf8"));
-const stateDict = readSafetensors(readFileSync(new URL("../fixtures/torch_deep.safetensors", import.meta.url)));
-
-test("the fixture's state_dict has exactly the keys of the names table (bias_hh zeros)", () => {
-  const cfg = fixture.config;
-  const table = deep.parameterTable(cfg);
-  const keys = table.flatMap((r) => (r.torchZero ? [r.torch, r.torchZero] : [r.torch]));
-  assert.deepEqual(Object.keys(stateDict).sort(), keys.sort());
-  for (const r of table) if (r.torchZero) assert.ok(stateDict[r.torchZero].every((v) => v === 0), `${r.torchZero} is zero`);
-  // and back: toTorch(fromTorch(x)) = x
-  const back = deep.toTorch(cfg, deep.fromTorch(cfg, stateDict));
-  for (const k of keys) assert.deepEqual(Array.from(back[k]), Array.from(stateDict[k]), k);
+const load = (name) => ({
+  name,
+  doc: JSON.parse(readFileSync(new URL(`../fixtures/torch_${name}_outputs.json`, import.meta.url), "utf8")),
+  stateDict: readSafetensors(readFileSync(new URL(`../fixtures/torch_${name}.safetensors`, import.meta.url))),
 });
+// deep: ids + embedding, 2 layers, tanh, h0 given, softmax CE; deep_dense: dense, 3 layers,
+// relu, no h0, MSE / sigmoid BCE (scripts/make_torch_fixture.py --deep).
+const FIXTURES = [load("deep"), load("deep_dense")];
+const fixture = FIXTURES[0].doc;
+const stateDict = FIXTURES[0].stateDict;
 
-for (const [key, task] of [["manyToMany", "many-to-many"], ["manyToOne", "many-to-one"]]) {
-  const cfg = { ...fixture.config, task };
-  const want = fixture[key];
-  const batch = { inputs: fixture.inputs, targets: want.targets, h0: fixture.h0 };
-  const grad = (g) => Object.fromEntries(deep.parameterTable(cfg).map((r) => [r.name, g[r.torch].flat(2)]));
-
-  test(`PyTorch nn.Embedding + nn.RNN(2 layers, bidirectional) + nn.Linear, ${task}: loss, logits, h_n, gradients, dL/dh0`, () => {
-    const params = deep.fromTorch(cfg, stateDict);
-    const got = deep.lossAndGradients(cfg, params, batch);
-    expectClose("loss", [got.loss], [want.loss], TORCH, "torch");
-    assert.equal(got.logits.length, want.logits.length);
-    got.logits.forEach((seq, i) => expectClose(`logits[${i}]`, seq.flatMap((o) => Array.from(o)), want.logits[i].flat(), TORCH, "torch"));
-    expectClose("h_n", got.finalState, want.h_n.flat(2), TORCH, "torch");
-    const wantGrads = grad(want.grads);
-    for (const name of Object.keys(wantGrads)) expectClose(`d${name}`, got.grads[name], wantGrads[name], TORCH, "torch");
-    expectClose("dh0", got.grads.h0, want.h0Grad.flat(2), TORCH, "torch");
+for (const { name: fname, doc, stateDict: dict } of FIXTURES) {
+  test(`torch_${fname}: the state_dict has exactly the keys of the names table (bias_hh zeros)`, () => {
+    const cfg = doc.config;
+    const table = deep.parameterTable(cfg);
+    const keys = table.flatMap((r) => (r.torchZero ? [r.torch, r.torchZero] : [r.torch]));
+    assert.deepEqual(Object.keys(dict).sort(), keys.sort());
+    for (const r of table) if (r.torchZero) assert.ok(dict[r.torchZero].every((v) => v === 0), `${r.torchZero} is zero`);
+    // and back: toTorch(fromTorch(x)) = x
+    const back = deep.toTorch(cfg, deep.fromTorch(cfg, dict));
+    for (const k of keys) assert.deepEqual(Array.from(back[k]), Array.from(dict[k]), k);
   });
 
-  test(`PyTorch, ${task}: three torch.optim.Adam steps (defaults) from the fixture's parameters`, () => {
-    const params = deep.fromTorch(cfg, stateDict);
-    const state = {};
-    const losses = [];
-    for (let s = 0; s < want.adam.steps; s++) {
-      const { loss, grads } = deep.lossAndGradients(cfg, params, batch);
-      losses.push(loss);
-      deep.adamStep(params, grads, state, { lr: want.adam.lr, beta1: want.adam.betas[0], beta2: want.adam.betas[1], eps: want.adam.eps });
-    }
-    expectClose("loss before each step", losses, want.adam.lossBeforeEachStep, TORCH, "torch adam");
-    const wantParams = grad(want.adam.params);
-    for (const name of Object.keys(wantParams)) expectClose(name, params[name], wantParams[name], TORCH, "torch adam");
-  });
+  for (const [key, task] of [["manyToMany", "many-to-many"], ["manyToOne", "many-to-one"]]) {
+    const want = doc[key];
+    const cfg = { ...doc.config, task, loss: want.lossKind };
+    const batch = { inputs: doc.inputs, targets: want.targets };
+    if (doc.h0) batch.h0 = doc.h0;
+    const byName = (g) => Object.fromEntries(deep.parameterTable(cfg).map((r) => [r.name, g[r.torch].flat(2)]));
+    const what = `torch_${fname} (L=${cfg.layers} bidirectional ${cfg.input}${cfg.embeddingSize ? " + embedding" : ""} ${cfg.hiddenActivation}${doc.h0 ? " h0" : ""}), ${task} ${want.lossKind}`;
+
+    test(`PyTorch ${what}: loss, logits, h_n, gradients, dL/dh0`, () => {
+      const params = deep.fromTorch(cfg, dict);
+      const got = deep.lossAndGradients(cfg, params, batch);
+      expectClose("loss", [got.loss], [want.loss], TORCH, "torch");
+      assert.equal(got.logits.length, want.logits.length);
+      got.logits.forEach((seq, i) => expectClose(`logits[${i}]`, seq.flatMap((o) => Array.from(o)), want.logits[i].flat(), TORCH, "torch"));
+      expectClose("h_n", got.finalState, want.h_n.flat(2), TORCH, "torch");
+      const wantGrads = byName(want.grads);
+      assert.deepEqual(Object.keys(wantGrads).sort(), Object.keys(got.grads).filter((k) => k !== "h0").sort());
+      for (const name of Object.keys(wantGrads)) expectClose(`d${name}`, got.grads[name], wantGrads[name], TORCH, "torch");
+      if (doc.h0) expectClose("dh0", got.grads.h0, want.h0Grad.flat(2), TORCH, "torch");
+      else assert.equal(got.grads.h0, undefined);
+    });
+
+    test(`PyTorch ${what}: three torch.optim.Adam steps (defaults) from the fixture's parameters`, () => {
+      const params = deep.fromTorch(cfg, dict);
+      const state = {};
+      const losses = [];
+      for (let s = 0; s < want.adam.steps; s++) {
+        const { loss, grads } = deep.lossAndGradients(cfg, params, batch);
+        losses.push(loss);
+        deep.adamStep(params, grads, state, { lr: want.adam.lr, beta1: want.adam.betas[0], beta2: want.adam.betas[1], eps: want.adam.eps });
+      }
+      expectClose("loss before each step", losses, want.adam.lossBeforeEachStep, TORCH, "torch adam");
+      const wantParams = byName(want.adam.params);
+      for (const name of Object.keys(wantParams)) expectClose(name, params[name], wantParams[name], TORCH, "torch adam");
+    });
+  }
 }
 
 test("the PyTorch check can fail: a shifted weight of the top reverse layer is caught", () => {
   const cfg = { ...fixture.config, task: "many-to-many" };
   const params = deep.fromTorch(cfg, stateDict);
   params.W_l1_reverse[4] += 1e-3;
-  const got = deep.lossAndGradients(cfg, params, { inputs: fixture.inputs, targets: fixture.manyToMany.targets, h0: fixture.h0 });
+  const got = deep.lossAndGradients({ ...cfg, loss: fixture.manyToMany.lossKind }, params, { inputs: fixture.inputs, targets: fixture.manyToMany.targets, h0: fixture.h0 });
   const r = checkTensor("h_n", Array.from(got.finalState), fixture.manyToMany.h_n.flat(2), TORCH);
   assert.ok(!r.ok, "h_n differs");
 });

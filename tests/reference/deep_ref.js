@@ -261,8 +261,13 @@ function slotsOf(cfg, h0, i, B) {
   });
 }
 
-function sequencesOf(batch) {
-  return batch.lengths ? batch.inputs.map((seq, i) => Array.from(seq).slice(0, batch.lengths[i])) : batch.inputs;
+/** The inputs cut to batch.lengths, if given (a flat dense sequence holds n numbers a step). */
+function sequencesOf(cfg, batch) {
+  if (!batch.lengths) return batch.inputs;
+  return batch.inputs.map((seq, i) => {
+    const per = cfg.input === "dense" && typeof seq[0] === "number" ? cfg.inputSize : 1;
+    return Array.from(seq).slice(0, batch.lengths[i] * per);
+  });
 }
 
 function masksOf(opts, i) {
@@ -285,7 +290,7 @@ function zeros(cfg) {
 export function lossAndGradients(cfg, params, batch, opts = {}) {
   const { L, D, e, d, k, m } = shape(cfg);
   const act = activation(cfg);
-  const seqs = sequencesOf(batch);
+  const seqs = sequencesOf(cfg, batch);
   const B = seqs.length;
   const g = zeros(cfg);
   const dh0 = batch.h0 !== undefined ? new Float64Array(L * D * B * d) : undefined;
@@ -351,7 +356,7 @@ export function lossAndGradients(cfg, params, batch, opts = {}) {
 
 /** The batch loss alone (forward only), for finite differences. */
 export function lossOnly(cfg, params, batch, opts = {}) {
-  const seqs = sequencesOf(batch);
+  const seqs = sequencesOf(cfg, batch);
   const B = seqs.length;
   let loss = 0;
   for (let i = 0; i < B; i++) {

@@ -272,6 +272,11 @@ for (const [layers, bidirectional, input, embeddingSize, task] of [
     assert.equal(p.loss, whole.loss, "padded loss");
     for (const k of Object.keys(whole.grads)) assert.deepEqual(p.grads[k], whole.grads[k], `padded d${k}`);
     assert.deepEqual(p.finalState, whole.finalState, "padded h_n");
+    if (input === "dense") {
+      // Flat dense sequences (n numbers a step) padded the same way.
+      const flat = { ...padded, inputs: padded.inputs.map((s) => s.flat()) };
+      assert.equal(deep.lossAndGradients(cfg, params, flat).loss, whole.loss, "padded flat dense loss");
+    }
   });
 }
 

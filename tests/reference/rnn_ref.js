@@ -20,7 +20,8 @@
 
 // ───────────────────────────── activations and losses ─────────────────────────────
 
-const ACT = {
+/** f1 and its derivative, written with both z and s = f1(z) available (deep_ref.js reuses it). */
+export const ACT = {
   tanh: { f: (z) => Math.tanh(z), df: (z, s) => 1 - s * s },
   sigmoid: { f: (z) => 1 / (1 + Math.exp(-z)), df: (z, s) => s * (1 - s) },
   relu: { f: (z) => (z > 0 ? z : 0), df: (z) => (z > 0 ? 1 : 0) },
@@ -95,7 +96,7 @@ function dims(cfg) {
 }
 
 /** Steps of a sequence: ids stay numbers; dense steps become arrays of n. */
-function steps(cfg, seq) {
+export function steps(cfg, seq) {
   if (cfg.input === "ids") return Array.from(seq);
   const n = cfg.inputSize;
   if (typeof seq[0] === "number") return Array.from({ length: seq.length / n }, (_, t) => Array.from(seq).slice(t * n, (t + 1) * n));
@@ -103,7 +104,7 @@ function steps(cfg, seq) {
 }
 
 /** The target of step t of sequence i, or undefined if t is not scored. */
-function targetAt(cfg, tgt, t, len) {
+export function targetAt(cfg, tgt, t, len) {
   if (cfg.task === "many-to-one") return t === len - 1 ? tgt : undefined;
   return tgt[t];
 }

@@ -12,10 +12,10 @@ const run = (cmd, args) => execFileSync(cmd, args, { stdio: "inherit" });
 run(bin("asc"), ["assembly/index.ts", "--config", "asconfig.json", "--target", debug ? "debug" : "release",
   ...(debug ? ["--outFile", "dist/rnn.wasm", "--textFile", "dist/rnn.wat"] : [])]);
 // The FMA build: asconfig.json's "fma" target (release flags plus the relaxed-simd feature).
-// A custom section "rnn-wasm.features" saying "fma" tells the loader which module it holds
-// (engine.features), whichever way the caller passed it; the strict module has none.
+// A custom section "rnn-wasm.fma" tells the loader which module it holds (engine.features),
+// whichever way the caller passed it; the strict module has none.
 run(bin("asc"), ["assembly/index.ts", "--config", "asconfig.json", "--target", "fma"]);
-writeFileSync("dist/rnn-fma.wasm", Buffer.concat([readFileSync("dist/rnn-fma.wasm"), customSection("rnn-wasm.features", "fma")]));
+writeFileSync("dist/rnn-fma.wasm", Buffer.concat([readFileSync("dist/rnn-fma.wasm"), customSection("rnn-wasm.fma", "f32x4.relaxed_madd in the GEMM micro-kernels")]));
 
 // The wrapper checks a module it is given against the exports of the one built here.
 const exportsOfBuilt = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync("dist/rnn.wasm"))).map((e) => [e.name, e.kind]);

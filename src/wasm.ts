@@ -151,7 +151,7 @@ const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 
   65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 133, 2, 11]);
 
 /** Whether this engine has relaxed SIMD (what rnn-fma.wasm needs). */
-export function hasRelaxedSimd(): boolean {
+function hasRelaxedSimd(): boolean {
   return typeof WebAssembly === "object" && WebAssembly.validate(RELAXED_PROBE);
 }
 
@@ -168,8 +168,8 @@ export function isInitOptions(x: unknown): x is InitOptions<unknown> {
 }
 
 /**
- * Which source to load: [source, name, the fma option was chosen]. With options, `fma` where the
- * engine has relaxed SIMD, else `wasm`; `wasmName` names `wasm` in errors (the embedded module).
+ * Which source to load: [source, its name for errors, whether it is the `fma` option]. With
+ * options, `fma` where the engine has relaxed SIMD, else `wasm` (named `name`: the embedded module).
  */
 function choose(fn: string, source: unknown, name: string | undefined): [unknown, string | undefined, boolean] {
   if (!isInitOptions(source)) return [source, name, false];

@@ -24,6 +24,12 @@
 // f32_gemm_strided_ref bit for bit, whatever tile a row lands in: a padded, sorted batch
 // equals each sequence run alone, and every engine gives the same bits. No fused multiply-
 // add: wasm SIMD has none outside relaxed SIMD, which is not deterministic across engines.
+// That contract is the strict build's (rnn.wasm). The FMA build (rnn-fma.wasm: the same source
+// with relaxed SIMD enabled) turns every multiply-add below into fmadd4's f32x4.relaxed_madd:
+// same order of terms, but each term may be one fused rounding instead of two, as the engine
+// and CPU decide; results then match the reference within f32 tolerances, not bit for bit.
+
+import { fmadd4 } from "./simd";
 
 // @ts-ignore: decorator
 @inline export const NR = 8;     // columns per packed B panel (two f32x4)
@@ -161,17 +167,17 @@ function pack_a(Ap: usize, A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i
     const vb0123 = v128.load(pb);
     const vb4567 = v128.load(pb, 16);
     let va = v128.load32_splat(pa);
-    vacc0x0123 = f32x4.add(vacc0x0123, f32x4.mul(va, vb0123));
-    vacc0x4567 = f32x4.add(vacc0x4567, f32x4.mul(va, vb4567));
+    vacc0x0123 = fmadd4(va, vb0123, vacc0x0123);
+    vacc0x4567 = fmadd4(va, vb4567, vacc0x4567);
     va = v128.load32_splat(pa, 4);
-    vacc1x0123 = f32x4.add(vacc1x0123, f32x4.mul(va, vb0123));
-    vacc1x4567 = f32x4.add(vacc1x4567, f32x4.mul(va, vb4567));
+    vacc1x0123 = fmadd4(va, vb0123, vacc1x0123);
+    vacc1x4567 = fmadd4(va, vb4567, vacc1x4567);
     va = v128.load32_splat(pa, 8);
-    vacc2x0123 = f32x4.add(vacc2x0123, f32x4.mul(va, vb0123));
-    vacc2x4567 = f32x4.add(vacc2x4567, f32x4.mul(va, vb4567));
+    vacc2x0123 = fmadd4(va, vb0123, vacc2x0123);
+    vacc2x4567 = fmadd4(va, vb4567, vacc2x4567);
     va = v128.load32_splat(pa, 12);
-    vacc3x0123 = f32x4.add(vacc3x0123, f32x4.mul(va, vb0123));
-    vacc3x4567 = f32x4.add(vacc3x4567, f32x4.mul(va, vb4567));
+    vacc3x0123 = fmadd4(va, vb0123, vacc3x0123);
+    vacc3x4567 = fmadd4(va, vb4567, vacc3x4567);
     pa += MR * 4;
     pb += NR * 4;
   }
@@ -190,8 +196,8 @@ function pack_a(Ap: usize, A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i
   let vacc0123 = v128.load(c0), vacc4567 = v128.load(c0, 16);
   for (let p = 0; p < kc; p++) {
     const va = v128.load32_splat(pa);
-    vacc0123 = f32x4.add(vacc0123, f32x4.mul(va, v128.load(pb)));
-    vacc4567 = f32x4.add(vacc4567, f32x4.mul(va, v128.load(pb, 16)));
+    vacc0123 = fmadd4(va, v128.load(pb), vacc0123);
+    vacc4567 = fmadd4(va, v128.load(pb, 16), vacc4567);
     pa += sa;
     pb += NR * 4;
   }
@@ -216,12 +222,12 @@ function pack_a(Ap: usize, A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i
   const end = pa + <usize>kc * sa;
   while (pa < end) {
     const va = v128.load32_splat(pa);
-    vacc0 = f32x4.add(vacc0, f32x4.mul(va, v128.load(pb0)));
-    vacc1 = f32x4.add(vacc1, f32x4.mul(va, v128.load(pb0, 16)));
-    vacc2 = f32x4.add(vacc2, f32x4.mul(va, v128.load(pb1)));
-    vacc3 = f32x4.add(vacc3, f32x4.mul(va, v128.load(pb1, 16)));
-    vacc4 = f32x4.add(vacc4, f32x4.mul(va, v128.load(pb2)));
-    vacc5 = f32x4.add(vacc5, f32x4.mul(va, v128.load(pb2, 16)));
+    vacc0 = fmadd4(va, v128.load(pb0), vacc0);
+    vacc1 = fmadd4(va, v128.load(pb0, 16), vacc1);
+    vacc2 = fmadd4(va, v128.load(pb1), vacc2);
+    vacc3 = fmadd4(va, v128.load(pb1, 16), vacc3);
+    vacc4 = fmadd4(va, v128.load(pb2), vacc4);
+    vacc5 = fmadd4(va, v128.load(pb2, 16), vacc5);
     pa += sa;
     pb0 += NR * 4; pb1 += NR * 4; pb2 += NR * 4;
   }
@@ -237,10 +243,10 @@ function pack_a(Ap: usize, A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i
   const end = pa + <usize>kc * sa;
   while (pa < end) {
     const va = v128.load32_splat(pa);
-    vacc0 = f32x4.add(vacc0, f32x4.mul(va, v128.load(pb0)));
-    vacc1 = f32x4.add(vacc1, f32x4.mul(va, v128.load(pb0, 16)));
-    vacc2 = f32x4.add(vacc2, f32x4.mul(va, v128.load(pb1)));
-    vacc3 = f32x4.add(vacc3, f32x4.mul(va, v128.load(pb1, 16)));
+    vacc0 = fmadd4(va, v128.load(pb0), vacc0);
+    vacc1 = fmadd4(va, v128.load(pb0, 16), vacc1);
+    vacc2 = fmadd4(va, v128.load(pb1), vacc2);
+    vacc3 = fmadd4(va, v128.load(pb1, 16), vacc3);
     pa += sa;
     pb0 += NR * 4; pb1 += NR * 4;
   }

@@ -8,6 +8,20 @@
     f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
+/**
+ * a·b + c per lane. In the strict build (the default, rnn.wasm) one f32 multiply rounded, then
+ * one f32 add rounded: the same bits in every engine. In the build with relaxed SIMD enabled
+ * (rnn-fma.wasm, scripts/build.js) f32x4.relaxed_madd, which the engine may fuse (one rounding,
+ * an FMA where the CPU has one) or not: faster, but the last bits may differ between machines
+ * and engines (relaxed SIMD spec, "relaxed_madd": either fused or unfused). ASC_FEATURE_RELAXED_SIMD
+ * is a compile-time constant, so each build keeps exactly one of the two branches.
+ */
+// @ts-ignore: decorator
+@inline export function fmadd4(va: v128, vb: v128, vc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(va, vb, vc);
+  return f32x4.add(vc, f32x4.mul(va, vb));
+}
+
 /** Largest of the four lanes (NaN in any lane gives NaN, as f32x4.max does). */
 // @ts-ignore: decorator
 @inline export function hmax4(v: v128): f32 {

@@ -10,7 +10,7 @@ export type { RNNConfig, ResolvedConfig, OptimizerOptions, SGDOptions, AdamOptio
 export type { Batch, Sequence, IdSequence, DenseSequence, Targets } from "./batch.js";
 export { RnnError } from "./errors.js";
 export { init, initSync } from "./embedded.js";
-export type { Engine, WasmSource } from "./wasm.js";
+export type { Engine, EngineFeatures, InitOptions, WasmSource } from "./wasm.js";
 export { MODEL_FORMAT_VERSION } from "./format.js";
 export type { SaveOptions, LoadOptions } from "./format.js";
 export { downloadModel, saveModelToIndexedDB, loadModelFromIndexedDB } from "./storage.js";

@@ -10,7 +10,7 @@ export type { RNNConfig, ResolvedConfig } from "./options.js";
 export type { Sequence, IdSequence, DenseSequence } from "./batch.js";
 export { RnnError } from "./errors.js";
 export { load as init, loadSync as initSync } from "./wasm.js";
-export type { Engine, WasmSource } from "./wasm.js";
+export type { Engine, EngineFeatures, InitOptions, WasmSource } from "./wasm.js";
 export { MODEL_FORMAT_VERSION } from "./format.js";
 export type { SaveOptions, LoadOptions } from "./format.js";
 export { Vocabulary, LabelEncoder } from "./vocab.js";

@@ -1,11 +1,13 @@
-// Loading the one rnn.wasm, and the typed interface of its raw exports.
-// The names below are the exact export names of assembly/index.ts (one line each), so a
-// mismatch is a type error rather than a silent `undefined`.
+// Loading rnn.wasm (or its FMA build, rnn-fma.wasm), and the typed interface of their raw
+// exports. The names below are the exact export names of assembly/index.ts (one line each), so
+// a mismatch is a type error rather than a silent `undefined`.
 //
 // Nothing here embeds the module: the package entry (src/index.ts, through embedded.ts) adds
 // the embedded copy as the default source; the slim entry (src/slim.ts) has no default.
+// rnn-fma.wasm is never embedded: the caller passes it as init({ fma }) (see InitOptions).
 
 import { RnnError } from "./errors.js";
+import { checkOptionKeys } from "./check.js";
 
 /** Raw exports of rnn.wasm. Pointers are byte offsets (read them with `>>> 0`). */
 export interface RnnExports {
@@ -79,9 +81,25 @@ export const STEP_NONFINITE_LOSS = 1;
 export const STEP_NONFINITE_GRAD = 2;
 export const STEP_NONFINITE_UPDATE = 3;
 
+/** What an engine is running on: which module was loaded, and what this WebAssembly engine can do. */
+export interface EngineFeatures {
+  /** Fixed-width SIMD: always (neither module loads without it). */
+  readonly simd: true;
+  /** This WebAssembly engine validates relaxed SIMD (Node ≥ 22, Deno 2, Chrome/Edge ≥ 114), whichever module was loaded. */
+  readonly relaxedSimd: boolean;
+  /**
+   * The loaded module is rnn-fma.wasm: its matrix products use `f32x4.relaxed_madd` (fused where
+   * the CPU has FMA), so results may differ in the last bits between machines and engines.
+   * `false`: the strict rnn.wasm, bit-identical everywhere.
+   */
+  readonly fma: boolean;
+}
+
 /** A loaded rnn.wasm instance. Models created on one engine share its memory. */
 export interface Engine {
   readonly exports: RnnExports;
+  /** Which module this is (`fma`) and whether the engine has relaxed SIMD. */
+  readonly features: EngineFeatures;
 }
 
 /**
@@ -94,6 +112,30 @@ export type WasmSource = BufferSource | WebAssembly.Module | Response | PromiseL
 /** What {@link initSync} can load from: bytes or a compiled module. */
 export type WasmSyncSource = BufferSource | WebAssembly.Module;
 
+/**
+ * `init({ fma })`: load rnn-fma.wasm where this engine has relaxed SIMD, else the strict module.
+ * @example
+ * // Node ≥ 22 (Node 20 falls back to the embedded rnn.wasm):
+ * const fma = await readFile(fileURLToPath(import.meta.resolve("rnn-wasm/rnn-fma.wasm")));
+ * const engine = await init({ fma });
+ * engine.features.fma; // true where relaxed SIMD validated
+ */
+export interface InitOptions<S = WasmSource> {
+  /**
+   * rnn.wasm, the strict module: what is loaded when `fma` is not given or the engine lacks
+   * relaxed SIMD. In the package entry it defaults to the embedded module; the slim entry has
+   * no default, so there an engine without relaxed SIMD refuses `{ fma }` alone.
+   */
+  wasm?: S;
+  /**
+   * rnn-fma.wasm (`rnn-wasm/rnn-fma.wasm`), in any form `wasm` takes. Loaded instead of `wasm`
+   * where `WebAssembly.validate` accepts relaxed SIMD, and only there (a URL is not fetched
+   * elsewhere). {@link EngineFeatures.fma} says which was loaded.
+   * @default undefined (the strict module)
+   */
+  fma?: S;
+}
+
 /** The value abi_version() of assembly/index.ts returns; both change together. */
 const ABI_VERSION = 3;
 
@@ -105,6 +147,43 @@ const ENGINES = "Node.js ≥ 16.4, Deno ≥ 1.9, Chrome/Edge ≥ 91, Firefox ≥
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): wasm-feature-detect's
 // SIMD probe; popcnt is among the last opcodes fixed, so pre-standard SIMD fails too.
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+// (module (func (result v128) i32.const 0 i8x16.splat ×3 f32x4.relaxed_madd)): only an engine
+// with relaxed SIMD validates it (opcode 0xfd 0x105, the relaxed SIMD proposal's binary encoding).
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0,
+  65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 133, 2, 11]);
+
+/** Whether this engine has relaxed SIMD (what rnn-fma.wasm needs). */
+function hasRelaxedSimd(): boolean {
+  return typeof WebAssembly === "object" && WebAssembly.validate(RELAXED_PROBE);
+}
+
+const RELAXED_ENGINES = "Node.js ≥ 22, Deno ≥ 2, Chrome/Edge ≥ 114; Node.js 20 with --experimental-wasm-relaxed-simd";
+
+/** The custom section scripts/build.js appends to rnn-fma.wasm; the strict module has none. */
+const FMA_SECTION = "rnn-wasm.fma";
+const isFmaModule = (module: WebAssembly.Module): boolean => WebAssembly.Module.customSections(module, FMA_SECTION).length > 0;
+
+/** A plain object ({ wasm, fma }; {} is the defaults), as opposed to any of the sources init takes. */
+export function isInitOptions(x: unknown): x is InitOptions<unknown> {
+  const proto = typeof x === "object" && x !== null ? Object.getPrototypeOf(x) : undefined;
+  return (proto === Object.prototype || proto === null) && !isResponse(x) && typeof (x as PromiseLike<unknown>).then !== "function";
+}
+
+/**
+ * Which source to load: [source, its name for errors, whether it is the `fma` option]. With
+ * options, `fma` where the engine has relaxed SIMD, else `wasm` (named `name`: the embedded module).
+ */
+function choose(fn: string, source: unknown, name: string | undefined): [unknown, string | undefined, boolean] {
+  if (!isInitOptions(source)) return [source, name, false];
+  checkOptionKeys("options", source, ["wasm", "fma"]);
+  const { wasm, fma } = source;
+  if (fma !== undefined && hasRelaxedSimd()) return [fma, undefined, true];
+  if (wasm === undefined && fma !== undefined) {
+    throw new RnnError(`${fn}: this engine lacks relaxed SIMD, which rnn-fma.wasm needs (${RELAXED_ENGINES}); pass rnn.wasm too: ${fn}({ wasm, fma })`);
+  }
+  return [wasm, name, false];
+}
 
 function requireSimd(): void {
   if (typeof WebAssembly !== "object") throw new RnnError(`this runtime has no WebAssembly; rnn-wasm needs WebAssembly with SIMD: ${ENGINES}`);
@@ -151,7 +230,9 @@ function checkHeader(bytes: Uint8Array, from: string): void {
 
 function compileError(e: unknown, from: string): RnnError {
   const msg = message(e);
-  const hint = /disallowed by embedder|unsafe-eval/.test(msg)
+  const hint = /relaxed/.test(msg)
+    ? `; rnn-fma.wasm needs relaxed SIMD (${RELAXED_ENGINES})`
+    : /disallowed by embedder|unsafe-eval/.test(msg)
     ? "; this runtime forbids compiling WebAssembly from bytes (an edge runtime, or a Content-Security-Policy without 'wasm-unsafe-eval'): " +
       `pass a precompiled module instead, e.g. import wasm from "rnn-wasm/rnn.wasm" and init(wasm)`
     : "; is it truncated or corrupted? Use the rnn.wasm of the same rnn-wasm version";
@@ -170,13 +251,15 @@ function checkModule(module: WebAssembly.Module, from: string): void {
     "; use the rnn.wasm of the same rnn-wasm version");
 }
 
-function engineFrom(instance: WebAssembly.Instance, from: string): Engine {
+function engineFrom(module: WebAssembly.Module, instance: WebAssembly.Instance, from: string, chosenFma: boolean): Engine {
+  const fma = isFmaModule(module);
+  if (chosenFma && !fma) throw new RnnError(`options.fma: ${from} is not rnn-fma.wasm`);
   const exports = instance.exports as unknown as RnnExports;
   const abi = exports.abi_version();
   if (abi !== ABI_VERSION) {
     throw new RnnError(`${from} has ABI version ${abi}, this rnn-wasm needs ${ABI_VERSION}; use the rnn.wasm of the same rnn-wasm version`);
   }
-  const engine = { exports };
+  const engine: Engine = { exports, features: { simd: true, relaxedSimd: hasRelaxedSimd(), fma } };
   first ??= engine;
   return engine;
 }
@@ -231,11 +314,15 @@ async function compileAsync(source: unknown, name?: string): Promise<[WebAssembl
 }
 
 /**
- * Load rnn.wasm synchronously from its bytes or a compiled module. For workers and tests; on
- * a browser's main thread prefer `init`. `name` names the source in errors.
+ * Load rnn.wasm synchronously from its bytes or a compiled module, or `{ wasm, fma }` (see
+ * {@link InitOptions}). For workers and tests; on a browser's main thread prefer `init`.
+ * `name` names the source (`wasm`) in errors.
  */
-export function loadSync(source: WasmSyncSource, name?: string): Engine {
+export function loadSync(options: WasmSyncSource | InitOptions<WasmSyncSource>, name?: string): Engine {
   requireSimd();
+  const [chosen, chosenName, chosenFma] = choose("initSync", options, name);
+  const source = chosen as WasmSyncSource;
+  name = chosenName;
   if (source === undefined) throw new RnnError("initSync: this entry embeds no rnn.wasm; pass its bytes or a compiled WebAssembly.Module");
   const from = name ?? sourceName(source);
   let module: WebAssembly.Module;
@@ -251,16 +338,20 @@ export function loadSync(source: WasmSyncSource, name?: string): Engine {
   let instance: WebAssembly.Instance;
   try { instance = new WebAssembly.Instance(module, imports(() => exports)); } catch (e) { throw new RnnError(`${from} could not be instantiated: ${message(e)}`); }
   exports = instance.exports as unknown as RnnExports;
-  return engineFrom(instance, from);
+  return engineFrom(module, instance, from, chosenFma);
 }
 
 /**
  * Load rnn.wasm from its bytes, a `Response` or `fetch(…)` promise, a URL, or a precompiled
- * `WebAssembly.Module` (edge runtimes). Anything that is not this version's rnn.wasm is
- * refused with an {@link RnnError}. `name` names the source in errors.
+ * `WebAssembly.Module` (edge runtimes); or `{ wasm, fma }` to load rnn-fma.wasm where the engine
+ * has relaxed SIMD (see {@link InitOptions}). Anything that is not this version's rnn.wasm is
+ * refused with an {@link RnnError}. `name` names the source (`wasm`) in errors.
  */
-export async function load(source: WasmSource, name?: string): Promise<Engine> {
+export async function load(options: WasmSource | InitOptions, name?: string): Promise<Engine> {
   requireSimd();
+  const [chosen, chosenName, chosenFma] = choose("init", options, name);
+  const source = chosen as WasmSource;
+  name = chosenName;
   if (source === undefined) throw new RnnError(`init: this entry embeds no rnn.wasm; pass its URL, bytes or a compiled WebAssembly.Module (where your app serves rnn-wasm's dist/rnn.wasm, for example: await init("/rnn.wasm"))`);
   const [module, from] = await compileAsync(source, name);
   checkModule(module, from);
@@ -268,7 +359,7 @@ export async function load(source: WasmSource, name?: string): Promise<Engine> {
   let instance: WebAssembly.Instance;
   try { instance = await WebAssembly.instantiate(module, imports(() => exports)); } catch (e) { throw new RnnError(`${from} could not be instantiated: ${message(e)}`); }
   exports = instance.exports as unknown as RnnExports;
-  return engineFrom(instance, from);
+  return engineFrom(module, instance, from, chosenFma);
 }
 
 /** Refuse anything that is not an engine from init/initSync, before it is used. */

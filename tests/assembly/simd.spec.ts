@@ -8,10 +8,11 @@
  * within n·2^−52 relative), inputs must be untouched and nothing outside [0, n) written.
  * The lane helpers: hsum4 adds left to right (an order-sensitive case proves it), hmax4
  * is the max of the four lanes whichever lane holds it and propagates NaN from any lane,
- * pad4 rounds up to the next multiple of 4.
+ * pad4 rounds up to the next multiple of 4. fmadd4, in this (strict) build, is a multiply
+ * rounded then an add rounded, per lane: a case where fusing would differ proves it unfused.
  */
 import {
-  hsum4, hmax4, pad4, f32_fill, f32_copy, f32_add_acc, f32_scale, f32_sumsq_f64,
+  hsum4, hmax4, pad4, fmadd4, f32_fill, f32_copy, f32_add_acc, f32_scale, f32_sumsq_f64,
   f32_colsum_acc, f32_rows_set,
 } from "../../assembly/simd";
 import {
@@ -40,6 +41,24 @@ describe("pad4", () => {
     }
     expect<i32>(pad4(1 << 20)).toBe(1 << 20);
     expect<i32>(pad4((1 << 20) + 1)).toBe((1 << 20) + 4);
+  });
+});
+
+describe("fmadd4 (strict build)", () => {
+  beforeAll(() => { reseed(12); });
+  it("equals a·b + c with two roundings, lane by lane, for random lanes", () => {
+    for (let t = 0; t < 1000; t++) {
+      const a = rnd(-10, 10), b = rnd(-10, 10), c = rnd(-100, 100);
+      const got = f32x4.extract_lane(fmadd4(vec(a, -a, b, 1), vec(b, b, a, c), vec(c, c, -c, 0)), 0);
+      if (!sameValue(got, a * b + c)) { mismatch(got, a * b + c, `fmadd4 lane 0 (${a}, ${b}, ${c})`); return; }
+      const got1 = f32x4.extract_lane(fmadd4(vec(a, -a, b, 1), vec(b, b, a, c), vec(c, c, -c, 0)), 1);
+      if (!sameValue(got1, -a * b + c)) { mismatch(got1, -a * b + c, `fmadd4 lane 1 (${a}, ${b}, ${c})`); return; }
+    }
+  });
+  it("is not fused: (1 + 2^−12)² − (1 + 2^−11) is 0, where one rounding would give 2^−24", () => {
+    // (1 + 2^−12)² = 1 + 2^−11 + 2^−24; rounded to f32 (24-bit significand) that is 1 + 2^−11.
+    const x: f32 = 1 + 1.0 / 4096, y: f32 = -(1 + 1.0 / 2048);
+    expect<f32>(f32x4.extract_lane(fmadd4(f32x4.splat(x), f32x4.splat(x), f32x4.splat(y)), 3)).toBe(0);
   });
 });
 

@@ -8,11 +8,16 @@
  *
  * The reference is itself proven first: its hand-written BPTT must match central finite
  * differences of its own loss, in f64, for every entry of every tensor.
+ *
+ * The wasm side runs on each module of fixtures/engines.js: the strict rnn.wasm and rnn-fma.wasm
+ * (fused multiply-adds), under the same tolerances; the FMA one is skipped, with the reason,
+ * where the engine lacks relaxed SIMD. The finite-difference checks prove the reference alone.
  */
-import { test, after } from "node:test";
+import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { RNN } from "../../dist/index.js";
 import { lossAndGradients, lossOnly, predict as refPredict, seededRandom, checkTensor } from "../reference/rnn_ref.js";
+import { ENGINES, eachEngine } from "./fixtures/engines.js";
 
 const ACTIVATIONS = ["tanh", "sigmoid", "relu"];
 const LOSSES = ["softmax-cross-entropy", "sigmoid-binary-cross-entropy", "mse"];
@@ -28,13 +33,14 @@ const F32 = { atol: 1e-5, rtol: 1e-4 };
 // rounding ~1e-16·|L|/eps ≈ 1e-10): |bptt − fd| ≤ 1e-7 + 1e-6·|fd|.
 const FD = { atol: 1e-7, rtol: 1e-6, eps: 1e-6 };
 
-const worst = { f32: {}, fd: {} };
+const worst = { fd: {} };
 function note(kind, name, diff) {
+  worst[kind] ??= {};
   worst[kind][name] = Math.max(worst[kind][name] ?? 0, diff);
 }
 after(() => {
   const show = (o) => Object.entries(o).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(", ");
-  console.log(`max |wasm − ref|: ${show(worst.f32)}`);
+  for (const { name } of ENGINES) if (worst[name]) console.log(`max |wasm − ref| (${name} module): ${show(worst[name])}`);
   console.log(`max |bptt − finite differences| (reference): ${show(worst.fd)}`);
 });
 
@@ -87,61 +93,70 @@ const LARGE = [
   { act: "tanh", loss: "mse", task: "many-to-one", input: "dense", n: 16, d: 16, k: 16, lengths: [4, 2, 4, 1], withH0: true, seed: 904 },
 ];
 
+// Wide: products with K = 40 and 64 through full 4×8 tiles (and their edges at k = 33), where a
+// fused multiply-add rounds differently from a multiply then an add. Against the reference only
+// (finite differences over its 7k entries would take seconds).
+const WIDE = [
+  { act: "tanh", loss: "softmax-cross-entropy", task: "many-to-many", input: "dense", n: 40, d: 64, k: 33, lengths: [9, 3, 8, 1, 9, 5, 7], withH0: true, seed: 905 },
+];
+
 function expectClose(label, got, want, tol, kind, key) {
   const r = checkTensor(label, got, want, tol);
   note(kind, key, r.maxDiff);
   assert.ok(r.ok, r.message);
 }
 
-for (const c of [...GRID, ...LARGE]) {
-  test(`wasm gradients = reference: ${nameOf(c)}`, async () => {
-    const { cfg, params, batch } = makeCase(c);
-    const model = await RNN.create(cfg);
-    try {
-      // A first pass at the seeded parameters, so the checked pass also proves that
-      // setParameters takes effect after a pass and that gradients do not accumulate across calls.
-      model.computeGradients(batch);
-      model.setParameters(params);
-      const got = model.computeGradients(batch);
-      const g = model.gradients();
-      const want = lossAndGradients(cfg, params, batch);
+eachEngine(describe, test, ({ name: kind, engine }) => {
+  for (const c of [...GRID, ...LARGE, ...WIDE]) {
+    test(`wasm gradients = reference: ${nameOf(c)}`, async () => {
+      const { cfg, params, batch } = makeCase(c);
+      const model = await RNN.create(cfg, { engine });
+      try {
+        // A first pass at the seeded parameters, so the checked pass also proves that
+        // setParameters takes effect after a pass and that gradients do not accumulate across calls.
+        model.computeGradients(batch);
+        model.setParameters(params);
+        const got = model.computeGradients(batch);
+        const g = model.gradients();
+        const want = lossAndGradients(cfg, params, batch);
 
-      expectClose("loss", [got.loss], [want.loss], F32, "f32", "loss");
-      for (const name of TENSORS) expectClose(`d${name}`, g[name], want.grads[name], F32, "f32", name);
-      if (c.withH0) {
-        assert.ok(g.h0 instanceof Float32Array, "gradients().h0 is present when the batch had h0");
-        expectClose("dh0", g.h0, want.grads.h0, F32, "f32", "h0");
-      } else {
-        assert.equal(g.h0, undefined, "gradients().h0 is absent when the batch had no h0");
+        expectClose("loss", [got.loss], [want.loss], F32, kind, "loss");
+        for (const name of TENSORS) expectClose(`d${name}`, g[name], want.grads[name], F32, kind, name);
+        if (c.withH0) {
+          assert.ok(g.h0 instanceof Float32Array, "gradients().h0 is present when the batch had h0");
+          expectClose("dh0", g.h0, want.grads.h0, F32, kind, "h0");
+        } else {
+          assert.equal(g.h0, undefined, "gradients().h0 is absent when the batch had no h0");
+        }
+        expectClose("finalState", got.finalState, want.finalState, F32, kind, "finalState");
+        // BPTT introspection: ‖∂L/∂s_t‖ per step over the sequences still running at t.
+        expectClose("stateGradientNorms", model.stateGradientNorms(), want.stateGradNorms, F32, kind, "stateGradNorms");
+
+        // computeLoss: the same loss, forward only, and the gradients left as they were.
+        const lossOnlyResult = model.computeLoss(batch);
+        expectClose("computeLoss", [lossOnlyResult.loss], [want.loss], F32, kind, "loss");
+        expectClose("computeLoss finalState", lossOnlyResult.finalState, want.finalState, F32, kind, "finalState");
+        for (const name of TENSORS) assert.deepEqual(model.gradients()[name], g[name], `computeLoss leaves d${name} alone`);
+
+        // predict/forward on the same inputs: outputs per scored step and final states.
+        const fw = model.forward(batch.inputs, c.withH0 ? { h0: batch.h0 } : {});
+        const ref = refPredict(cfg, params, batch.inputs, batch.h0);
+        assert.equal(fw.outputs.length, ref.outputs.length);
+        fw.outputs.forEach((seq, i) => {
+          assert.equal(seq.length, ref.outputs[i].length, `outputs[${i}]: number of scored steps`);
+          seq.forEach((yhat, t) => expectClose(`outputs[${i}][${t}]`, yhat, ref.outputs[i][t], F32, kind, "outputs"));
+        });
+        expectClose("forward finalState", fw.finalState, ref.finalState, F32, kind, "finalState");
+
+        // The parameters are untouched by computeGradients.
+        const now = model.parameters();
+        for (const name of TENSORS) assert.deepEqual(Array.from(now[name]), params[name], `${name} unchanged`);
+      } finally {
+        model.dispose();
       }
-      expectClose("finalState", got.finalState, want.finalState, F32, "f32", "finalState");
-      // BPTT introspection: ‖∂L/∂s_t‖ per step over the sequences still running at t.
-      expectClose("stateGradientNorms", model.stateGradientNorms(), want.stateGradNorms, F32, "f32", "stateGradNorms");
-
-      // computeLoss: the same loss, forward only, and the gradients left as they were.
-      const lossOnlyResult = model.computeLoss(batch);
-      expectClose("computeLoss", [lossOnlyResult.loss], [want.loss], F32, "f32", "loss");
-      expectClose("computeLoss finalState", lossOnlyResult.finalState, want.finalState, F32, "f32", "finalState");
-      for (const name of TENSORS) assert.deepEqual(model.gradients()[name], g[name], `computeLoss leaves d${name} alone`);
-
-      // predict/forward on the same inputs: outputs per scored step and final states.
-      const fw = model.forward(batch.inputs, c.withH0 ? { h0: batch.h0 } : {});
-      const ref = refPredict(cfg, params, batch.inputs, batch.h0);
-      assert.equal(fw.outputs.length, ref.outputs.length);
-      fw.outputs.forEach((seq, i) => {
-        assert.equal(seq.length, ref.outputs[i].length, `outputs[${i}]: number of scored steps`);
-        seq.forEach((yhat, t) => expectClose(`outputs[${i}][${t}]`, yhat, ref.outputs[i][t], F32, "f32", "outputs"));
-      });
-      expectClose("forward finalState", fw.finalState, ref.finalState, F32, "f32", "finalState");
-
-      // The parameters are untouched by computeGradients.
-      const now = model.parameters();
-      for (const name of TENSORS) assert.deepEqual(Array.from(now[name]), params[name], `${name} unchanged`);
-    } finally {
-      model.dispose();
-    }
-  });
-}
+    });
+  }
+});
 
 /** Central differences of the reference loss for every entry of one tensor (params or h0). */
 function finiteDifferences(cfg, params, batch, name) {

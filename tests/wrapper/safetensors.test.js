@@ -2,7 +2,8 @@
  * safetensors import and export.
  * - A file written by real PyTorch (scripts/make_torch_fixture.py: nn.RNN + nn.Linear) imports
  *   under its own names and gives PyTorch's logits, probabilities and final states on the same
- *   inputs within 1e-5 (dense inputs, and token ids as one-hot vectors);
+ *   inputs within 1e-5 (dense inputs, and token ids as one-hot vectors), on the strict rnn.wasm
+ *   and on rnn-fma.wasm (fixtures/engines.js: skipped, with the reason, without relaxed SIMD);
  * - export → import is exact; the export has PyTorch's names and shapes (bias_hh zero);
  * - Keras layout both ways against TensorFlow.js's SimpleRNN + Dense;
  * - structural damage (offsets, gaps, overlaps, dtypes, shapes, NaN, extra layers) is an RnnError.
@@ -13,6 +14,7 @@ import { readFileSync } from "node:fs";
 import {
   RNN, RnnError, init, readSafetensors, readTensor, writeSafetensors, exportSafetensors, importSafetensors, importSafetensorsSync,
 } from "../../dist/index.js";
+import { eachEngine } from "./fixtures/engines.js";
 
 const fixture = readFileSync(new URL("../fixtures/torch_rnn.safetensors", import.meta.url));
 const expected = JSON.parse(readFileSync(new URL("../fixtures/torch_rnn_outputs.json", import.meta.url), "utf8"));
@@ -40,38 +42,38 @@ function rawFile(header, data = new Uint8Array(0), headerLength) {
   return out;
 }
 
-describe("PyTorch fixture (nn.RNN + nn.Linear, made by scripts/make_torch_fixture.py)", () => {
+describe("PyTorch fixture (nn.RNN + nn.Linear, made by scripts/make_torch_fixture.py)", () => eachEngine(describe, test, ({ name, engine }) => {
   test(`dense inputs: logits and final states match PyTorch within ${TOL}`, async () => {
     const { n, d, k } = expected.sizes;
-    const model = await importSafetensors(fixture, { config: { input: "dense", loss: "mse" } });
+    const model = await importSafetensors(fixture, { engine, config: { input: "dense", loss: "mse" } });
     assert.deepEqual([model.config.inputSize, model.config.hiddenSize, model.config.outputSize], [n, d, k]);
     const { outputs, finalState } = model.forward(expected.dense.inputs);
     const dl = maxDiff(outputs, expected.dense.logits);
     const dh = maxDiffFlat(finalState, expected.dense.finalState);
-    console.log(`PyTorch fixture (torch ${expected.torch}): max |Δ logits| = ${dl.toExponential(2)}, max |Δ h_T| = ${dh.toExponential(2)}`);
+    console.log(`PyTorch fixture (torch ${expected.torch}), ${name} module: max |Δ logits| = ${dl.toExponential(2)}, max |Δ h_T| = ${dh.toExponential(2)}`);
     assert.ok(dl <= TOL, `logits differ by ${dl}`);
     assert.ok(dh <= TOL, `final states differ by ${dh}`);
     model.dispose();
   });
 
   test("softmax probabilities, and token ids (one-hot in PyTorch)", async () => {
-    const soft = await importSafetensors(fixture, { config: { input: "dense" } });   // softmax-cross-entropy by default
+    const soft = await importSafetensors(fixture, { engine, config: { input: "dense" } });   // softmax-cross-entropy by default
     assert.ok(maxDiff(soft.predict(expected.dense.inputs), expected.dense.softmax) <= TOL);
-    const ids = await importSafetensors(fixture, { config: { input: "ids", loss: "mse" } });
+    const ids = await importSafetensors(fixture, { engine, config: { input: "ids", loss: "mse" } });
     const { outputs, finalState } = ids.forward(expected.ids.inputs);
     assert.ok(maxDiff(outputs, expected.ids.logits) <= TOL);
     assert.ok(maxDiffFlat(finalState, expected.ids.finalState) <= TOL);
     // the test can fail: the same weights without bias_hh are off by more than the tolerance
     const f = readSafetensors(fixture);
     const noBhh = writeSafetensors([...f.tensors.keys()].filter((t) => t !== "rnn.bias_hh_l0").map((t) => [t, { shape: f.tensors.get(t).shape, data: readTensor(f, t) }]));
-    const wrong = await importSafetensors(noBhh, { config: { input: "dense", loss: "mse" } });
+    const wrong = await importSafetensors(noBhh, { engine, config: { input: "dense", loss: "mse" } });
     assert.ok(maxDiff(wrong.predict(expected.dense.inputs), expected.dense.logits) > 1e-3);
     soft.dispose(); ids.dispose(); wrong.dispose();
   });
 
   test("b = bias_ih + bias_hh; U, W, V, c are PyTorch's tensors as they are", async () => {
     const f = readSafetensors(fixture);
-    const model = await importSafetensors(fixture);
+    const model = await importSafetensors(fixture, { engine });
     const p = model.parameters();
     const bih = readTensor(f, "rnn.bias_ih_l0"), bhh = readTensor(f, "rnn.bias_hh_l0");
     assert.deepEqual(p.b, bih.map((x, i) => Math.fround(x + bhh[i])));
@@ -81,7 +83,7 @@ describe("PyTorch fixture (nn.RNN + nn.Linear, made by scripts/make_torch_fixtur
     assert.ok(f32bytes(p.c).equals(f32bytes(readTensor(f, "fc.bias"))));
     model.dispose();
   });
-});
+}));
 
 describe("export", () => {
   test("PyTorch names and shapes, bias_hh zero, the config in the metadata; import restores the model exactly", async () => {

@@ -272,6 +272,34 @@ export function seededRandom(seed) {
   };
 }
 
+/** Central differences (f(x + εe_i) − f(x − εe_i)) / 2ε of `at` over every entry of `flat`. */
+export function centralDifferences(flat, at, eps) {
+  return Array.from(flat, (v, i) => {
+    const plus = Array.from(flat);
+    const minus = Array.from(flat);
+    plus[i] = v + eps;
+    minus[i] = v - eps;
+    return (at(plus) - at(minus)) / (2 * eps);
+  });
+}
+
+/**
+ * Random inputs and targets of a batch, drawn from `rand` in a fixed order (all inputs, then
+ * all targets): ids in 0..n−1 or features in (−1, 1); targets in the loss's form.
+ */
+export function randomInputsTargets(rand, { loss, task, input, n, k, lengths }) {
+  const u = (a) => (2 * rand() - 1) * a;
+  const inputs = lengths.map((len) =>
+    Array.from({ length: len }, () => (input === "ids" ? Math.floor(rand() * n) : Array.from({ length: n }, () => u(1)))));
+  const target = () => {
+    if (loss === "softmax-cross-entropy") return Math.floor(rand() * k);
+    if (loss === "sigmoid-binary-cross-entropy") return Array.from({ length: k }, () => (rand() < 0.5 ? 0 : 1));
+    return Array.from({ length: k }, () => u(1));
+  };
+  const targets = lengths.map((len) => (task === "many-to-one" ? target() : Array.from({ length: len }, target)));
+  return { inputs, targets };
+}
+
 /**
  * Compare a tensor with its expected values, element-wise |got − want| ≤ atol + rtol·|want|
  * (llm.c's check_tensor). Returns { ok, maxDiff, message }; the message shows the first few

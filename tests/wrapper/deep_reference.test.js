@@ -23,7 +23,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as deep from "../reference/deep_ref.js";
 import * as one from "../reference/rnn_ref.js";
-import { seededRandom, checkTensor } from "../reference/rnn_ref.js";
+import { seededRandom, checkTensor, randomInputsTargets, centralDifferences } from "../reference/rnn_ref.js";
 
 const ACTIVATIONS = ["tanh", "sigmoid", "relu"];
 const LOSSES = ["softmax-cross-entropy", "sigmoid-binary-cross-entropy", "mse"];
@@ -61,15 +61,7 @@ function makeCase({ act, loss, task, input, layers, bidirectional, embeddingSize
     const shift = act === "relu" && row.name[0] === "b" ? 0.2 : 0;
     params[row.name] = Array.from({ length: len }, () => u(scale) + shift);
   }
-  const inputs = lengths.map((len) =>
-    Array.from({ length: len }, () => (input === "ids" ? Math.floor(rand() * n) : Array.from({ length: n }, () => u(1)))));
-  const target = () => {
-    if (loss === "softmax-cross-entropy") return Math.floor(rand() * k);
-    if (loss === "sigmoid-binary-cross-entropy") return Array.from({ length: k }, () => (rand() < 0.5 ? 0 : 1));
-    return Array.from({ length: k }, () => u(1));
-  };
-  const targets = lengths.map((len) => (task === "many-to-one" ? target() : Array.from({ length: len }, target)));
-  const batch = { inputs, targets };
+  const batch = randomInputsTargets(rand, { loss, task, input, n, k, lengths });
   const D = bidirectional ? 2 : 1;
   if (withH0) batch.h0 = Array.from({ length: layers * D }, () => lengths.map(() => Array.from({ length: d }, () => u(0.8))));
   return { cfg, params, batch };
@@ -163,13 +155,7 @@ function finiteDifferences(cfg, params, batch, name, opts) {
     }
     return deep.lossOnly(cfg, { ...params, [name]: values }, batch, opts);
   };
-  return flat.map((v, i) => {
-    const plus = flat.slice();
-    const minus = flat.slice();
-    plus[i] = v + FD.eps;
-    minus[i] = v - FD.eps;
-    return (at(plus) - at(minus)) / (2 * FD.eps);
-  });
+  return centralDifferences(flat, at, FD.eps);
 }
 
 /** relu has a kink at 0: the case is only valid if no pre-activation is within 1e-4 of it. */

@@ -16,7 +16,7 @@
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { RNN } from "../../dist/index.js";
-import { lossAndGradients, lossOnly, predict as refPredict, seededRandom, checkTensor } from "../reference/rnn_ref.js";
+import { lossAndGradients, lossOnly, predict as refPredict, seededRandom, checkTensor, randomInputsTargets, centralDifferences } from "../reference/rnn_ref.js";
 import { ENGINES, eachEngine } from "./fixtures/engines.js";
 
 const ACTIVATIONS = ["tanh", "sigmoid", "relu"];
@@ -56,15 +56,7 @@ function makeCase({ act, loss, task, input, n, d, k, lengths, withH0, seed }) {
     V: Array.from({ length: k * d }, () => u(0.7)),
     c: Array.from({ length: k }, () => u(0.3)),
   };
-  const inputs = lengths.map((len) =>
-    Array.from({ length: len }, () => (input === "ids" ? Math.floor(rand() * n) : Array.from({ length: n }, () => u(1)))));
-  const target = () => {
-    if (loss === "softmax-cross-entropy") return Math.floor(rand() * k);
-    if (loss === "sigmoid-binary-cross-entropy") return Array.from({ length: k }, () => (rand() < 0.5 ? 0 : 1));
-    return Array.from({ length: k }, () => u(1));
-  };
-  const targets = lengths.map((len) => (task === "many-to-one" ? target() : Array.from({ length: len }, target)));
-  const batch = { inputs, targets };
+  const batch = randomInputsTargets(rand, { loss, task, input, n, k, lengths });
   if (withH0) batch.h0 = lengths.map(() => Array.from({ length: d }, () => u(0.8)));
   return { cfg, params, batch };
 }
@@ -170,13 +162,7 @@ function finiteDifferences(cfg, params, batch, name) {
     }
     return lossOnly(cfg, { ...params, [name]: values }, batch);
   };
-  return flat.map((v, i) => {
-    const plus = flat.slice();
-    const minus = flat.slice();
-    plus[i] = v + FD.eps;
-    minus[i] = v - FD.eps;
-    return (at(plus) - at(minus)) / (2 * FD.eps);
-  });
+  return centralDifferences(flat, at, FD.eps);
 }
 
 // Every grid combination with h0, and the larger cases: all entries of all six tensors.

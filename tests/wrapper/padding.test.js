@@ -11,7 +11,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RNN } from "../../dist/index.js";
-import { seededRandom, checkTensor } from "../reference/rnn_ref.js";
+import { seededRandom, checkTensor, randomInputsTargets } from "../reference/rnn_ref.js";
 
 const TENSORS = ["U", "W", "b", "V", "c"];
 // Per-row results (outputs, states, per-sequence dh0): the row's arithmetic does not depend on
@@ -48,15 +48,7 @@ const CASES = [];
 function makeBatch({ loss, task, input, withH0, n, d, k, lengths, seed }) {
   const rand = seededRandom(seed);
   const u = (a) => (2 * rand() - 1) * a;
-  const inputs = lengths.map((len) =>
-    Array.from({ length: len }, () => (input === "ids" ? Math.floor(rand() * n) : Array.from({ length: n }, () => u(1)))));
-  const target = () => {
-    if (loss === "softmax-cross-entropy") return Math.floor(rand() * k);
-    if (loss === "sigmoid-binary-cross-entropy") return Array.from({ length: k }, () => (rand() < 0.5 ? 0 : 1));
-    return Array.from({ length: k }, () => u(1));
-  };
-  const targets = lengths.map((len) => (task === "many-to-one" ? target() : Array.from({ length: len }, target)));
-  const batch = { inputs, targets };
+  const batch = randomInputsTargets(rand, { loss, task, input, n, k, lengths });
   if (withH0) batch.h0 = lengths.map(() => Array.from({ length: d }, () => u(0.8)));
   return batch;
 }

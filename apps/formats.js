@@ -63,7 +63,7 @@ export function labelledText(raw, path, line) {
   return columns[1].trim();
 }
 
-/** Labelled texts `label<TAB>text`: [{ label, words, text, line }]. */
+/** Labelled texts `label<TAB>text`: [{ label, words, text, line }] (text may be empty: words []). */
 export function parseLabelled(text, path) {
   const out = [];
   lines(text).forEach((raw, i) => {
@@ -73,8 +73,9 @@ export function parseLabelled(text, path) {
     const label = raw.slice(0, tab).trim();
     const body = labelledText(raw, path, i + 1);
     if (label === "") throw bad(path, i + 1, "empty label before the tab");
-    if (body === "") throw bad(path, i + 1, `label ${show(label)} has no text after the tab`);
-    out.push({ label, words: body.split(/\s+/), text: body, line: i + 1 });
+    // An empty text (nothing after the tab) is an example too: an empty message, a review
+    // with a rating and no words; the CLI reads it as one <eos> step.
+    out.push({ label, words: body === "" ? [] : body.split(/\s+/), text: body, line: i + 1 });
   });
   return nonEmpty(out, path, "examples");
 }

@@ -8,7 +8,11 @@
 // one run. Ctrl-C stops after the current batch; the epoch in progress is not saved, so the
 // model file stays the last complete epoch's. A second Ctrl-C exits at once (after the model
 // and recipe being written, if any).
-import { mkdirSync } from "node:fs";
+// Opt-in (the CLI's train with --validation), `keepBest`: modelPath is then the epoch with the
+// lowest held-out loss (ties: the earlier), and keepBest.lastPath the last epoch (what --resume
+// continues); each recipe records the best epoch so far. Without it, modelPath is the last
+// epoch, as the examples want.
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { saveModelFile } from "../dist/index.js";
 import { writeAtomic } from "./files.js";
@@ -28,10 +32,18 @@ import { decayingRate, rateAt } from "./schedule.js";
  * @param options.recipe     with modelPath: MODEL.json's fields (task, unk, …), written after each save
  * @param options.plot       { path, title, subtitle?, baseline?, baselineName? }: an SVG after every epoch
  * @param options.log        (line) → void for the epoch summaries (default: under the progress bar)
- * @returns { epochs: [{ epoch, loss, valLoss?, accuracy?, valAccuracy?, seconds, lr }], interrupted, seconds }
+ * @param options.keepBest   with modelPath and evaluate: { lastPath, best? } — save the epoch of
+ *                           the lowest held-out loss (ties: the earlier; NaN: never better) to
+ *                           modelPath and every epoch to lastPath; `best` ({ epoch, valLoss }) is
+ *                           the best of the epochs a resumed run has done
+ * @param options.replaces   paths this run's first saved model makes stale (removed after it)
+ * @returns { epochs: [{ epoch, loss, valLoss?, accuracy?, valAccuracy?, seconds, lr, best? }], interrupted, seconds, best? }
  */
 export async function trainEpochs(model, train, options) {
   const { epochs, batchSize = 32, lr = 0.001, lrDecay = 1, clipNorm, seed = 0, weightDecay = 0, startEpoch = 0, evaluate, trainAccuracy, modelPath, recipe, plot, unit = "tok", quiet = false } = options;
+  const keepBest = modelPath && evaluate ? options.keepBest : undefined;
+  let best = keepBest?.best;
+  let replaces = options.replaces ?? [];
   const last = startEpoch + epochs;
   const progress = options.progress ?? new Progress({ epochs, firstEpoch: startEpoch + 1, unit, perSequence: model.config.task === "many-to-one", ...(quiet ? { stream: { write() {} } } : {}) });
   const say = options.log ?? ((line) => progress.line(line));
@@ -47,8 +59,9 @@ export async function trainEpochs(model, train, options) {
       else process.exit(130);
       return;
     }
-    progress.line("\ninterrupted: stopping after this batch (Ctrl-C again to quit now)" +
-      (modelPath && log.length ? `; ${modelPath} keeps epoch ${log.at(-1).epoch}` : modelPath ? `; nothing saved yet` : ""));
+    const kept = keepBest && best ? `; ${modelPath} keeps epoch ${best.epoch} (the best on validation)${log.length ? `, ${keepBest.lastPath} epoch ${log.at(-1).epoch}` : ""}`
+      : modelPath && log.length ? `; ${modelPath} keeps epoch ${log.at(-1).epoch}` : modelPath ? `; nothing saved yet` : "";
+    progress.line(`\ninterrupted: stopping after this batch (Ctrl-C again to quit now)${kept}`);
     controller.abort();
   };
   process.on("SIGINT", onSigint);
@@ -73,12 +86,31 @@ export async function trainEpochs(model, train, options) {
       }
       entry.seconds = (performance.now() - t0) / 1000;
       log.push(entry);
+      let saved = modelPath;
       if (modelPath) {
         saving = true;
         try {
-          await saveModelFile(model, modelPath);
           // weightDecay only when set: a recipe without it resumes as plain Adam, as before it existed.
-          if (recipe) writeRecipe(modelPath, recipe, model, { epochs: epoch, lr, lrDecay, seed, batchSize, clipNorm: clipNorm ?? 0, ...(weightDecay > 0 ? { weightDecay } : {}) });
+          const training = { epochs: epoch, lr, lrDecay, seed, batchSize, clipNorm: clipNorm ?? 0, ...(weightDecay > 0 ? { weightDecay } : {}) };
+          if (keepBest) {
+            // The best first, then the last: stopped between the two, --resume (from the last)
+            // trains this epoch again, exactly, and writes the same best.
+            const score = (x) => (typeof x === "number" && !Number.isNaN(x) ? x : Infinity);
+            entry.best = best === undefined || score(entry.valLoss) < score(best.valLoss);
+            if (entry.best) best = { epoch, valLoss: entry.valLoss, ...(entry.valAccuracy !== undefined ? { valAccuracy: entry.valAccuracy } : {}) };
+            if (entry.best) {
+              await saveModelFile(model, modelPath);
+              if (recipe) writeRecipe(modelPath, recipe, model, { ...training, best });
+            }
+            await saveModelFile(model, keepBest.lastPath);
+            if (recipe) writeRecipe(keepBest.lastPath, recipe, model, { ...training, best });
+            saved = entry.best ? `${modelPath}, the best so far, and ${keepBest.lastPath}` : `${keepBest.lastPath}; ${modelPath} keeps epoch ${best.epoch}, the best`;
+          } else {
+            await saveModelFile(model, modelPath);
+            if (recipe) writeRecipe(modelPath, recipe, model, training);
+          }
+          for (const path of replaces) rmSync(path, { force: true });
+          replaces = [];
         } finally {
           saving = false;
         }
@@ -90,10 +122,10 @@ export async function trainEpochs(model, train, options) {
         (entry.accuracy !== undefined ? `  acc ${pct(entry.accuracy)}` : "") +
         (entry.valLoss !== undefined ? `  val loss ${entry.valLoss.toFixed(4)}` : "") +
         (entry.valAccuracy !== undefined ? `  val acc ${pct(entry.valAccuracy)}` : "") +
-        `  (${entry.seconds.toFixed(1)} s${modelPath ? `, saved ${modelPath}` : ""})`);
+        `  (${entry.seconds.toFixed(1)} s${saved ? `, saved ${saved}` : ""})`);
     }
   } finally {
     process.off("SIGINT", onSigint);
   }
-  return { epochs: log, interrupted: controller.signal.aborted, seconds: (performance.now() - started) / 1000 };
+  return { epochs: log, interrupted: controller.signal.aborted, seconds: (performance.now() - started) / 1000, ...(keepBest ? { best } : {}) };
 }

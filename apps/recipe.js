@@ -13,6 +13,15 @@ export const TASKS = ["tag", "classify", "lm", "series"];
 
 export const recipePath = (modelPath) => `${modelPath}.json`;
 
+/**
+ * Where a run that keeps the best epoch on validation data (MODEL) keeps its last epoch, for
+ * --resume: "tagger.rnn" → "tagger.last.rnn" (a name without an extension: "tagger" → "tagger.last").
+ */
+export function lastModelPath(modelPath) {
+  const m = /^(.*[^/\\.])(\.[^./\\]+)$/.exec(modelPath);
+  return m ? `${m[1]}.last${m[2]}` : `${modelPath}.last`;
+}
+
 /** What a recipe records about its model: the shapes, and a fingerprint of the vocabulary and labels. */
 export function describeModel(model) {
   const c = model.config;
@@ -35,7 +44,7 @@ export function recipeFields(recipe) {
 
 /**
  * Write MODEL.json for `model` as just saved to `modelPath`: `recipe` (task, unk, …), the
- * training state `training` ({ epochs, lr, lrDecay, seed, batchSize, clipNorm, weightDecay? }) and the model's
+ * training state `training` ({ epochs, lr, lrDecay, seed, batchSize, clipNorm, weightDecay?, best? }) and the model's
  * description. Atomic: a temporary file renamed over the old one.
  */
 export function writeRecipe(modelPath, recipe, model, training) {

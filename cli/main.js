@@ -1,9 +1,9 @@
 // rnn-wasm's command line: train | eval | predict | generate on plain data files.
 // Flags are parsed with node:util parseArgs (strict: unknown flags are errors). docs/cli.md.
-import { readFileSync } from "node:fs";
+import { readFileSync, existsSync } from "node:fs";
 import { dirname, resolve, isAbsolute } from "node:path";
 import {
-  RNN, LabelEncoder, Vocabulary, ConfusionMatrix, RnnError, argmax, nextTokenData, cutSequences, loadModelFile,
+  RNN, LabelEncoder, Vocabulary, ConfusionMatrix, RnnError, argmax, nextTokenData, cutSequences, labellingData, loadModelFile,
 } from "../dist/index.js";
 import { parseFlags, intFlag, numFlag, choiceFlag, boolFlag } from "../apps/args.js";
 import { CliError, EXIT } from "../apps/errors.js";
@@ -13,7 +13,7 @@ import { labelledText } from "../apps/formats.js";
 import { trainEpochs } from "../apps/loop.js";
 import { WordEncoder } from "../apps/text.js";
 import { tagDataset, evaluateTagger, predictTags } from "../apps/tagging.js";
-import { TASKS, RECIPE_KIND, recipePath, recipeFields, checkRecipe } from "../apps/recipe.js";
+import { TASKS, RECIPE_KIND, recipePath, lastModelPath, recipeFields, checkRecipe } from "../apps/recipe.js";
 const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : "—");
 
 // ── help ─────────────────────────────────────────────────────────────────────────────────
@@ -47,16 +47,19 @@ Exit codes: 0 done, 1 bad data or files, 2 bad usage, 130 interrupted (Ctrl-C).`
   train: `usage: rnn-wasm train --task tag|classify|lm|series --data FILE [flags]
 
 Train a model and save it to --model after every epoch (atomically: an interrupted run leaves
-the last complete epoch's model). Ctrl-C stops after the current batch.
+the last complete epoch's model). Ctrl-C stops after the current batch. With --validation,
+--model is the epoch with the lowest validation loss (ties: the earlier) and MODEL.last.rnn
+(tagger.rnn → tagger.last.rnn) the last epoch, which --resume continues.
 
   --task T            tag (many-to-many, softmax), classify (many-to-one, softmax),
                       lm (next token, softmax), series (dense inputs, MSE)
   --data FILE         training data (see rnn-wasm help formats)
-  --validation FILE   held-out data: loss and accuracy after every epoch
+  --validation FILE   held-out data: loss and accuracy after every epoch; keep the best epoch
   --model FILE        where to save (default model.rnn; MODEL.json goes next to it, with each save)
   --config FILE       a JSON object of these flags ({ "task": "tag", "epochs": 5, … });
                       flags given on the command line win; its paths are relative to it
-  --resume            continue training the model in --model (its vocabulary and classes): the
+  --resume            continue training the model in --model (its last epoch: MODEL.last.rnn
+                      when there is one; its vocabulary and classes): the
                       epochs count on from its last one, and --lr, --lr-decay, --seed,
                       --batch-size, --clip-norm and --weight-decay default to its run's, so
                       --epochs 2 trains the same model as --epochs 1, then --resume --epochs 1
@@ -80,8 +83,9 @@ the last complete epoch's model). Ctrl-C stops after the current batch.
   --lowercase         lower-case words
   --unk MODE          unknown words: plain (<unk>) or shapes (a class per shape and suffix) (default plain)
   --lookahead L       tag: read each word's tag L words later (default 0)
-  --max-length N      classify: keep the first N tokens (default 200);
+  --max-length N      classify: keep N tokens of longer texts (default 200);
                       lm: cut longer lines into windows of N steps (default 200)
+  --keep head|tail    classify: keep the first (head) or the last (tail) N tokens (default head)
   --chars             lm: characters instead of words
 
   series:
@@ -99,8 +103,13 @@ error (series).
   --data FILE         labelled data, in the model's format
   --top N             classes in the per-class table and the confusion matrix, the most
                       frequent first (default 10)
+  --keep head|tail    classify: which tokens of a text longer than the model's maximum length
+                      to read (default: the model's, as trained)
   --json              print the results as JSON
-  --format F          series: csv or json (default: from the file name)`,
+  --format F          series: csv or json (default: from the file name)
+
+A gold tag or label the model does not know (never seen in training) counts as an error; how
+many there were is reported. Tag: known words are words seen in training.`,
 
   predict: `usage: rnn-wasm predict --model FILE [--input FILE] [flags]
 
@@ -113,6 +122,7 @@ Run a saved model on new data (--input, default standard input: one sequence per
   --model FILE        the model (and FILE.json)
   --input FILE        the data (default -: standard input)
   --probs             classify: print the probability too (label<TAB>p<TAB>text); lm: see --top
+  --keep head|tail    classify: which tokens of a long text to read (default: the model's)
   --top N             lm: how many next tokens (default 5)
   --format F          series: csv or json`,
 
@@ -140,13 +150,16 @@ const FLAGS = {
   train: {
     task: s(), data: s(), validation: s(), model: s(), config: s(), resume: b(), plot: s(), quiet: b(),
     hidden: s(), activation: s(), epochs: s(), "batch-size": s(), lr: s(), "lr-decay": s(), "clip-norm": s(), "weight-decay": s(), seed: s(),
-    "min-count": s(), lowercase: b(), unk: s(), lookahead: s(), "max-length": s(), chars: b(),
+    "min-count": s(), lowercase: b(), unk: s(), lookahead: s(), "max-length": s(), keep: s(), chars: b(),
     targets: s(), "many-to-one": b(), format: s(), help: b({ short: "h" }),
   },
-  eval: { model: s(), data: s(), top: s(), json: b(), format: s(), help: b({ short: "h" }) },
-  predict: { model: s(), input: s(), probs: b(), top: s(), format: s(), help: b({ short: "h" }) },
+  eval: { model: s(), data: s(), top: s(), keep: s(), json: b(), format: s(), help: b({ short: "h" }) },
+  predict: { model: s(), input: s(), probs: b(), top: s(), keep: s(), format: s(), help: b({ short: "h" }) },
   generate: { model: s(), prefix: s(), count: s(), "max-length": s(), temperature: s(), "top-k": s(), seed: s(), help: b({ short: "h" }) },
 };
+
+/** Which tokens of a text longer than maxLength a classifier reads. */
+const KEEP = ["head", "tail"];
 
 const TRAIN_DEFAULTS = {
   model: "model.rnn", hidden: 64, activation: "tanh", epochs: 10, "batch-size": 32, lr: 0.005, "lr-decay": 1, "clip-norm": 5, "weight-decay": 0, seed: 0,
@@ -185,6 +198,7 @@ function trainOptions(values) {
   for (const [key, value] of Object.entries(values)) if (value !== undefined && key !== "config") { v[key] = value; explicit.add(key); }
   if (v.task === undefined) throw new CliError("rnn-wasm train: --task is required (tag, classify, lm or series)", EXIT.usage);
   if (v.data === undefined) throw new CliError("rnn-wasm train: --data is required (the training file)", EXIT.usage);
+  if (explicit.has("keep") && v.task !== "classify") throw new CliError(`rnn-wasm train: --keep is for --task classify (which tokens of a long text to read), not ${v.task}`, EXIT.usage);
   return {
     task: choiceFlag("task", v.task, TASKS), data: String(v.data), validation: v.validation === undefined ? undefined : String(v.validation),
     model: String(v.model), plot: v.plot === undefined ? undefined : String(v.plot), resume: boolFlag("resume", v.resume), quiet: boolFlag("quiet", v.quiet),
@@ -194,6 +208,7 @@ function trainOptions(values) {
     weightDecay: numFlag("weight-decay", v["weight-decay"], 0, 1),
     minCount: intFlag("min-count", v["min-count"]), lowercase: boolFlag("lowercase", v.lowercase), unk: choiceFlag("unk", v.unk, ["plain", "shapes"]),
     lookahead: intFlag("lookahead", v.lookahead, 0), maxLength: v["max-length"] === undefined ? 200 : intFlag("max-length", v["max-length"]),
+    keep: v.keep === undefined ? "head" : choiceFlag("keep", v.keep, KEEP),
     chars: boolFlag("chars", v.chars), manyToOne: boolFlag("many-to-one", v["many-to-one"]),
     targets: v.targets === undefined ? undefined : (Array.isArray(v.targets) ? v.targets.map(String) : String(v.targets).split(",").map((t) => t.trim()).filter(Boolean)),
     format: v.format === undefined ? undefined : choiceFlag("format", v.format, ["csv", "json"]),
@@ -249,6 +264,30 @@ function encodeLabels(labels, items, path, key, what) {
 
 // ── data sets per task ──────────────────────────────────────────────────────────────────
 
+/**
+ * A classifier's ids for a text: at most recipe.maxLength words, the first (keep "head", the
+ * default and what older recipes did) or the last (keep "tail"). An empty text is one <eos>
+ * step: the text ended at once (a model needs a step to read).
+ */
+function textIds(enc, words, recipe, keep = recipe.keep ?? "head") {
+  if (words.length === 0) return [Vocabulary.EOS];
+  const n = recipe.maxLength;
+  return enc.encode(n === undefined || words.length <= n ? words : keep === "tail" ? words.slice(-n) : words.slice(0, n));
+}
+
+/**
+ * The training words without an id of their own (seen fewer than --min-count times), sorted
+ * (`also`: those of an earlier run): with the vocabulary, they are every word seen in training,
+ * which eval's known words are.
+ */
+function rareWords(texts, vocabulary, also = []) {
+  const enc = new WordEncoder(vocabulary);
+  const key = (w) => (vocabulary.lowercase ? w.toLowerCase() : w);
+  const rare = new Set(also);
+  for (const words of texts) for (const w of words) if (!enc.known(w)) rare.add(key(w));
+  return [...rare].sort();
+}
+
 function kindOf(recipe) {
   return { tag: "tagged", classify: "labelled", lm: recipe.chars ? "chars" : "tokens", series: "series" }[recipe.task];
 }
@@ -266,7 +305,7 @@ function dataset(recipe, model, items, path) {
       return tagDataset(new WordEncoder(vocab, { unk: recipe.unk }), model.labels, items, recipe.lookahead);
     case "classify": {
       const enc = new WordEncoder(vocab, { unk: recipe.unk });
-      return { inputs: items.map((it) => enc.encode(it.words.slice(0, recipe.maxLength))), targets: encodeLabels(model.labels, items, path, "label", "label") };
+      return { inputs: items.map((it) => textIds(enc, it.words, recipe)), targets: encodeLabels(model.labels, items, path, "label", "label") };
     }
     case "lm": {
       const enc = recipe.chars ? { encode: (t) => vocab.encode(t) } : new WordEncoder(vocab, { unk: recipe.unk });
@@ -295,17 +334,27 @@ async function train(values) {
   const o = trainOptions(values);
   let recipe = { task: o.task, unk: o.unk, lookahead: o.task === "tag" ? o.lookahead : 0, maxLength: o.maxLength, chars: o.chars, manyToOne: o.task === "classify" || o.manyToOne };
   if (o.task === "series") Object.assign(recipe, { targets: o.targets, format: o.format });
+  if (o.task === "classify") recipe.keep = o.keep;
   let model;
   let startEpoch = 0;
+  let best;                                   // the best epoch on validation of the resumed run
+  const last = lastModelPath(o.model);
+  const resumeFrom = o.resume && existsSync(last) ? last : o.model;
   if (o.resume) {
-    // The saved model first: its recipe says how to read the data, its run how to go on.
-    const opened = await openModel(o.model);
+    // The saved model first: its recipe says how to read the data, its run how to go on. A run
+    // that kept its best epoch in MODEL goes on from its last, MODEL.last.rnn.
+    const opened = await openModel(resumeFrom);
     model = opened.model;
-    if (opened.recipe.task !== o.task) { model.dispose(); throw new CliError(`--resume: ${o.model} is a ${opened.recipe.task} model, not ${o.task}`, EXIT.usage); }
+    if (opened.recipe.task !== o.task) { model.dispose(); throw new CliError(`--resume: ${resumeFrom} is a ${opened.recipe.task} model, not ${o.task}`, EXIT.usage); }
     recipe = recipeFields(opened.recipe);
+    if (o.explicit.has("keep") && o.keep !== (recipe.keep ?? "head")) {
+      model.dispose();
+      throw new CliError(`--resume: ${resumeFrom} was trained with --keep ${recipe.keep ?? "head"}; it reads its texts so to the end (got --keep ${o.keep})`, EXIT.usage);
+    }
     const done = opened.recipe.training ?? {};
     if (Number.isInteger(done.epochs) && done.epochs >= 0) startEpoch = done.epochs;
     for (const [key, flag] of RESUMED) if (!o.explicit.has(flag) && typeof done[key] === "number" && Number.isFinite(done[key])) o[key] = done[key];
+    if (done.best && Number.isInteger(done.best.epoch)) best = { ...done.best, valLoss: done.best.valLoss ?? NaN };
   }
   const trainItems = readFor(recipe, o.data, { format: o.format });
   const valItems = o.validation === undefined ? undefined : readFor(recipe, o.validation, { format: o.format });
@@ -317,6 +366,8 @@ async function train(values) {
       const texts = trainItems.map((it) => it.words ?? it.tokens);
       vocabulary = WordEncoder.build(texts, { minCount: o.minCount, lowercase: o.lowercase, unk: o.task === "lm" ? "plain" : o.unk }).vocabulary;
       if (o.task === "lm") recipe.unk = "plain";
+      // eval's known words are the words seen in training: the vocabulary and these.
+      if (o.task === "tag") Object.assign(recipe, { minCount: o.minCount, rareWords: rareWords(texts, vocabulary) });
     } else if (o.task === "lm") {
       vocabulary = Vocabulary.build(trainItems.map((it) => it.tokens), { minCount: o.minCount, lowercase: o.lowercase });
     }
@@ -336,12 +387,15 @@ async function train(values) {
     if (vocabulary) model.vocabulary = vocabulary;
     if (labels) model.labels = labels;
   }
+  // A resumed tagger has seen these training words too.
+  if (o.resume && o.task === "tag" && Array.isArray(recipe.rareWords)) recipe.rareWords = rareWords(trainItems.map((it) => it.words), model.vocabulary, recipe.rareWords);
   const trainData = dataset(recipe, model, trainItems, o.data);
   const valData = valItems && dataset(recipe, model, valItems, o.validation);
   const c = model.config;
   const out = o.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`);
   out(`${o.resume ? `resuming a ${recipe.task} model${startEpoch ? ` after epoch ${startEpoch}` : ""}` : `training a ${recipe.task} model`}: ${c.input === "ids" ? `${c.inputSize} ids` : `${c.inputSize} features`} → ${c.hiddenSize} hidden (${c.hiddenActivation}) → ${c.outputSize} outputs (${c.loss}, ${c.task}); ` +
     `${trainData.inputs.length} training sequences${valData ? `, ${valData.inputs.length} held out` : ""}`);
+  if (resumeFrom !== o.model) out(`going on from ${resumeFrom}, the last epoch (${o.model} holds ${best ? `epoch ${best.epoch}, the best on validation` : "the best epoch on validation"})`);
   const measure = valData && ((m) => {
     if (recipe.task === "tag") return evaluateTagger(m, valData, valItems, recipe.lookahead);
     const ev = m.evaluate(valData);
@@ -350,16 +404,25 @@ async function train(values) {
   const run = await trainEpochs(model, trainData, {
     epochs: o.epochs, startEpoch, batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, clipNorm: o.clipNorm, seed: o.seed, weightDecay: o.weightDecay,
     evaluate: measure, modelPath: o.model, recipe, quiet: o.quiet, unit: recipe.chars ? "char" : c.input === "dense" ? "step" : "tok",
+    // With validation data, MODEL is the best epoch and MODEL.last.rnn the last; without, MODEL
+    // is the last and an older run's MODEL.last.rnn would be resumed from wrongly: it goes.
+    ...(valData ? { keepBest: { lastPath: last, best } } : { replaces: [last, recipePath(last)] }),
     ...(o.quiet ? { log: () => {} } : {}),
     plot: o.plot ? { path: o.plot, title: `rnn-wasm train --task ${o.task}`, subtitle: `${o.data}${o.validation ? ` (validation: ${o.validation})` : ""}` } : undefined,
   });
   model.dispose();
+  const lastEpoch = run.epochs.at(-1)?.epoch;
   if (run.interrupted) {
-    out(run.epochs.length ? `interrupted: ${o.model} holds epoch ${run.epochs.at(-1).epoch}`
-      : `interrupted before the first epoch ended: ${o.model} was not ${o.resume ? "changed" : "written"}`);
+    out(!run.epochs.length ? `interrupted before the first epoch ended: ${o.model} was not ${o.resume ? "changed" : "written"}`
+      : run.best ? `interrupted: ${o.model} holds epoch ${run.best.epoch} (the best on validation), ${last} epoch ${lastEpoch}`
+      : `interrupted: ${o.model} holds epoch ${lastEpoch}`);
     return EXIT.interrupted;
   }
-  out(`saved ${o.model} (and ${recipePath(o.model)}) after ${run.epochs.length} epochs${startEpoch ? ` (${startEpoch + run.epochs.length} in all)` : ""} in ${run.seconds.toFixed(1)} s`);
+  const valNote = (b) => `val loss ${Number.isFinite(b.valLoss) ? b.valLoss.toFixed(4) : b.valLoss}${b.valAccuracy !== undefined ? `, val acc ${pct(b.valAccuracy)}` : ""}`;
+  out(run.best
+    ? `saved ${o.model} (epoch ${run.best.epoch} of ${lastEpoch}, the best on validation: ${valNote(run.best)}) and ${last} (epoch ${lastEpoch}, for --resume), ` +
+      `with their recipes, after ${run.epochs.length} epoch${run.epochs.length === 1 ? "" : "s"}${startEpoch ? ` (${lastEpoch} in all)` : ""} in ${run.seconds.toFixed(1)} s`
+    : `saved ${o.model} (and ${recipePath(o.model)}) after ${run.epochs.length} epoch${run.epochs.length === 1 ? "" : "s"}${startEpoch ? ` (${startEpoch + run.epochs.length} in all)` : ""} in ${run.seconds.toFixed(1)} s`);
   return 0;
 }
 
@@ -379,45 +442,135 @@ function perClassTable(stats, top, noun, nouns, { byFrequency = false } = {}) {
   ];
 }
 
+/**
+ * Gold labels for eval: the model's ids, and for a tag or label it does not know (never seen in
+ * training) an id past its own, so that it counts as an error (no prediction can match it).
+ * @returns { ids (per item: the id, or the ids of its tags), classes (the model's, then the
+ *   unknown ones), unknown: Map label → count, clean: indexes of the items whose labels are all known }
+ */
+function goldLabels(labels, items, key) {
+  const classes = [...labels.classes];
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const unknown = new Map();
+  const clean = [];
+  const ids = items.map((it, i) => {
+    const row = (key === "tags" ? it.tags : [it.label]).map((l) => {
+      if (!index.has(l)) { index.set(l, classes.length); classes.push(l); }
+      const id = index.get(l);
+      if (id >= labels.size) unknown.set(l, (unknown.get(l) ?? 0) + 1);
+      return id;
+    });
+    if (row.every((id) => id < labels.size)) clean.push(i);
+    return key === "tags" ? row : row[0];
+  });
+  return { ids, classes, unknown, clean };
+}
+
+/** The items `indexes` of a data set. */
+const pick = (data, indexes) => ({ inputs: indexes.map((i) => data.inputs[i]), targets: indexes.map((i) => data.targets[i]) });
+
+/** "XX 2, YY 1" (the most frequent first, at most 8). */
+const labelCounts = (unknown) => {
+  const list = [...unknown].sort((a, b2) => b2[1] - a[1]);
+  return list.slice(0, 8).map(([l, n]) => `${JSON.stringify(l)} ${n}`).join(", ") + (list.length > 8 ? `, … (${list.length} in all)` : "");
+};
+
+/**
+ * Whether a word was seen in training, from the recipe: the vocabulary's words and
+ * `rareWords` (seen fewer than --min-count times). Undefined for a recipe without the list (written
+ * before it, or by the examples): the known words are then those with an id of their own.
+ */
+function seenInTraining(recipe, vocabulary) {
+  if (!Array.isArray(recipe.rareWords)) return undefined;
+  const enc = new WordEncoder(vocabulary);
+  const rare = new Set(recipe.rareWords);
+  return (w) => enc.known(w) || rare.has(vocabulary.lowercase ? w.toLowerCase() : w);
+}
+
 async function evaluateCommand(v) {
   if (v.data === undefined) throw new CliError("rnn-wasm eval: --data is required (a labelled file)", EXIT.usage);
   const top = v.top === undefined ? 10 : intFlag("top", v.top);
   const { model, recipe } = await openModel(v.model);
+  const keep = keepFlag(v, recipe, model);
   const items = readFor(recipe, v.data, { format: v.format && choiceFlag("format", v.format, ["csv", "json"]) });
-  const data = dataset(recipe, model, items, v.data);
-  const result = { task: recipe.task, sequences: data.inputs.length };
+  const result = { task: recipe.task, sequences: items.length ?? items.sequences.length };
   const lines = [];
   if (recipe.task === "tag") {
-    const ev = evaluateTagger(model, data, items, recipe.lookahead);
+    const k = model.labels.size;
+    const gold = goldLabels(model.labels, items, "tags");
     const enc = new WordEncoder(model.vocabulary, { unk: recipe.unk });
-    const cm = new ConfusionMatrix(model.labels);
-    let kn = [0, 0], un = [0, 0];
-    items.forEach((it, i) => it.tags.forEach((t, j) => {
-      const y = model.labels.id(t), p = ev.predicted[i][j];
+    // The module scores a tag it has: an unknown one stands in as tag 0 (for the loss only,
+    // which is then taken over the other sentences).
+    const data = labellingData(items.map((it) => enc.encode(it.words)), gold.ids.map((y) => y.map((id) => (id < k ? id : 0))), { lookahead: recipe.lookahead });
+    const ev = evaluateTagger(model, data, items, recipe.lookahead);
+    const partial = gold.unknown.size > 0;
+    const loss = !partial ? ev.loss : gold.clean.length ? model.evaluate(pick(data, gold.clean), { batchSize: 256 }).lossPerStep : NaN;
+    const cm = new ConfusionMatrix(gold.classes);
+    const seen = seenInTraining(recipe, model.vocabulary);
+    const split = { seen: [0, 0, 0, 0], id: [0, 0, 0, 0] };           // right and total of known words, then of unknown ones
+    const count = (part, isKnown, ok) => { const at = isKnown ? 0 : 2; part[at] += ok; part[at + 1]++; };
+    items.forEach((it, i) => it.words.forEach((w, j) => {
+      const y = gold.ids[i][j], p = ev.predicted[i][j];
       cm.add(y, p);
-      const part = enc.known(it.words[j]) ? kn : un;
-      part[0] += y === p ? 1 : 0; part[1]++;
+      count(split.id, enc.known(w), y === p ? 1 : 0);
+      if (seen) count(split.seen, seen(w), y === p ? 1 : 0);
     }));
+    const rates = ([kr, kn, ur, un]) => ({ known: kr / kn, unknown: ur / un, unknownShare: un / cm.total });
+    const words = rates(seen ? split.seen : split.id);
+    const unknownTokens = [...gold.unknown.values()].reduce((a, n) => a + n, 0);
     const perClass = cm.perClass();
-    Object.assign(result, { tokens: cm.total, loss: ev.loss, accuracy: cm.accuracy, known: kn[0] / kn[1], unknown: un[0] / un[1], unknownShare: un[1] / cm.total, perClass, confusion: cm.toJSON() });
-    lines.push(`${v.data}: ${items.length} sentences, ${cm.total} tokens`, `loss ${ev.loss.toFixed(4)} per step`,
-      `accuracy ${pct(cm.accuracy)}   known words ${pct(result.known)}   unknown words ${pct(result.unknown)} (${pct(result.unknownShare)} of the tokens)`, "",
-      ...perClassTable(perClass.filter((c) => c.support > 0 || c.predicted > 0), top, "tag", "tags", { byFrequency: true }), "", cm.toString({ top }));
+    Object.assign(result, {
+      tokens: cm.total, loss, accuracy: cm.accuracy, ...words, knownWords: seen ? "seen in training" : "with an id in the vocabulary",
+      ...(seen ? { byVocabulary: rates(split.id) } : {}),
+      unknownTags: { tokens: unknownTokens, sentences: items.length - gold.clean.length, tags: Object.fromEntries(gold.unknown) },
+      ...(partial ? { lossSentences: gold.clean.length } : {}),
+      perClass, confusion: cm.toJSON(),
+    });
+    lines.push(`${v.data}: ${items.length} sentences, ${cm.total} tokens`,
+      `loss ${Number.isFinite(loss) ? loss.toFixed(4) : "—"} per step${partial ? ` (over the ${gold.clean.length} sentences whose tags the model knows)` : ""}`,
+      `accuracy ${pct(cm.accuracy)}   known words ${pct(words.known)}   unknown words ${pct(words.unknown)} (${pct(words.unknownShare)} of the tokens)` +
+        (seen ? "   (known: seen in training)" : ""));
+    if (!seen) lines.push("  (known: with an id in the vocabulary; this model's recipe does not list the training words seen fewer than --min-count times)");
+    else if (split.id[3] !== split.seen[3]) {
+      const ids = rates(split.id);
+      lines.push(`  by vocabulary id: words with an id ${pct(ids.known)}   without one (seen < ${recipe.minCount ?? "--min-count"} times, or never) ${pct(ids.unknown)} (${pct(ids.unknownShare)} of the tokens)`);
+    }
+    if (partial) lines.push(`${unknownTokens} token${unknownTokens === 1 ? "" : "s"} in ${items.length - gold.clean.length} sentence${items.length - gold.clean.length === 1 ? "" : "s"} ` +
+      `with a tag the model does not know (never seen in training: ${labelCounts(gold.unknown)}), counted as errors`);
+    lines.push("", ...perClassTable(perClass.filter((c) => c.support > 0 || c.predicted > 0), top, "tag", "tags", { byFrequency: true }), "", cm.toString({ top }));
   } else if (recipe.task === "classify") {
-    const ev = model.evaluate(data);
+    const k = model.labels.size;
+    const gold = goldLabels(model.labels, items, "label");
+    const enc = new WordEncoder(model.vocabulary, { unk: recipe.unk });
+    const data = { inputs: items.map((it) => textIds(enc, it.words, recipe, keep)), targets: gold.ids.map((id) => (id < k ? id : 0)) };
+    const ev = model.evaluate(data, { predictions: true });
+    const partial = gold.unknown.size > 0;
+    const loss = !partial ? ev.lossPerStep : gold.clean.length ? model.evaluate(pick(data, gold.clean)).lossPerStep : NaN;
+    const cm = new ConfusionMatrix(gold.classes);
+    gold.ids.forEach((y, i) => cm.add(y, ev.predictions[i]));
     const counts = new Map();
-    for (const y of data.targets) counts.set(y, (counts.get(y) ?? 0) + 1);
+    for (const y of gold.ids) counts.set(y, (counts.get(y) ?? 0) + 1);
     const [majority, n] = [...counts].sort((a, b2) => b2[1] - a[1])[0];
-    Object.assign(result, { loss: ev.lossPerStep, accuracy: ev.accuracy, majority: { label: model.labels.label(majority), accuracy: n / data.targets.length }, perClass: ev.perClass, confusion: ev.confusion.toJSON() });
-    lines.push(`${v.data}: ${items.length} examples`, `loss ${ev.lossPerStep.toFixed(4)}`,
-      `accuracy ${pct(ev.accuracy)}   (always "${model.labels.label(majority)}", the most frequent class here: ${pct(n / data.targets.length)})`, "",
-      ...perClassTable(ev.perClass, top, "class", "classes"), "", ev.confusion.toString({ top }));
+    const perClass = cm.perClass();
+    const unknownExamples = items.length - gold.clean.length;
+    Object.assign(result, {
+      loss, accuracy: cm.accuracy, majority: { label: gold.classes[majority], accuracy: n / items.length },
+      unknownLabels: { examples: unknownExamples, labels: Object.fromEntries(gold.unknown) }, ...(partial ? { lossExamples: gold.clean.length } : {}),
+      perClass, confusion: cm.toJSON(),
+    });
+    lines.push(`${v.data}: ${items.length} examples`, `loss ${Number.isFinite(loss) ? loss.toFixed(4) : "—"}${partial ? ` (over the ${gold.clean.length} examples whose label the model knows)` : ""}`,
+      `accuracy ${pct(cm.accuracy)}   (always "${gold.classes[majority]}", the most frequent class here: ${pct(n / items.length)})`);
+    if (partial) lines.push(`${unknownExamples} example${unknownExamples === 1 ? "" : "s"} with a label the model does not know (never seen in training: ${labelCounts(gold.unknown)}), counted as errors`);
+    lines.push("", ...perClassTable(perClass, top, "class", "classes"), "", cm.toString({ top }));
   } else if (recipe.task === "lm") {
+    const data = dataset(recipe, model, items, v.data);
     const ev = model.evaluate(data);
+    result.sequences = data.inputs.length;                          // windows of --max-length steps
     Object.assign(result, { lossPerToken: ev.lossPerStep, perplexity: Math.exp(ev.lossPerStep), accuracy: ev.accuracy, tokens: ev.scored });
     lines.push(`${v.data}: ${items.length} lines, ${ev.scored} ${recipe.chars ? "characters" : "tokens"} predicted (<eos> included)`,
       `loss ${ev.lossPerStep.toFixed(4)} per token   perplexity ${Math.exp(ev.lossPerStep).toFixed(2)}   next-token accuracy ${pct(ev.accuracy)}`);
   } else {
+    const data = dataset(recipe, model, items, v.data);
     const ev = model.evaluate(data);
     // MSE of always predicting the targets' mean, for scale.
     const flat = data.targets.flatMap((t) => (recipe.manyToOne ? [t] : t));
@@ -435,11 +588,19 @@ async function evaluateCommand(v) {
 
 // ── predict ──────────────────────────────────────────────────────────────────────────────
 
+/** eval's and predict's --keep: classify only; undefined: the model's, as trained. */
+function keepFlag(v, recipe, model) {
+  if (v.keep === undefined) return undefined;
+  if (recipe.task !== "classify") { model.dispose(); throw new CliError(`--keep is for classify models (which tokens of a long text to read); this is a ${recipe.task} model`, EXIT.usage); }
+  return choiceFlag("keep", v.keep, KEEP);
+}
+
 async function predictCommand(v) {
   const { model, recipe } = await openModel(v.model);
   const path = v.input ?? "-";
   const name = path === "-" ? "standard input" : path;
   const top = v.top === undefined ? 5 : intFlag("top", v.top);
+  const keep = keepFlag(v, recipe, model);
   const out = [];
   if (recipe.task === "series") {
     const items = readData(path, "series", { manyToOne: recipe.manyToOne, targets: recipe.targets, requireTargets: false, format: v.format ?? recipe.format });
@@ -468,9 +629,10 @@ async function predictCommand(v) {
       }
     } else if (recipe.task === "classify") {
       const enc = new WordEncoder(vocab, { unk: recipe.unk });
-      const texts = lines.map((l, i) => (l.includes("\t") ? labelledText(l, name, i + 1) : l.trim()));
-      const filled = texts.map((t, i) => [t, i]).filter(([t]) => t);
-      const probs = filled.length ? model.predict(filled.map(([t]) => enc.encode(t.split(/\s+/).slice(0, recipe.maxLength)))) : [];
+      // A blank line is no example (an empty line out); "label<TAB>" is one with an empty text, as in train and eval.
+      const texts = lines.map((l, i) => (l.trim() === "" ? null : l.includes("\t") ? labelledText(l, name, i + 1) : l.trim()));
+      const filled = texts.map((t, i) => [t, i]).filter(([t]) => t !== null);
+      const probs = filled.length ? model.predict(filled.map(([t]) => textIds(enc, t === "" ? [] : t.split(/\s+/), recipe, keep))) : [];
       const byLine = new Map(filled.map(([, i], r) => [i, probs[r][0]]));
       texts.forEach((t, i) => {
         const p = byLine.get(i);

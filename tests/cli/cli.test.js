@@ -143,12 +143,17 @@ test("tag: train from a config file (paths relative to it), then predict and eva
   assert.equal(rows.reduce((n, r) => n + Number(r[1]), 0), 119, "the supports add up to the tokens");
   const two = cli(["eval", "--model", model, "--data", "tagged-valid.txt", "--top", "2"]);
   assert.match(two.stdout, /\ntag +support +precision +recall +F1 +\(the 2 most frequent of 5 tags\)\n(DT|NN) +40 .*\n(DT|NN) +40 .*\n\n/);
-  // A tag the model does not know is an error at its line.
+  // A tag the model does not know is an error of the model (it was never seen in training), counted; the rest is scored.
   const other = out("other-tags.txt");
   writeFileSync(other, "the/DT cat/NN\nthe/DT cat/XX\n");
-  const bad = cli(["eval", "--model", model, "--data", other]);
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /other-tags\.txt:2: tag "XX" is not one the model knows \(\., DT, JJ, NN, VB\)/);
+  const bad = cli(["eval", "--model", model, "--data", other, "--json"]);
+  assert.equal(bad.code, 0, bad.stderr);
+  assert.deepEqual(JSON.parse(bad.stdout).unknownTags, { tokens: 1, sentences: 1, tags: { XX: 1 } });
+  assert.equal(JSON.parse(bad.stdout).accuracy, 0.75);
+  // Training on it still is an error at its line (a model cannot learn a tag it has no output for).
+  const resumed = cli(["train", "--task", "tag", "--data", other, "--model", model, "--resume", "--epochs", "1", "--quiet"]);
+  assert.equal(resumed.code, 1);
+  assert.match(resumed.stderr, /other-tags\.txt:2: tag "XX" is not one the model knows \(\., DT, JJ, NN, VB\)/);
 });
 
 test("classify: label<TAB>text, accuracy and F1 in eval, probabilities in predict", () => {

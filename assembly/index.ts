@@ -11,7 +11,7 @@ import { f32_fill } from "./simd";
 import { pcg32_seed, pcg32_next, f32_fill_uniform } from "./rng";
 
 /** The ABI's version: bump it (and ABI_VERSION in src/wasm.ts) when an export changes meaning or signature. */
-export function abi_version(): i32 { return 3; }
+export function abi_version(): i32 { return 4; }
 
 /** Bytes of the parameter block, in f64 so that the wrapper can check any size before creating. */
 export function model_param_bytes(n: i32, d: i32, k: i32, input: i32): f64 {
@@ -97,6 +97,13 @@ export function model_offset(p: usize, i: i32): i32 {
 }
 export function model_inputs(p: usize): usize { return changetype<Model>(p).X; }
 export function model_targets(p: usize): usize { return changetype<Model>(p).targets; }
+/** Row weights ω of the loss: (rows) f32, row r as the targets' row r (read only while model_set_weighted is on). */
+export function model_weights(p: usize): usize { return changetype<Model>(p).weights; }
+/**
+ * Whether the loss reads the row weights: L = (1/B) Σ_r ω_r·loss_r, a row with ω_r = 0 not
+ * computed (no loss, zero gradient, its target never read). Off (every ω_r = 1) by default.
+ */
+export function model_set_weighted(p: usize, on: bool): void { changetype<Model>(p).weighted = on ? 1 : 0; }
 export function model_lengths(p: usize): usize { return changetype<Model>(p).lengths; }
 /** H: (T+1, B, d); H[0] is h0, H[T] the final states. */
 export function model_states(p: usize): usize { return changetype<Model>(p).H; }

@@ -16,6 +16,7 @@
 // ╞═ work block (planned for exactly the T × B of the last model_reserve) ═══════════════╡
 // │ X        ids (T,B) i32, or features (T,B,n) f32                                     │
 // │ targets  per scored row: class id i32, or k f32 values; rows = T·B, or B (m2o)      │
+// │ weights  (rows) f32: each scored row's loss weight ω ≥ 0 (read only when m.weighted) │
 // │ lengths  (B) i32, sorted descending by the wrapper                                  │
 // │ H        (T+1,B,d): H[0] = h0, H[t+1] = s_t; past a sequence's end, carried         │
 // │ Z        (T,B,d): input projection U x_t + b in the forward, dz in the backward     │
@@ -95,6 +96,8 @@ export const MAX_BLOCK_BYTES: f64 = 1073741760; // 2^30 − 64
   dO: usize = 0;
   dnext: usize = 0;
   gnorm: usize = 0;
+  weights: usize = 0;  // row weights of the loss (rows f32), in the work block
+  weighted: i32 = 0;   // 1: the loss reads `weights`; 0: every row weighs 1 (the default)
 }
 
 // ── the planner ────────────────────────────────────────────────────────────────────────
@@ -169,6 +172,7 @@ function walk_work(m: Model, T: f64, B: f64): void {
   const rows = m.task == TASK_MANY_TO_ONE ? B : T * B;                // scored rows
   m.X = tensor(m.input == INPUT_DENSE ? T * B * n : T * B);         // X (T,B,n) f32 or (T,B) i32
   m.targets = tensor(m.loss == LOSS_SOFTMAX_XENT ? rows : rows * k); // (rows) i32 or (rows,k) f32
+  m.weights = tensor(rows);        // (rows) f32
   m.lengths = tensor(B);           // (B) i32
   m.H = tensor((T + 1) * B * d);   // (T+1,B,d)
   m.Z = tensor(T * B * d);         // (T,B,d)

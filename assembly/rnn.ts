@@ -133,27 +133,29 @@ function activate_backward(act: i32, dz: usize, dh: usize, h: usize, count: i32)
   else f32_vrelu_backward(dz, dh, h, count);
 }
 
-/** Loss and ∂L/∂o of `rows` rows; returns the unscaled sum of per-row losses. */
-function loss_rows(m: Model, dO: usize, O: usize, targets: usize, rows: i32, scale: f32): f64 {
-  if (m.loss == LOSS_SOFTMAX_XENT) return softmax_xent_forward_backward(dO, O, targets, rows, m.k, scale);
-  if (m.loss == LOSS_SIGMOID_BCE) return sigmoid_bce_forward_backward(dO, O, targets, rows, m.k, scale);
-  return mse_forward_backward(dO, O, targets, rows, m.k, scale);
+/** Loss and ∂L/∂o of `rows` rows; returns the unscaled sum Σ_r ω_r·loss_r (weights 0: every ω_r = 1). */
+function loss_rows(m: Model, dO: usize, O: usize, targets: usize, weights: usize, rows: i32, scale: f32): f64 {
+  if (m.loss == LOSS_SOFTMAX_XENT) return softmax_xent_forward_backward(dO, O, targets, rows, m.k, scale, weights);
+  if (m.loss == LOSS_SIGMOID_BCE) return sigmoid_bce_forward_backward(dO, O, targets, rows, m.k, scale, weights);
+  return mse_forward_backward(dO, O, targets, rows, m.k, scale, weights);
 }
 
 /**
- * L = (1/B) Σ_i Σ_{scored t} loss(o_t^i, y_t^i); writes dO = ∂L/∂O (zero on unscored rows).
+ * L = (1/B) Σ_i Σ_{scored t} ω_it·loss(o_t^i, y_t^i); writes dO = ∂L/∂O (zero on unscored
+ * rows and on rows of weight 0). ω is the work block's row weights when m.weighted, else 1.
  * Reads O and targets.
  */
 export function rnn_loss(m: Model, T: i32, B: i32): f64 {
   const k = m.k;
   const scale: f32 = 1.0 / <f32>B;
-  if (m.task == TASK_MANY_TO_ONE) return loss_rows(m, m.dO, m.O, m.targets, B, scale) / <f64>B;
+  const weights = m.weighted ? m.weights : 0;
+  if (m.task == TASK_MANY_TO_ONE) return loss_rows(m, m.dO, m.O, m.targets, weights, B, scale) / <f64>B;
   const tw = m.loss == LOSS_SOFTMAX_XENT ? 1 : k;       // target words per row
   let total: f64 = 0;
   for (let t = 0; t < T; t++) {
     const bt = running(m.lengths, B, t);
     const dot = f32p(m.dO, t * B * k);
-    total += loss_rows(m, dot, f32p(m.O, t * B * k), f32p(m.targets, t * B * tw), bt, scale);
+    total += loss_rows(m, dot, f32p(m.O, t * B * k), f32p(m.targets, t * B * tw), weights ? f32p(weights, t * B) : 0, bt, scale);
     f32_fill(f32p(dot, bt * k), 0, (B - bt) * k);
   }
   return total / <f64>B;

@@ -31,6 +31,11 @@ export interface Batch {
   targets: Targets;
   /** Initial states: B vectors of d numbers, or one flat array of B·d. Zeros when absent. */
   h0?: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
+  /**
+   * Per-sequence weights w_i: B finite numbers ≥ 0. The loss becomes (1/B) Σ_i w_i Σ_t loss_it
+   * (still divided by B, not by Σ w_i). Every loss and task. @default every w_i = 1
+   */
+  sampleWeight?: ArrayLike<number>;
 }
 
 /** The shape of a batch once validated: what the wasm side needs, and how to map rows back. */
@@ -53,6 +58,12 @@ export interface StagedBatch extends BatchPlan {
   targets?: Int32Array | Float32Array;
   /** Initial states (B·d) in row order. */
   h0?: Float32Array;
+  /**
+   * The loss weight ω of every target row (the targets' layout; 0 past a sequence's end):
+   * sample weight × class weight, 0 for an ignored target. Absent when every ω is 1 (no
+   * sampleWeight, classWeights or ignoreIndex), so the module runs its unweighted loss.
+   */
+  weights?: Float32Array;
 }
 
 /** How messages name the batch's parts: a data set's examples are checked a few at a time, named by their index in the set. */
@@ -71,8 +82,8 @@ const MAX_STAGED = 2 ** 28;
  */
 export function stageBatch(cfg: ResolvedConfig, batch: unknown, withTargets: boolean, field = "batch.inputs", names: Names = { targets: "batch.targets", first: 0 }, room?: (T: number, B: number) => void): StagedBatch {
   if (batch === null || typeof batch !== "object") throw new RnnError(`batch: expected { inputs, targets, h0? }, got ${describe(batch)}`);
-  checkOptionKeys("batch", batch, ["inputs", "targets", "h0", "indices"]);   // `indices`: makeBatches' batches
-  const { inputs, targets, h0 } = batch as Partial<Batch>;
+  checkOptionKeys("batch", batch, ["inputs", "targets", "h0", "sampleWeight", "indices"]);   // `indices`: makeBatches' batches
+  const { inputs, targets, h0, sampleWeight } = batch as Partial<Batch>;
   const plan = planBatch(cfg, inputs, field, names.first);
   if (withTargets && targets === undefined) throw new RnnError(`${names.targets}: missing (one entry per input sequence)`);
   const { T, B, order, lengths } = plan;
@@ -90,8 +101,11 @@ export function stageBatch(cfg: ResolvedConfig, batch: unknown, withTargets: boo
   writeInputs(cfg, plan, inputs as ArrayLike<Sequence>, X, field, names.first);
   const staged: StagedBatch = { ...plan, rowLengths: Int32Array.from(order, (i) => lengths[i]), X };
   if (withTargets) {
+    const sw = sampleWeight === undefined ? undefined : sampleWeights(plan, sampleWeight, names);
+    const weighted = sw !== undefined || cfg.ignoreIndex !== undefined || cfg.classWeights !== undefined;
+    if (weighted) staged.weights = new Float32Array(rows);
     staged.targets = cfg.loss === "softmax-cross-entropy" ? new Int32Array(rows) : new Float32Array(rows * targetWidth);
-    writeTargets(cfg, plan, targets, staged.targets, names);
+    writeTargets(cfg, plan, targets, staged.targets, names, staged.weights, sw);
   }
   if (h0 !== undefined) {
     staged.h0 = new Float32Array(B * cfg.hiddenSize);
@@ -173,11 +187,30 @@ function writeInputs(cfg: ResolvedConfig, plan: BatchPlan, inputs: ArrayLike<Seq
   }
 }
 
-function classId(value: unknown, k: number, where: string): number {
+/** A class id in 0..k−1, or −1 for a target equal to cfg.ignoreIndex (not scored). */
+function classId(cfg: ResolvedConfig, value: unknown, where: string): number {
+  const k = cfg.outputSize, ignore = cfg.ignoreIndex;
+  if (ignore !== undefined && value === ignore) return -1;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value >= k) {
-    throw new RnnError(`${where}: expected a class id, an integer in 0..${k - 1} (outputSize ${k}), got ${describe(value)}`);
+    const or = ignore === undefined ? "" : `, or ${ignore} (ignoreIndex: not scored)`;
+    throw new RnnError(`${where}: expected a class id, an integer in 0..${k - 1} (outputSize ${k})${or}, got ${describe(value)}`);
   }
   return value;
+}
+
+/** Validate a batch's sampleWeight: B finite numbers ≥ 0, in the caller's order. */
+function sampleWeights(plan: BatchPlan, value: unknown, names: Names): Float64Array {
+  const field = names.targets.replace(/targets$/, "sampleWeight");
+  const B = plan.B;
+  checkArrayLike(field, value, `an array of ${B} numbers (one weight per sequence)`);
+  if (value.length !== B) throw new RnnError(`${field}: expected ${B} weights (one per input sequence), got ${value.length}`);
+  const out = new Float64Array(B);
+  for (let i = 0; i < B; i++) {
+    const w = value[i];
+    if (!finiteF32(w) || !(w >= 0)) throw new RnnError(`${field}[${names.first + i}]: expected a finite number ≥ 0 (as a 32-bit float), got ${describeF32(w)}`);
+    out[i] = w;
+  }
+  return out;
 }
 
 function writeVector(cfg: ResolvedConfig, dst: Float32Array, offset: number, value: unknown, where: string): void {
@@ -195,8 +228,12 @@ function writeVector(cfg: ResolvedConfig, dst: Float32Array, offset: number, val
   }
 }
 
-/** Write (validating) the targets of a planned batch into `dst`, zeroed: class ids, or k values per scored row. */
-function writeTargets(cfg: ResolvedConfig, plan: BatchPlan, targets: unknown, dst: Int32Array | Float32Array, names: Names): void {
+/**
+ * Write (validating) the targets of a planned batch into `dst`, zeroed: class ids, or k values
+ * per scored row; and, when `weights` is given, each row's loss weight ω = sample weight ×
+ * class weight (0 for an ignored target, whose id is written as 0 and never read).
+ */
+function writeTargets(cfg: ResolvedConfig, plan: BatchPlan, targets: unknown, dst: Int32Array | Float32Array, names: Names, weights?: Float32Array, sw?: Float64Array): void {
   const { B, order, lengths } = plan;
   const field = names.targets, first = names.first;
   checkArrayLike(field, targets, "an array with one entry per sequence");
@@ -205,20 +242,34 @@ function writeTargets(cfg: ResolvedConfig, plan: BatchPlan, targets: unknown, ds
   const vals = dst instanceof Float32Array ? dst : undefined;
   const k = cfg.outputSize;
   const m2o = cfg.task === "many-to-one";
+  const cw = cfg.classWeights;
+  // ω of a row whose class id is y (−1: ignored) in sequence i.
+  const omega = (i: number, y: number): number => (y < 0 ? 0 : (sw ? sw[i] : 1) * (cw && y >= 0 ? cw[y] : 1));
+  const id = (i: number, r: number, value: unknown, where: string): void => {
+    const y = classId(cfg, value, where);
+    ids![r] = y < 0 ? 0 : y;
+    if (weights) weights[r] = omega(i, y);
+  };
   for (let row = 0; row < B; row++) {
     const i = order[row];
     const tgt = targets[i];
     if (m2o) {
-      if (ids) ids[row] = classId(tgt, k, `${field}[${first + i}]`);
-      else writeVector(cfg, vals!, row * k, tgt, `${field}[${first + i}]`);
+      if (ids) id(i, row, tgt, `${field}[${first + i}]`);
+      else {
+        writeVector(cfg, vals!, row * k, tgt, `${field}[${first + i}]`);
+        if (weights) weights[row] = sw![i];
+      }
       continue;
     }
     if (!isArrayLike(tgt) || tgt.length !== lengths[i]) {
       throw new RnnError(`${field}[${first + i}]: expected ${lengths[i]} targets (one per step of inputs[${first + i}]), got ${isArrayLike(tgt) ? tgt.length : describe(tgt)}`);
     }
     for (let t = 0; t < lengths[i]; t++) {
-      if (ids) ids[t * B + row] = classId(tgt[t], k, `${field}[${first + i}][${t}]`);
-      else writeVector(cfg, vals!, (t * B + row) * k, tgt[t], `${field}[${first + i}][${t}]`);
+      if (ids) id(i, t * B + row, tgt[t], `${field}[${first + i}][${t}]`);
+      else {
+        writeVector(cfg, vals!, (t * B + row) * k, tgt[t], `${field}[${first + i}][${t}]`);
+        if (weights) weights[t * B + row] = sw![i];
+      }
     }
   }
 }
@@ -258,15 +309,54 @@ export function unsortRows(plan: BatchPlan, src: Float32Array, width: number): F
  * Check every example of a data set as a batch would (ids, values, target counts), a few at
  * a time, so that training or evaluation can refuse a bad example before its first effect.
  */
-export function checkExamples(cfg: ResolvedConfig, data: { inputs: ArrayLike<Sequence>; targets?: Targets }, where: string, withTargets = true): void {
+export function checkExamples(cfg: ResolvedConfig, data: { inputs: ArrayLike<Sequence>; targets?: Targets; sampleWeight?: ArrayLike<number> }, where: string, withTargets = true): void {
   const N = data.inputs.length;
   const part = <T>(xs: ArrayLike<T>, a: number, b: number): T[] => Array.prototype.slice.call(xs, a, b);
+  const sw = withTargets ? data.sampleWeight : undefined;
+  if (sw !== undefined) {
+    checkArrayLike(`${where}.sampleWeight`, sw, `an array of ${N} numbers (one weight per example)`);
+    if (sw.length !== N) throw new RnnError(`${where}.sampleWeight: expected ${N} weights (one per example), got ${sw.length}`);
+  }
   for (let a = 0; a < N; a += CHECK_CHUNK) {
     const b = Math.min(N, a + CHECK_CHUNK);
-    const batch = { inputs: part(data.inputs, a, b), targets: withTargets ? part(data.targets!, a, b) : undefined };
+    const batch = {
+      inputs: part(data.inputs, a, b), targets: withTargets ? part(data.targets!, a, b) : undefined,
+      ...(sw !== undefined ? { sampleWeight: part(sw, a, b) } : {}),
+    };
     stageBatch(cfg, batch, withTargets, `${where}.inputs`, { targets: `${where}.targets`, first: a });
   }
 }
 
 /** Examples checked at a time by checkExamples. */
 const CHECK_CHUNK = 64;
+
+/**
+ * The total loss weight of a batch's scored targets, Σ_i Σ_{scored t} ω_it with ω = sample
+ * weight × class weight (0 for an ignored target): without any weights, the number of scored
+ * steps. Targets are assumed valid (staged or checked already). Dividing the summed loss by it
+ * gives the weighted mean per step, PyTorch's reduction="mean".
+ */
+export function lossWeight(cfg: ResolvedConfig, targets: Targets, sampleWeight?: ArrayLike<number>): number {
+  const m2o = cfg.task === "many-to-one";
+  const softmax = cfg.loss === "softmax-cross-entropy";
+  const cw = cfg.classWeights, ignore = cfg.ignoreIndex;
+  const of = (y: number): number => (y === ignore ? 0 : cw ? cw[y] : 1);
+  let total = 0;
+  for (let i = 0; i < targets.length; i++) {
+    const w = sampleWeight ? sampleWeight[i] : 1;
+    const tgt = targets[i];
+    if (m2o) {
+      total += w * (softmax ? of(tgt as number) : 1);
+      continue;
+    }
+    const steps = tgt as ArrayLike<unknown>;
+    if (!softmax) {
+      total += w * steps.length;
+      continue;
+    }
+    let s = 0;
+    for (let t = 0; t < steps.length; t++) s += of(steps[t] as number);
+    total += w * s;
+  }
+  return total;
+}

@@ -251,6 +251,9 @@ export class Core {
       const ptr = ex.model_targets(p) >>> 0;
       (batch.targets instanceof Int32Array ? new Int32Array(buf, ptr, batch.targets.length) : this.f32(ptr, batch.targets.length)).set(batch.targets);
     }
+    // The loss reads the row weights only for a batch that has them (the default stays the unweighted loss).
+    if (batch.weights) this.f32(ex.model_weights(p), batch.weights.length).set(batch.weights);
+    ex.model_set_weighted(p, batch.weights ? 1 : 0);
     if (batch.h0) this.f32(ex.model_states(p), batch.h0.length).set(batch.h0);
   }
 

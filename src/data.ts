@@ -17,12 +17,16 @@ export interface Dataset {
   inputs: ArrayLike<Sequence>;
   /** One entry per sequence, in the loss's form (per step for many-to-many, per sequence for many-to-one). */
   targets: Targets;
+  /** Per-example weights w_i (finite, ≥ 0): the loss is (1/N) Σ_i w_i Σ_t loss_it. @default every w_i = 1 */
+  sampleWeight?: ArrayLike<number>;
 }
 
 /** A batch cut from a data set: the examples at `indices`, in that order. */
 export interface IndexedBatch {
   inputs: Sequence[];
   targets: Targets[number][];
+  /** The examples' sample weights, when the data set has them. */
+  sampleWeight?: number[];
   /** Positions of these examples in the data set. */
   indices: number[];
 }
@@ -99,16 +103,22 @@ export class Random {
  */
 export function checkDataset(data: unknown, where: string, withTargets = true): number {
   if (data === null || typeof data !== "object") throw new RnnError(`${where}: expected { inputs, targets }, got ${describe(data)}`);
-  // A key nothing reads (sampleWeight, say) is refused rather than silently ignored. `source`
-  // and `indices` are what cutSequences and makeBatches add.
-  checkOptionKeys(where, data, ["inputs", "targets", "source", "indices"]);
-  const { inputs, targets } = data as Partial<Dataset>;
+  // A key nothing reads is refused rather than silently ignored. `source` and `indices` are
+  // what cutSequences and makeBatches add.
+  checkOptionKeys(where, data, ["inputs", "targets", "sampleWeight", "source", "indices"]);
+  const { inputs, targets, sampleWeight } = data as Partial<Dataset>;
   if (!isArrayLike(inputs)) throw new RnnError(`${where}.inputs: expected an array of sequences, got ${describe(inputs)}`);
   if (inputs.length === 0) throw new RnnError(`${where}: the data set is empty (${where}.inputs has no sequences)`);
   if (withTargets) {
     if (!isArrayLike(targets)) throw new RnnError(`${where}.targets: expected an array with one entry per sequence, got ${describe(targets)}`);
     if (targets.length !== inputs.length) {
       throw new RnnError(`${where}.targets: expected ${inputs.length} entries (one per input sequence), got ${targets.length}`);
+    }
+  }
+  if (sampleWeight !== undefined) {
+    if (!isArrayLike(sampleWeight)) throw new RnnError(`${where}.sampleWeight: expected an array with one weight per sequence, got ${describe(sampleWeight)}`);
+    if (sampleWeight.length !== inputs.length) {
+      throw new RnnError(`${where}.sampleWeight: expected ${inputs.length} weights (one per input sequence), got ${sampleWeight.length}`);
     }
   }
   return inputs.length;
@@ -230,7 +240,7 @@ export function sliceSteps(seq: Sequence, a: number, b: number, stepSize = 1): S
  * @example
  * cutSequences(data, { maxLength: 100, mode: "windows", stride: 50 });
  */
-export function cutSequences(data: Dataset, options: CutOptions): Dataset & { inputs: Sequence[]; targets: Targets[number][]; source: number[] } {
+export function cutSequences(data: Dataset, options: CutOptions): Dataset & { inputs: Sequence[]; targets: Targets[number][]; source: number[]; sampleWeight?: number[] } {
   const N = checkDataset(data, "cutSequences data");
   if (options === null || typeof options !== "object") throw new RnnError(`cutSequences options: expected an object, got ${describe(options)}`);
   checkOptionKeys("cutSequences options", options, ["maxLength", "mode", "keep", "stride", "task", "stepSize"]);
@@ -244,11 +254,14 @@ export function cutSequences(data: Dataset, options: CutOptions): Dataset & { in
   if (task !== "many-to-many" && task !== "many-to-one") throw new RnnError(`cutSequences options.task: expected "many-to-many" or "many-to-one", got ${describe(task)}`);
   const step = positiveInt("cutSequences options.stepSize", options.stepSize, 1);
   const perStep = task === "many-to-many";
-  const out = { inputs: [] as Sequence[], targets: [] as Targets[number][], source: [] as number[] };
+  const out: { inputs: Sequence[]; targets: Targets[number][]; source: number[]; sampleWeight?: number[] } = { inputs: [], targets: [], source: [] };
+  const sw = data.sampleWeight;
+  if (sw !== undefined) out.sampleWeight = [];
   const push = (i: number, a: number, b: number) => {
     out.inputs.push(sliceSteps(data.inputs[i], a, b, step));
     out.targets.push(perStep ? (sliceSteps(data.targets[i] as Sequence, a, b) as Targets[number]) : data.targets[i]);
     out.source.push(i);
+    if (sw !== undefined) out.sampleWeight!.push(sw[i]);   // every piece weighs what its sequence weighs
   };
   for (let i = 0; i < N; i++) {
     const n = stepsOf(data.inputs[i], step);
@@ -322,11 +335,13 @@ export function makeBatches(data: Dataset, options: BatchOptions): IndexedBatch[
   const batches: IndexedBatch[] = [];
   for (let a = 0; a < N; a += size) {
     const indices = order.slice(a, a + size);
-    batches.push({
+    const batch: IndexedBatch = {
       indices,
       inputs: indices.map((i) => data.inputs[i]),
       targets: data.targets === undefined ? [] : indices.map((i) => data.targets[i]),
-    });
+    };
+    if (data.sampleWeight !== undefined) batch.sampleWeight = indices.map((i) => data.sampleWeight![i]);
+    batches.push(batch);
   }
   if (shuffle) rng.shuffle(batches);
   return batches;

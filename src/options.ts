@@ -1,7 +1,7 @@
 // Option types of the public API, their defaults, and their validation.
 
 import { RnnError } from "./errors.js";
-import { describe, checkOptionKeys, flag } from "./check.js";
+import { describe, describeF32, isArrayLike, checkOptionKeys, flag } from "./check.js";
 import { OPT_SGD, OPT_ADAM, OPT_ADAMW } from "./wasm.js";
 
 /** How a model is built. */
@@ -29,10 +29,30 @@ export interface RNNConfig {
   loss?: "softmax-cross-entropy" | "sigmoid-binary-cross-entropy" | "mse";
   /** Seed of the parameter initialisation: an integer in 0..2^53−1. @default 0 */
   seed?: number;
+  /**
+   * Softmax cross-entropy only (PyTorch `ignore_index`): a target equal to this integer is not
+   * scored. That step has no loss and no gradient, and is left out of evaluate's accuracy,
+   * confusion matrix and step counts. It may lie outside 0..k−1 (PyTorch's default is −100;
+   * here there is no default: without it every target must be a class id). A sequence whose
+   * every target is ignored contributes 0 to the loss but still counts in the batch's B.
+   * @default undefined (nothing ignored)
+   */
+  ignoreIndex?: number;
+  /**
+   * Softmax cross-entropy only (PyTorch `weight`): k finite numbers ≥ 0, not all 0; a scored
+   * step's loss is −w[y]·log ŷ[y]. The reduction stays the sum over time and the mean over the
+   * batch, (1/B) Σ_i Σ_t w[y_it]·loss_it (not PyTorch's weighted mean; see docs/training.md).
+   * Part of the model: model files keep it, and evaluate reports the same weighted loss.
+   * @default undefined (every class weighs 1)
+   */
+  classWeights?: ArrayLike<number>;
 }
 
-/** A configuration with every default filled in. */
-export type ResolvedConfig = Required<RNNConfig>;
+/** A configuration with every default filled in (ignoreIndex and classWeights stay absent when not given). */
+export type ResolvedConfig = Required<Omit<RNNConfig, "ignoreIndex" | "classWeights">> & {
+  ignoreIndex?: number;
+  classWeights?: readonly number[];
+};
 
 /**
  * Weight decay, on the weight matrices U, W and V; the biases b and c are spared unless
@@ -106,7 +126,7 @@ const INPUTS = ["ids", "dense"] as const;
 const TASKS = ["many-to-many", "many-to-one"] as const;
 const ACTIVATIONS = ["tanh", "sigmoid", "relu"] as const;
 const LOSSES = ["softmax-cross-entropy", "sigmoid-binary-cross-entropy", "mse"] as const;
-const KNOWN_KEYS = ["input", "inputSize", "hiddenSize", "outputSize", "task", "hiddenActivation", "loss", "seed"];
+const KNOWN_KEYS = ["input", "inputSize", "hiddenSize", "outputSize", "task", "hiddenActivation", "loss", "seed", "ignoreIndex", "classWeights"];
 
 /** Codes shared with assembly/layout.ts (INPUT_*, TASK_*, ACT_*, LOSS_*): the index in each list. */
 export const codes = {
@@ -142,7 +162,7 @@ export function resolveConfig(config: RNNConfig): ResolvedConfig {
   if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) {
     throw new RnnError(`config.seed: expected an integer in 0..2^53−1, got ${describe(seed)}`);
   }
-  return {
+  const resolved: ResolvedConfig = {
     input: oneOf("input", config.input, INPUTS, "ids"),
     inputSize: dim("inputSize", config.inputSize),
     hiddenSize: dim("hiddenSize", config.hiddenSize),
@@ -152,6 +172,44 @@ export function resolveConfig(config: RNNConfig): ResolvedConfig {
     loss: oneOf("loss", config.loss, LOSSES, "softmax-cross-entropy"),
     seed,
   };
+  // Present only when given, so a config without them (and its model file) is as before.
+  if (config.ignoreIndex !== undefined) resolved.ignoreIndex = ignoreIndexOf(resolved, config.ignoreIndex);
+  if (config.classWeights !== undefined) resolved.classWeights = classWeightsOf(resolved, config.classWeights);
+  return resolved;
+}
+
+function softmaxOnly(cfg: ResolvedConfig, field: string): void {
+  if (cfg.loss !== "softmax-cross-entropy") {
+    throw new RnnError(`config.${field}: only for loss "softmax-cross-entropy" (class-id targets), not ${JSON.stringify(cfg.loss)}`);
+  }
+}
+
+function ignoreIndexOf(cfg: ResolvedConfig, value: unknown): number {
+  softmaxOnly(cfg, "ignoreIndex");
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+    throw new RnnError(`config.ignoreIndex: expected an integer (PyTorch's ignore_index, such as -100), got ${describe(value)}`);
+  }
+  return value;
+}
+
+function classWeightsOf(cfg: ResolvedConfig, value: unknown): readonly number[] {
+  softmaxOnly(cfg, "classWeights");
+  const k = cfg.outputSize;
+  if (!isArrayLike(value) || value.length !== k) {
+    throw new RnnError(`config.classWeights: expected ${k} numbers (one per class, outputSize), got ${isArrayLike(value) ? `${value.length} entries` : describe(value)}`);
+  }
+  const out: number[] = [];
+  let any = false;
+  for (let j = 0; j < k; j++) {
+    const w = value[j];
+    if (typeof w !== "number" || !Number.isFinite(Math.fround(w)) || !(w >= 0) || (w > 0 && Math.fround(w) === 0)) {
+      throw new RnnError(`config.classWeights[${j}]: expected a finite number ≥ 0 (as a 32-bit float), got ${describeF32(w)}`);
+    }
+    if (w > 0) any = true;
+    out.push(w);
+  }
+  if (!any) throw new RnnError("config.classWeights: every weight is 0 (nothing would be trained)");
+  return Object.freeze(out);
 }
 
 /** A validated optimizer: its code and the numbers model_train_step takes. */

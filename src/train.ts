@@ -9,7 +9,7 @@
 import { RnnError } from "./errors.js";
 import { resolveOptimizer, resolveClipNorm, type OptimizerOptions } from "./options.js";
 import { describe, checkOptionKeys, positiveInt, flag, callback } from "./check.js";
-import { planBatch, stageBatch, checkExamples, unsortRows, type Batch, type Sequence, type Targets } from "./batch.js";
+import { planBatch, stageBatch, checkExamples, unsortRows, lossWeight, type Batch, type Sequence, type Targets } from "./batch.js";
 import { TENSOR_NAMES, type Core, type Tensors } from "./core.js";
 import type { RNN, StepResult } from "./model.js";
 import type { Parameters } from "./inference.js";
@@ -42,11 +42,15 @@ export interface EpochLog {
   epoch: number;
   /** Mean over the training sequences of Σ_{scored t} loss_t (the same L as trainStep, over the epoch). */
   loss: number;
-  /** The training loss per scored step. */
+  /**
+   * The training loss per scored step: Σ ω·loss / Σ ω over the epoch's scored steps (ω = sample
+   * weight × class weight, ignored targets left out), PyTorch's reduction="mean"; without
+   * weights, the summed loss over the number of scored steps.
+   */
   lossPerStep: number;
   /** Validation loss, as `loss` (when validation data was given). */
   valLoss?: number;
-  /** Validation loss per scored step. */
+  /** Validation loss per scored step, as `lossPerStep`. */
   valLossPerStep?: number;
   /** Validation accuracy (softmax and sigmoid losses). */
   valAccuracy?: number;
@@ -182,13 +186,20 @@ export interface EvaluateOptions {
 
 /** What {@link evaluate} returns. */
 export interface Evaluation {
-  /** Mean over the sequences of Σ_{scored t} loss_t: the L of trainStep, over the whole set. */
+  /** Mean over the sequences of Σ_{scored t} loss_t: the L of trainStep, over the whole set (weighted as it is). */
   loss: number;
-  /** The loss per scored step. */
+  /**
+   * The loss per scored step: Σ ω·loss / Σ ω (ω = sample weight × class weight), PyTorch's
+   * reduction="mean" with `weight` and `ignore_index`; without weights, the summed loss over
+   * `scored`. NaN when every target is ignored.
+   */
   lossPerStep: number;
   /** Sequences evaluated. */
   sequences: number;
-  /** Steps scored: every real step (many-to-many) or one per sequence (many-to-one). Padding never counts. */
+  /**
+   * Steps scored: every real step (many-to-many) or one per sequence (many-to-one), less the
+   * targets equal to the config's ignoreIndex. Padding never counts.
+   */
   scored: number;
   /**
    * Softmax: the fraction of scored steps whose most probable class is the target (per real
@@ -269,7 +280,11 @@ function runChunks(model: RNN, batch: Batch, K: number, step: (chunk: Batch) => 
     }
     if (scored.length > 0) {
       const chunkTargets = scored.map((i) => (m2o ? targets[i] : sliceSteps(targets[i] as Sequence, a, Math.min(lengths[i], b)))) as Targets;
-      const r = step({ inputs: scored.map(piece), targets: chunkTargets, ...(carry ? { h0: gather(scored) } : {}) });
+      const sw = batch.sampleWeight;
+      const r = step({
+        inputs: scored.map(piece), targets: chunkTargets, ...(carry ? { h0: gather(scored) } : {}),
+        ...(sw !== undefined ? { sampleWeight: scored.map((i) => sw[i]) } : {}),
+      });
       scatter(scored, r.finalState);
       total += r.loss * scored.length;
       chunks++;
@@ -342,14 +357,18 @@ export function evaluate(model: RNN, core: Core, data: Dataset, options: Evaluat
   }
   const confusion = softmax ? new ConfusionMatrix(classes ?? k) : undefined;
   const predictions: (number | number[])[] | undefined = withPredictions && softmax ? new Array(N) : undefined;
+  const ignore = cfg.ignoreIndex;
   let lossTotal = 0;
+  let weightTotal = 0;
   let scored = 0;
   let right = 0;
   let judged = 0;
   for (const batch of makeBatches(data, { batchSize, shuffle: false, buckets: true, stepSize: stepSizeOf(model) })) {
-    const { loss } = model.computeLoss({ inputs: batch.inputs, targets: batch.targets });
+    const sw = batch.sampleWeight;
+    const { loss } = model.computeLoss({ inputs: batch.inputs, targets: batch.targets, ...(sw !== undefined ? { sampleWeight: sw } : {}) });
     const B = batch.inputs.length;
     lossTotal += loss * B;
+    weightTotal += lossWeight(cfg, batch.targets, sw);
     // After model_loss the module's O holds the logits of every scored row, time-major,
     // rows longest first (batch.ts's order): O[(t·B + row)·k + j] (many-to-one: O[row·k + j]).
     const { T, order, lengths } = planBatch(cfg, batch.inputs);
@@ -366,7 +385,8 @@ export function evaluate(model: RNN, core: Core, data: Dataset, options: Evaluat
         if (softmax) {
           let best = 0;
           for (let j = 1; j < k; j++) if (O[base + j] > O[base + best]) best = j;
-          confusion!.add(y as number, best);
+          if (y === ignore) scored--;                       // not scored: no loss, not in the metrics
+          else confusion!.add(y as number, best);
           if (preds) preds[t] = best;
           else if (predictions) predictions[batch.indices[i]] = best;
         } else if (sigmoid) {
@@ -378,7 +398,7 @@ export function evaluate(model: RNN, core: Core, data: Dataset, options: Evaluat
       if (preds) predictions![batch.indices[i]] = preds;
     }
   }
-  const out: Evaluation = { loss: lossTotal / N, lossPerStep: lossTotal / scored, sequences: N, scored };
+  const out: Evaluation = { loss: lossTotal / N, lossPerStep: lossTotal / weightTotal, sequences: N, scored };
   if (confusion) {
     out.accuracy = confusion.accuracy;
     out.perClass = confusion.perClass();
@@ -496,6 +516,8 @@ function* fitLoop(model: RNN, core: Core, data: Dataset, options: FitOptions, ke
   const fixed = options.seed !== undefined ? new Random(options.seed) : undefined;
   const epochRandom = () => fixed ?? new Random(core.random());
   const m2o = model.config.task === "many-to-one";
+  // Any weight or ignored target: lossPerStep divides by the summed weight, not the step count.
+  const weighted = data.sampleWeight !== undefined || model.config.ignoreIndex !== undefined || model.config.classWeights !== undefined;
   const steps = Array.from({ length: N }, (_, i) => stepsOf(data.inputs[i], size));
   let stopRequested = false;
   const control: FitControl = { stop: () => { stopRequested = true; } };
@@ -514,7 +536,7 @@ function* fitLoop(model: RNN, core: Core, data: Dataset, options: FitOptions, ke
     let scored = 0;
     for (let bi = 0; bi < batches.length && !stopRequested; bi++) {
       const batch = batches[bi];
-      const step = { inputs: batch.inputs, targets: batch.targets };
+      const step: Batch = { inputs: batch.inputs, targets: batch.targets, ...(batch.sampleWeight !== undefined ? { sampleWeight: batch.sampleWeight } : {}) };
       const lr = lrAt(epoch, core.step);
       const opts = options.schedule === undefined ? stepOptions : { ...stepOptions, optimizer: { ...(options.optimizer ?? { type: "adam" as const }), lr } };
       let r: StepResult;
@@ -530,7 +552,7 @@ function* fitLoop(model: RNN, core: Core, data: Dataset, options: FitOptions, ke
       lossSum += r.loss * B;
       tokens += batchTokens;
       seen += B;
-      scored += m2o ? B : batchTokens;
+      scored += weighted ? lossWeight(model.config, batch.targets, batch.sampleWeight) : m2o ? B : batchTokens;
       if (onBatch) {
         const t = now();
         onBatch({

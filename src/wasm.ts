@@ -35,6 +35,9 @@ export interface RnnExports {
   /** Work-block views: inputs (T,B) i32 or (T,B,n) f32; targets; lengths (B); states H (T+1,B,d); outputs O. */
   model_inputs(model: number): number;
   model_targets(model: number): number;
+  /** Row weights ω of the loss, (rows) f32, read only while model_set_weighted is on (every ω = 1 otherwise). */
+  model_weights(model: number): number;
+  model_set_weighted(model: number, on: number): void;
   model_lengths(model: number): number;
   model_states(model: number): number;
   model_outputs(model: number): number;
@@ -137,7 +140,7 @@ export interface InitOptions<S = WasmSource> {
 }
 
 /** The value abi_version() of assembly/index.ts returns; both change together. */
-const ABI_VERSION = 3;
+const ABI_VERSION = 4;
 
 /** [name, kind] of every export of the rnn.wasm built with this wrapper (scripts/build.js defines it). */
 declare const RNN_WASM_EXPORTS: readonly (readonly [string, string])[];

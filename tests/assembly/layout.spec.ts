@@ -73,7 +73,7 @@ describe("the planner: the pointers it assigns tile exactly the size it totals",
       }
     }
   });
-  it("work block: X | targets | lengths | H | Z | O | dO | dnext | gnorm, for every input, task and loss", () => {
+  it("work block: X | targets | weights | lengths | H | Z | O | dO | dnext | gnorm, for every input, task and loss", () => {
     const base: usize = 0x20000;
     const TB: i32[] = [1, 1, 3, 2, 7, 5];   // (T, B) pairs
     for (let a = 0; a < NS.length; a++) for (let c = 0; c < KS.length; c++) for (let q = 0; q < TB.length; q += 2) {
@@ -88,6 +88,7 @@ describe("the planner: the pointers it assigns tile exactly the size it totals",
         cursor = base;
         next(m.X, input == INPUT_DENSE ? T * B * n : T * B, "X");
         next(m.targets, loss == LOSS_SOFTMAX_XENT ? rows : rows * k, "targets");
+        next(m.weights, rows, "weights");
         next(m.lengths, B, "lengths");
         next(m.H, (T + 1) * B * d, "H");
         next(m.Z, T * B * d, "Z");
@@ -103,8 +104,8 @@ describe("the planner: the pointers it assigns tile exactly the size it totals",
   });
   it("sizes are f64: T = 2^20, B = 2^12, d = 64 is sized exactly (no 32-bit wrap), sizing leaves no trace", () => {
     const T: f64 = 1048576, B: f64 = 4096, d: f64 = 64, k: f64 = 4;
-    // ids, many-to-many, softmax: X T·B, targets T·B, lengths B, H (T+1)·B·d, Z T·B·d, O and dO T·B·k, dnext B·d, gnorm T
-    const want = T * B + T * B + B + (T + 1) * B * d + T * B * d + 2 * T * B * k + B * d + T;
+    // ids, many-to-many, softmax: X T·B, targets T·B, weights T·B, lengths B, H (T+1)·B·d, Z T·B·d, O and dO T·B·k, dnext B·d, gnorm T
+    const want = T * B + T * B + T * B + B + (T + 1) * B * d + T * B * d + 2 * T * B * k + B * d + T;
     expect<f64>(work_block_floats(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, LOSS_SOFTMAX_XENT, 1 << 20, 1 << 12)).toBe(want);
     expect<bool>(4 * want > 4294967296.0).toBe(true, "the case is past 2^32 bytes");
     // A model planned before and after sizing keeps its plan (sizing walks a header of its own).

@@ -395,3 +395,116 @@ describe("mse_forward_backward vs the f64 definition", () => {
     freeGuarded(O); freeGuarded(T); freeGuarded(D1); freeGuarded(D4);
   });
 });
+
+// ── row weights (ignored targets, class and sample weights) ─────────────────────────────
+// Each *_forward_backward with a weights tensor ω (rows f32): loss Σ_r ω_r·loss_r and gradient
+// rows (scale·ω_r)·∂loss_r/∂o; a row with ω_r = 0 is zero and its target is never read; a
+// tensor of ones gives the unweighted bits (softmax: the same loop; BCE and MSE: the same
+// per-element values, the loss summed per row first).
+
+/** ω for `rows` rows: 0 on every third row, 1 on every fifth, otherwise in (0.25, 3). */
+function rowWeights(rows: i32): usize {
+  const W = heap.alloc(<usize>rows << 2);
+  for (let r = 0; r < rows; r++) store<f32>(W + (<usize>r << 2), r % 3 == 0 ? 0 : r % 5 == 0 ? 1 : rnd(0.25, 3));
+  return W;
+}
+
+function ones(rows: i32): usize {
+  const W = heap.alloc(<usize>rows << 2);
+  for (let r = 0; r < rows; r++) store<f32>(W + (<usize>r << 2), 1);
+  return W;
+}
+
+type Kernel = (dO: usize, O: usize, targets: usize, rows: i32, k: i32, scale: f32, weights: usize) => f64;
+
+/**
+ * Weighted against unweighted, row by row: loss_r weighted = ω_r·loss_r (f64), gradient =
+ * ω_r·(unweighted at scale) within a few f32 roundings; ω = 0 rows exactly zero.
+ */
+function weightedCheck(kernel: Kernel, O: usize, T: usize, rows: i32, k: i32, tw: i32, what: string): void {
+  const n = rows * k;
+  const W = rowWeights(rows), D = guarded(n);
+  const scale: f32 = 0.25;
+  const loss = kernel(D, O, T, rows, k, scale, W);
+  let want: f64 = 0;
+  const Dr = guarded(k);
+  for (let r = 0; r < rows; r++) {
+    const w = load<f32>(W + (<usize>r << 2));
+    if (w == 0) {
+      for (let j = 0; j < k; j++) if (bitsAt(D, r * k + j) != 0) { mismatch(at(D, r * k + j), 0, `${what}: ω = 0 row ${r} not zero at ${j}`); break; }
+      continue;
+    }
+    want += <f64>w * kernel(Dr, O + (<usize>(r * k) << 2), T + (<usize>(r * tw) << 2), 1, k, scale, 0);
+    for (let j = 0; j < k; j++) {
+      const g = <f64>at(D, r * k + j), e = <f64>w * <f64>at(Dr, j);
+      // ω·(unweighted) against the kernel's own (scale·ω)/Σ: a few roundings of the terms
+      // before the cancellation at the target (p − 1), so relative to |e| + scale·ω.
+      if (!(Math.abs(g - e) <= 4 * EPS * (Math.abs(e) + <f64>scale * <f64>w))) { mismatch(at(D, r * k + j), <f32>e, `${what}: row ${r} gradient at ${j}`); break; }
+    }
+  }
+  expect<f64>(Math.abs(loss - want)).toBeLessThanOrEqual(Math.abs(want) * 1e-12 + 1e-300, `${what}: loss ${loss} vs Σ ω·loss ${want}`);
+  expectGuards(D, n, `${what} dO`);
+  freeGuarded(D); freeGuarded(Dr); heap.free(W);
+}
+
+describe("row weights", () => {
+  beforeAll(() => { reseed(77); });
+  it("softmax: ω·loss and ω·gradient per row, ω = 0 rows zero with an out-of-range target never read", () => {
+    for (let a = 0; a < KS.length; a++) {
+      const k = KS[a], rows = 7;
+      const O = guarded(rows * k);
+      fillRandom(O, rows * k, -5, 5);
+      const T = classTargets(rows, k);
+      for (let r = 0; r < rows; r += 3) store<i32>(T + (<usize>r << 2), -100);   // ω = 0 rows: PyTorch's ignore_index
+      weightedCheck(softmax_xent_forward_backward, O, T, rows, k, 1, `softmax k=${k}`);
+      freeGuarded(O); heap.free(T);
+    }
+  });
+  it("sigmoid BCE and MSE: ω·loss and ω·gradient per row, ω = 0 rows zero", () => {
+    for (let a = 0; a < KS.length; a++) {
+      const k = KS[a], rows = 7, n = rows * k;
+      const O = guarded(n), T = guarded(n), Y = guarded(n);
+      fillRandom(O, n, -5, 5);
+      fillRandom(Y, n, -2, 2);
+      for (let i = 0; i < n; i++) put(T, i, rnd(0, 1) < 0.5 ? 0 : 1);
+      weightedCheck(sigmoid_bce_forward_backward, O, T, rows, k, k, `bce k=${k}`);
+      weightedCheck(mse_forward_backward, O, Y, rows, k, k, `mse k=${k}`);
+      freeGuarded(O); freeGuarded(T); freeGuarded(Y);
+    }
+  });
+  it("weights of 1: the unweighted gradient bit for bit (and softmax's loss too)", () => {
+    const k = 9, rows = 5, n = rows * k;
+    const O = guarded(n), D0 = guarded(n), D1 = guarded(n), Y = guarded(n);
+    fillRandom(O, n, -6, 6);
+    fillRandom(Y, n, -1, 1);
+    const T = classTargets(rows, k), W = ones(rows);
+    const l0 = softmax_xent_forward_backward(D0, O, T, rows, k, 0.2, 0);
+    const l1 = softmax_xent_forward_backward(D1, O, T, rows, k, 0.2, W);
+    expect<f64>(l1).toBe(l0, "softmax loss");
+    for (let i = 0; i < n; i++) if (bitsAt(D0, i) != bitsAt(D1, i)) { mismatch(at(D1, i), at(D0, i), `softmax at ${i}`); break; }
+    const m0 = mse_forward_backward(D0, O, Y, rows, k, 0.2, 0);
+    const m1 = mse_forward_backward(D1, O, Y, rows, k, 0.2, W);
+    expect<f64>(Math.abs(m1 - m0)).toBeLessThanOrEqual(Math.abs(m0) * 1e-15, "mse loss (summed per row first)");
+    for (let i = 0; i < n; i++) if (bitsAt(D0, i) != bitsAt(D1, i)) { mismatch(at(D1, i), at(D0, i), `mse at ${i}`); break; }
+    for (let i = 0; i < n; i++) put(Y, i, rnd(0, 1) < 0.5 ? 0 : 1);
+    const b0 = sigmoid_bce_forward_backward(D0, O, Y, rows, k, 0.2, 0);
+    const b1 = sigmoid_bce_forward_backward(D1, O, Y, rows, k, 0.2, W);
+    expect<f64>(Math.abs(b1 - b0)).toBeLessThanOrEqual(Math.abs(b0) * 1e-15, "bce loss (summed per row first)");
+    for (let i = 0; i < n; i++) if (bitsAt(D0, i) != bitsAt(D1, i)) { mismatch(at(D1, i), at(D0, i), `bce at ${i}`); break; }
+    freeGuarded(O); freeGuarded(D0); freeGuarded(D1); freeGuarded(Y); heap.free(T); heap.free(W);
+  });
+  it("softmax_xent_forward_backward_ref takes the same weights", () => {
+    const k = 7, rows = 6, n = rows * k;
+    const O = guarded(n);
+    fillRandom(O, n, -5, 5);
+    const T = classTargets(rows, k), W = rowWeights(rows);
+    const D = guarded(n), R = guarded(n);
+    const l = softmax_xent_forward_backward(D, O, T, rows, k, 0.5, W);
+    const lr = softmax_xent_forward_backward_ref(R, O, T, rows, k, 0.5, W);
+    expect<f64>(Math.abs(l - lr)).toBeLessThanOrEqual(<f64>rows * 3 * <f64>(k + 18) * EPS, "loss");
+    for (let i = 0; i < n; i++) {
+      if (!(Math.abs(<f64>at(D, i) - <f64>at(R, i)) <= 1.5 * <f64>(k + 22) * EPS)) { mismatch(at(D, i), at(R, i), `gradient at ${i}`); break; }
+    }
+    freeGuarded(O); freeGuarded(D); freeGuarded(R); heap.free(T); heap.free(W);
+  });
+});

@@ -89,6 +89,28 @@ export function outputActivation(kind, o) {
   return y;
 }
 
+/**
+ * The weight ω of a scored target y of sequence i (issue #14, item 2):
+ *   ω = sampleWeight[i] · classWeights[y] · [y ≠ ignoreIndex]
+ * with batch.sampleWeight (every loss) and cfg.classWeights, cfg.ignoreIndex (softmax CE
+ * only); each factor is 1 when absent. The batch loss is then
+ *   L = (1/B) Σ_i Σ_{scored t} ω_it · loss_it,   ∂L/∂o_it = (ω_it / B) · ∂loss_it/∂o_it,
+ * and an ignored target (ω = 0) is never looked at (it need not be a class id).
+ */
+export function lossWeightAt(cfg, batch, i, y) {
+  const softmax = cfg.loss === "softmax-cross-entropy";
+  if (softmax && cfg.ignoreIndex !== undefined && y === cfg.ignoreIndex) return 0;
+  const cw = softmax && cfg.classWeights !== undefined ? cfg.classWeights[y] : 1;
+  const sw = batch.sampleWeight !== undefined ? batch.sampleWeight[i] : 1;
+  return sw * cw;
+}
+
+/** A step's { loss, grad } multiplied by ω (unchanged for ω = 1). */
+function weighStep(r, w) {
+  if (w === 1) return r;
+  return { loss: w * r.loss, grad: r.grad.map((v) => w * v) };
+}
+
 // ───────────────────────────── one sequence ─────────────────────────────
 
 function dims(cfg) {
@@ -186,7 +208,9 @@ export function lossAndGradients(cfg, params, batch) {
     for (let t = 0; t < T; t++) {
       const y = targetAt(cfg, batch.targets[i], t, T);
       if (y === undefined) continue;
-      const r = stepLoss(cfg.loss, o[t], y);
+      const w = lossWeightAt(cfg, batch, i, y);
+      if (w === 0) continue;                      // ignored (or weight 0): no loss, no gradient
+      const r = weighStep(stepLoss(cfg.loss, o[t], y), w);
       seqLoss += r.loss;
       dO[t] = r.grad.map((v) => v / B);
     }
@@ -239,7 +263,8 @@ export function lossOnly(cfg, params, batch) {
     const { o, T } = forwardSequence(cfg, params, batch.inputs[i], h0Of(batch, i, d));
     for (let t = 0; t < T; t++) {
       const y = targetAt(cfg, batch.targets[i], t, T);
-      if (y !== undefined) loss += stepLoss(cfg.loss, o[t], y).loss / B;
+      const w = y === undefined ? 0 : lossWeightAt(cfg, batch, i, y);
+      if (w !== 0) loss += weighStep(stepLoss(cfg.loss, o[t], y), w).loss / B;
     }
   }
   return loss;

@@ -150,16 +150,16 @@ test("labellingData: L fill steps after the ids, the first label L + 1 times; fr
   ]) assert.throws(() => labellingData(...args), (e) => e instanceof RnnError && re.test(e.message), String(re));
 });
 
-test("a key nothing reads on a data set or a batch is refused, not ignored (sampleWeight)", async () => {
+test("a key nothing reads on a data set or a batch is refused, not ignored (a misspelt sampleWeight)", async () => {
   const m = await RNN.create({ inputSize: 4, hiddenSize: 3, outputSize: 4, seed: 1 });
   const before = m.save();
   const data = { inputs: [[1, 2]], targets: [[2, 3]] };
   for (const call of [
-    () => m.fit({ ...data, sampleWeight: [2] }, { epochs: 1 }),
+    () => m.fit({ ...data, sampleWeights: [2] }, { epochs: 1 }),
     () => m.evaluate({ ...data, weights: [1] }),
-    () => m.trainStep({ ...data, sampleWeight: [2] }),
+    () => m.trainStep({ ...data, sample_weight: [2] }),
     () => m.computeGradients({ ...data, mask: [[1, 1]] }),
-  ]) assert.throws(call, (e) => e instanceof RnnError && /(sampleWeight|weights|mask): unknown option/.test(e.message));
+  ]) assert.throws(call, (e) => e instanceof RnnError && /(sampleWeights|sample_weight|weights|mask): unknown option/.test(e.message));
   assert.deepEqual(m.save(), before);
   // What the library's own helpers add is accepted: cutSequences' source, makeBatches' indices.
   const cut = cutSequences(data, { maxLength: 1, mode: "windows" });

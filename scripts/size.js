@@ -18,6 +18,7 @@ export const ABSENT = {
   "importSafetensors": "importSafetensors options",
   "exportSafetensors": "exportSafetensors options",
   "generate (a function the app does not call)": "generate options",
+  "staging of targets and loss weights (training, evaluation)": "target values (outputSize)",
   "the embedded module (base64 of \\0asm)": "AGFzbQ",
 };
 

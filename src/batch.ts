@@ -80,7 +80,7 @@ const MAX_STAGED = 2 ** 28;
  * Validate a whole batch and stage it: inputs and lengths, targets when `withTargets`, h0
  * when given. Nothing outside the returned arrays is touched.
  */
-export function stageBatch(cfg: ResolvedConfig, batch: unknown, withTargets: boolean, field = "batch.inputs", names: Names = { targets: "batch.targets", first: 0 }, room?: (T: number, B: number) => void): StagedBatch {
+export function stageBatch(cfg: ResolvedConfig, batch: unknown, withTargets: typeof stageTargets | undefined, field = "batch.inputs", names: Names = { targets: "batch.targets", first: 0 }, room?: (T: number, B: number) => void): StagedBatch {
   if (batch === null || typeof batch !== "object") throw new RnnError(`batch: expected { inputs, targets, h0? }, got ${describe(batch)}`);
   checkOptionKeys("batch", batch, ["inputs", "targets", "h0", "sampleWeight", "indices"]);   // `indices`: makeBatches' batches
   const { inputs, targets, h0, sampleWeight } = batch as Partial<Batch>;
@@ -100,18 +100,25 @@ export function stageBatch(cfg: ResolvedConfig, batch: unknown, withTargets: boo
   const X = cfg.input === "ids" ? new Int32Array(T * B) : new Float32Array(T * B * width);
   writeInputs(cfg, plan, inputs as ArrayLike<Sequence>, X, field, names.first);
   const staged: StagedBatch = { ...plan, rowLengths: Int32Array.from(order, (i) => lengths[i]), X };
-  if (withTargets) {
-    const sw = sampleWeight === undefined ? undefined : sampleWeights(plan, sampleWeight, names);
-    const weighted = sw !== undefined || cfg.ignoreIndex !== undefined || cfg.classWeights !== undefined;
-    if (weighted) staged.weights = new Float32Array(rows);
-    staged.targets = cfg.loss === "softmax-cross-entropy" ? new Int32Array(rows) : new Float32Array(rows * targetWidth);
-    writeTargets(cfg, plan, targets, staged.targets, names, staged.weights, sw);
-  }
+  withTargets?.(cfg, staged, targets, sampleWeight, names);
   if (h0 !== undefined) {
     staged.h0 = new Float32Array(B * cfg.hiddenSize);
     writeH0(cfg, plan, h0, staged.h0, withTargets ? "batch.h0" : "h0");
   }
   return staged;
+}
+
+/**
+ * Stage (validating) a batch's targets and, when the loss weighs its rows, their weights:
+ * the second half of {@link stageBatch} for training and evaluation. A separate function, so
+ * that an app that only predicts (the slim entry) carries none of it.
+ */
+export function stageTargets(cfg: ResolvedConfig, staged: StagedBatch, targets: unknown, sampleWeight: unknown, names: Names): void {
+  const rows = cfg.task === "many-to-one" ? staged.B : staged.T * staged.B;
+  const sw = sampleWeight === undefined ? undefined : sampleWeights(staged, sampleWeight, names);
+  if (sw !== undefined || cfg.ignoreIndex !== undefined || cfg.classWeights !== undefined) staged.weights = new Float32Array(rows);
+  staged.targets = cfg.loss === "softmax-cross-entropy" ? new Int32Array(rows) : new Float32Array(rows * cfg.outputSize);
+  writeTargets(cfg, staged, targets, staged.targets, names, staged.weights, sw);
 }
 
 function sequenceLength(cfg: ResolvedConfig, seq: unknown, where: string): number {
@@ -323,7 +330,7 @@ export function checkExamples(cfg: ResolvedConfig, data: { inputs: ArrayLike<Seq
       inputs: part(data.inputs, a, b), targets: withTargets ? part(data.targets!, a, b) : undefined,
       ...(sw !== undefined ? { sampleWeight: part(sw, a, b) } : {}),
     };
-    stageBatch(cfg, batch, withTargets, `${where}.inputs`, { targets: `${where}.targets`, first: a });
+    stageBatch(cfg, batch, withTargets ? stageTargets : undefined, `${where}.inputs`, { targets: `${where}.targets`, first: a });
   }
 }
 

@@ -202,7 +202,7 @@ export class InferenceRNN {
     const ex = core.ex;
     checkOptionKeys("predict/forward options", options, ["h0", "states"]);
     const withStates = flag("forward options.states", options.states, false);
-    const batch = stageBatch(this.config, { inputs, h0: options.h0 }, false, "inputs", undefined, core.checkRoom);
+    const batch = stageBatch(this.config, { inputs, h0: options.h0 }, undefined, "inputs", undefined, core.checkRoom);
     core.load(batch);
     ex.model_predict(core.ptr, batch.T, batch.B, batch.h0 ? 1 : 0);
     const { T, B } = batch, d = this.config.hiddenSize;

@@ -7,7 +7,7 @@ import { STEP_APPLIED, STEP_NONFINITE_LOSS, STEP_NONFINITE_GRAD, STEP_NONFINITE_
 import { embeddedEngine } from "./embedded.js";
 import { resolveOptimizer, resolveClipNorm, type TrainStepOptions } from "./options.js";
 import { checkOptionKeys, flag } from "./check.js";
-import { stageBatch, type Batch, type StagedBatch } from "./batch.js";
+import { stageBatch, stageTargets, type Batch, type StagedBatch } from "./batch.js";
 import { Core, type Tensors } from "./core.js";
 import { InferenceRNN, type Parameters } from "./inference.js";
 import type { Dataset } from "./data.js";
@@ -178,7 +178,7 @@ export class RNN extends InferenceRNN {
 
   /** Validate a batch with its targets and copy it into the work block. */
   #stage(batch: Batch): StagedBatch {
-    const staged = stageBatch(this.config, batch, true, undefined, undefined, this.#core.checkRoom);
+    const staged = stageBatch(this.config, batch, stageTargets, undefined, undefined, this.#core.checkRoom);
     this.#core.load(staged);
     return staged;
   }

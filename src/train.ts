@@ -9,7 +9,7 @@
 import { RnnError } from "./errors.js";
 import { resolveOptimizer, resolveClipNorm, type OptimizerOptions } from "./options.js";
 import { describe, checkOptionKeys, positiveInt, flag, callback } from "./check.js";
-import { planBatch, stageBatch, checkExamples, unsortRows, lossWeight, type Batch, type Sequence, type Targets } from "./batch.js";
+import { planBatch, stageBatch, stageTargets, checkExamples, unsortRows, lossWeight, type Batch, type Sequence, type Targets } from "./batch.js";
 import { TENSOR_NAMES, type Core, type Tensors } from "./core.js";
 import type { RNN, StepResult } from "./model.js";
 import type { Parameters } from "./inference.js";
@@ -253,7 +253,7 @@ function runChunks(model: RNN, batch: Batch, K: number, step: (chunk: Batch) => 
   const size = stepSizeOf(model);
   // The whole batch is checked before the first chunk trains: a bad value in a later chunk
   // must not leave the earlier chunks' updates applied.
-  const staged = stageBatch(cfg, batch, true);
+  const staged = stageBatch(cfg, batch, stageTargets);
   const { T, B, lengths } = staged;
   const targets = batch.targets;
   const state = staged.h0 ? unsortRows(staged, staged.h0, d) : new Float32Array(B * d);

@@ -308,6 +308,17 @@ export function centralDifferences(flat, at, eps) {
   });
 }
 
+/** One layer's U, W, b, V, c drawn by `u(scale)` (uniform in ±scale), in that order, at the scales the gradient suites use. */
+export function randomParameters(u, { n, d, k }) {
+  return {
+    U: Array.from({ length: d * n }, () => u(0.7)),
+    W: Array.from({ length: d * d }, () => u(0.6)),
+    b: Array.from({ length: d }, () => u(0.3)),
+    V: Array.from({ length: k * d }, () => u(0.7)),
+    c: Array.from({ length: k }, () => u(0.3)),
+  };
+}
+
 /**
  * Random inputs and targets of a batch, drawn from `rand` in a fixed order (all inputs, then
  * all targets): ids in 0..n−1 or features in (−1, 1); targets in the loss's form.

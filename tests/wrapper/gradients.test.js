@@ -16,7 +16,7 @@
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { RNN } from "../../dist/index.js";
-import { lossAndGradients, lossOnly, predict as refPredict, seededRandom, checkTensor, randomInputsTargets, centralDifferences } from "../reference/rnn_ref.js";
+import { lossAndGradients, lossOnly, predict as refPredict, seededRandom, checkTensor, randomInputsTargets, randomParameters, centralDifferences } from "../reference/rnn_ref.js";
 import { ENGINES, eachEngine } from "./fixtures/engines.js";
 
 const ACTIVATIONS = ["tanh", "sigmoid", "relu"];
@@ -49,13 +49,7 @@ function makeCase({ act, loss, task, input, n, d, k, lengths, withH0, seed }) {
   const rand = seededRandom(seed);
   const u = (a) => Math.fround((2 * rand() - 1) * a);
   const cfg = { input, inputSize: n, hiddenSize: d, outputSize: k, task, hiddenActivation: act, loss, seed: 1 };
-  const params = {
-    U: Array.from({ length: d * n }, () => u(0.7)),
-    W: Array.from({ length: d * d }, () => u(0.6)),
-    b: Array.from({ length: d }, () => u(0.3)),
-    V: Array.from({ length: k * d }, () => u(0.7)),
-    c: Array.from({ length: k }, () => u(0.3)),
-  };
+  const params = randomParameters(u, { n, d, k });
   const batch = randomInputsTargets(rand, { loss, task, input, n, k, lengths });
   if (withH0) batch.h0 = lengths.map(() => Array.from({ length: d }, () => u(0.8)));
   return { cfg, params, batch };

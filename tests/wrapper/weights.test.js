@@ -16,7 +16,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { RNN, RnnError, makeBatches, cutSequences } from "../../dist/index.js";
-import { lossAndGradients, lossOnly, stepLoss, forwardSequence, seededRandom, checkTensor, randomInputsTargets, centralDifferences } from "../reference/rnn_ref.js";
+import { lossAndGradients, lossOnly, stepLoss, forwardSequence, seededRandom, checkTensor, randomInputsTargets, randomParameters, centralDifferences } from "../reference/rnn_ref.js";
 import { eachEngine } from "./fixtures/engines.js";
 
 const TENSORS = ["U", "W", "b", "V", "c"];
@@ -34,13 +34,7 @@ function makeCase({ act = "tanh", loss = "softmax-cross-entropy", task = "many-t
   const cfg = { input, inputSize: n, hiddenSize: d, outputSize: k, task, hiddenActivation: act, loss, seed: 1 };
   if (ignoreIndex !== undefined) cfg.ignoreIndex = ignoreIndex;
   if (classWeights !== undefined) cfg.classWeights = classWeights;
-  const params = {
-    U: Array.from({ length: d * n }, () => u(0.7)),
-    W: Array.from({ length: d * d }, () => u(0.6)),
-    b: Array.from({ length: d }, () => u(0.3)),
-    V: Array.from({ length: k * d }, () => u(0.7)),
-    c: Array.from({ length: k }, () => u(0.3)),
-  };
+  const params = randomParameters(u, { n, d, k });
   const batch = randomInputsTargets(rand, { loss, task, input, n, k, lengths });
   if (ignoreIndex !== undefined) {
     let count = 0;

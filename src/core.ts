@@ -4,15 +4,17 @@
 // this one; none of them calls a model_* export that this file could call for it.
 
 import { RnnError } from "./errors.js";
-import { codes, type ResolvedConfig, type OptimizerType } from "./options.js";
+import { codes, directions, stateSize, type ResolvedConfig, type OptimizerType } from "./options.js";
 import { unsortRows, type BatchPlan, type StagedBatch } from "./batch.js";
 import type { Engine, RnnExports } from "./wasm.js";
 
 // ── the tensor table ───────────────────────────────────────────────────────────────────
-// One entry per parameter tensor, in the module's order (model_offset's index). Every
-// place that lists tensors (parameters(), model files, interop, truncated BPTT) reads it.
+// One entry per parameter tensor, in the module's order (model_offset's index), which is
+// PyTorch's state_dict order: E, then per layer forward then reverse U, W, b, then V, c.
+// Every place that lists tensors (parameters(), model files, interop, truncated BPTT) reads it.
 
-export type TensorName = "U" | "W" | "b" | "V" | "c";
+/** A tensor's name: U, W, b (layer 0, forward), with `_l{ℓ}` for layer ℓ > 0 and `_reverse` for the reverse direction; E; V, c. */
+export type TensorName = string;
 
 /** One tensor of each name, row-major. */
 export type Tensors = Record<TensorName, Float32Array>;
@@ -21,24 +23,52 @@ export interface TensorSpec {
   readonly name: TensorName;
   /** The shape in the seeds' letters, for messages. */
   readonly dims: string;
-  readonly shape: (c: ResolvedConfig) => number[];
+  readonly shape: readonly number[];
+  /** The recurrent layer and direction (0 forward, 1 reverse) of U, W, b; undefined for E, V, c. */
+  readonly layer?: number;
+  readonly reverse?: boolean;
+  /** Whether weight decay applies by default (weights, not biases). */
+  readonly weight: boolean;
 }
 
-export const TENSORS: readonly TensorSpec[] = [
-  { name: "U", dims: "d×n", shape: (c) => [c.hiddenSize, c.inputSize] },
-  { name: "W", dims: "d×d", shape: (c) => [c.hiddenSize, c.hiddenSize] },
-  { name: "b", dims: "d", shape: (c) => [c.hiddenSize] },
-  { name: "V", dims: "k×d", shape: (c) => [c.outputSize, c.hiddenSize] },
-  { name: "c", dims: "k", shape: (c) => [c.outputSize] },
-];
+/** U, W or b of layer ℓ, direction reverse: "U", "W_l1", "b_l2_reverse"… */
+export const tensorName = (base: "U" | "W" | "b", layer: number, reverse: boolean): TensorName =>
+  base + (layer > 0 ? `_l${layer}` : "") + (reverse ? "_reverse" : "");
 
-export const TENSOR_NAMES: readonly TensorName[] = TENSORS.map((t) => t.name);
+const tables = new WeakMap<object, readonly TensorSpec[]>();
+
+/** Every parameter tensor of a configuration, in the module's order. */
+export function tensorTable(c: ResolvedConfig): readonly TensorSpec[] {
+  let table = tables.get(c);
+  if (table) return table;
+  const n = c.inputSize, d = c.hiddenSize, k = c.outputSize, e = c.embeddingSize, D = directions(c);
+  const out: TensorSpec[] = [];
+  if (e !== undefined) out.push({ name: "E", dims: "n×e", shape: [n, e], weight: true });
+  for (let layer = 0; layer < c.layers; layer++) {
+    for (let r = 0; r < D; r++) {
+      const reverse = r === 1;
+      const inDims = layer > 0 ? (D === 2 ? "d×2d" : "d×d") : e !== undefined ? "d×e" : "d×n";
+      const inSize = layer > 0 ? D * d : e ?? n;
+      out.push({ name: tensorName("U", layer, reverse), dims: inDims, shape: [d, inSize], layer, reverse, weight: true });
+      out.push({ name: tensorName("W", layer, reverse), dims: "d×d", shape: [d, d], layer, reverse, weight: true });
+      out.push({ name: tensorName("b", layer, reverse), dims: "d", shape: [d], layer, reverse, weight: false });
+    }
+  }
+  out.push({ name: "V", dims: D === 2 ? "k×2d" : "k×d", shape: [k, D * d], weight: true });
+  out.push({ name: "c", dims: "k", shape: [k], weight: false });
+  table = Object.freeze(out);
+  if (Object.isFrozen(c)) tables.set(c, table);
+  return table;
+}
+
+/** The tensors' names, in order. */
+export const tensorNames = (c: ResolvedConfig): TensorName[] => tensorTable(c).map((t) => t.name);
 
 /** Elements of a tensor of this shape. */
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, s) => a * s, 1);
 
 /** "d×n = 16×8" */
-export const shapeText = (t: TensorSpec, c: ResolvedConfig): string => `${t.dims} = ${t.shape(c).join("×")}`;
+export const shapeText = (t: TensorSpec): string => `${t.dims} = ${t.shape.join("×")}`;
 
 /** The four copies of the parameter layout in the parameter block. */
 export type Copy = "params" | "grads" | "m" | "v";
@@ -115,6 +145,11 @@ export class Core {
     return new Core(engine, ptr, cfg);
   }
 
+  /** The model's tensors, in the module's order. */
+  get tensors(): readonly TensorSpec[] {
+    return tensorTable(this.config);
+  }
+
   /** The raw exports; throws once the model is disposed. */
   get ex(): RnnExports {
     if (this.#disposed) throw new RnnError("this model has been disposed");
@@ -153,21 +188,21 @@ export class Core {
   views(copy: Copy): Tensors {
     const ex = this.ex, base = this.#base(copy);
     const out = {} as Tensors;
-    TENSORS.forEach((t, i) => { out[t.name] = this.f32(base + 4 * ex.model_offset(this.ptr, i), sizeOf(t.shape(this.config))); });
+    this.tensors.forEach((t, i) => { out[t.name] = this.f32(base + 4 * ex.model_offset(this.ptr, i), sizeOf(t.shape)); });
     return out;
   }
 
   /** Copies of every tensor of one copy. */
   read(copy: Copy): Tensors {
     const v = this.views(copy);
-    for (const name of TENSOR_NAMES) v[name] = v[name].slice();
+    for (const t of this.tensors) v[t.name] = v[t.name].slice();
     return v;
   }
 
   /** Write tensors (already validated, of the right sizes) into one copy. */
   write(copy: Copy, values: Tensors): void {
     const v = this.views(copy);
-    for (const name of TENSOR_NAMES) v[name].set(values[name]);
+    for (const t of this.tensors) v[t.name].set(values[t.name]);
     if (copy === "params") this.ex.model_params_written(this.ptr);
   }
 

@@ -21,7 +21,7 @@ import { resolveConfig, type RNNConfig, type ResolvedConfig, type OptimizerType 
 import { describe, checkOptionKeys, flag } from "./check.js";
 import { readSafetensors, readTensor, writeSafetensors, asBytes, type SafetensorsFile, type TensorToWrite } from "./safetensors.js";
 import { Vocabulary, LabelEncoder } from "./vocab.js";
-import { Core, TENSORS, TENSOR_NAMES, type Tensors } from "./core.js";
+import { Core, tensorTable, tensorNames, type Tensors } from "./core.js";
 import type { Engine } from "./wasm.js";
 
 /** The format version this library writes, and the only one it reads. */
@@ -74,6 +74,15 @@ function checkAttachments(cfg: ResolvedConfig, vocabulary: { size: number } | un
   }
 }
 
+/**
+ * The config as a file keeps it: the layer fields only when they differ from a one-layer,
+ * forward-only model, so such a model's file is as it was before layers existed.
+ */
+function fileConfig(cfg: ResolvedConfig): Partial<ResolvedConfig> {
+  const { layers, bidirectional, dropout, ...rest } = cfg;
+  return { ...rest, ...(layers !== 1 ? { layers } : {}), ...(bidirectional ? { bidirectional } : {}), ...(dropout !== 0 ? { dropout } : {}) };
+}
+
 /** A model's bytes (see the format above). */
 export function encodeModel(core: Core, model: Attachments, options: SaveOptions = {}): Uint8Array {
   void core.ex;   // throws once disposed, before any other complaint
@@ -82,7 +91,7 @@ export function encodeModel(core: Core, model: Attachments, options: SaveOptions
   const cfg = core.config;
   checkAttachments(cfg, model.vocabulary ?? undefined, model.labels ?? undefined, "save");
   const tensors: [string, TensorToWrite][] = [];
-  const group = (prefix: string, values: Tensors) => TENSORS.forEach((t) => tensors.push([prefix + t.name, { shape: t.shape(cfg), data: values[t.name] }]));
+  const group = (prefix: string, values: Tensors) => tensorTable(cfg).forEach((t) => tensors.push([prefix + t.name, { shape: [...t.shape], data: values[t.name] }]));
   group("", core.read("params"));
   const type = withOptimizer ? core.optimizer ?? null : null;
   if (type !== null) {
@@ -94,7 +103,7 @@ export function encodeModel(core: Core, model: Attachments, options: SaveOptions
   const metadata: Record<string, string> = {
     format: FORMAT,
     version: String(MODEL_FORMAT_VERSION),
-    config: JSON.stringify(cfg),
+    config: JSON.stringify(fileConfig(cfg)),
     optimizer: JSON.stringify({ type, step: type === null ? 0 : core.step }),
     rng: hex(hi) + hex(lo),
   };
@@ -163,19 +172,20 @@ export function decodeModel(input: unknown, options: LoadOptions): LoadPlan {
   const rng = meta.rng;
   if (typeof rng !== "string" || !/^[0-9a-f]{16}$/.test(rng)) fail(`metadata "rng" must be 16 lower-case hex digits, got ${describe(rng)}`);
 
-  const expected = new Set<string>(TENSOR_NAMES);
-  if (type !== null) for (const name of TENSOR_NAMES) { expected.add(`optimizer.m.${name}`); expected.add(`optimizer.v.${name}`); }
-  for (const name of file.tensors.keys()) if (!expected.has(name)) fail(`unexpected tensor ${describe(name)} (version ${MODEL_FORMAT_VERSION} holds U, W, b, V, c${type !== null ? " and optimizer.m.*, optimizer.v.*" : ""})`);
+  const names = tensorNames(config);
+  const expected = new Set<string>(names);
+  if (type !== null) for (const name of names) { expected.add(`optimizer.m.${name}`); expected.add(`optimizer.v.${name}`); }
+  for (const name of file.tensors.keys()) if (!expected.has(name)) fail(`unexpected tensor ${describe(name)} (this config's model holds ${names.join(", ")}${type !== null ? " and optimizer.m.*, optimizer.v.*" : ""})`);
   const check = { allowNonFinite, what: WHAT };
   const group = (prefix: string): Tensors => {
     const out = {} as Tensors;
-    for (const spec of TENSORS) {
+    for (const spec of tensorTable(config)) {
       const name = spec.name;
       const full = prefix + name;
       const t = file.tensors.get(full);
       if (!t) fail(`tensor "${full}" is missing`);
       if (t.dtype !== "F32") fail(`tensor "${full}" must be F32, got ${t.dtype}`);
-      const want = spec.shape(config);
+      const want = spec.shape;
       if (t.shape.length !== want.length || t.shape.some((s, i) => s !== want[i])) fail(`tensor "${full}" must have shape [${want.join(", ")}] (from the config), got [${t.shape.join(", ")}]`);
       out[name] = readTensor(file, full, check);
     }
@@ -190,7 +200,7 @@ export function decodeModel(input: unknown, options: LoadOptions): LoadPlan {
   // Adam's second moment is a running mean of squares: a negative entry would turn the next
   // step's √v into NaN. (The module never writes one; a file that has one was edited.)
   if (type === "adam" || type === "adamw") {
-    for (const name of TENSOR_NAMES) {
+    for (const name of names) {
       const i = plan.optimizer.v![name].findIndex((x) => x < 0);
       if (i >= 0) fail(`tensor "optimizer.v.${name}" element ${i} is ${plan.optimizer.v![name][i]}; Adam's second moments are never negative`);
     }

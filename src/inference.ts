@@ -7,7 +7,7 @@ import { RnnError } from "./errors.js";
 import { firstEngine, checkEngine, type Engine } from "./wasm.js";
 import { resolveConfig, type RNNConfig, type ResolvedConfig } from "./options.js";
 import { describe, describeF32, finiteF32, FINITE_F32, checkOptionKeys, checkArrayLike, flag } from "./check.js";
-import { Core, TENSORS, TENSOR_NAMES, sizeOf, shapeText, type Tensors } from "./core.js";
+import { Core, tensorTable, tensorNames, sizeOf, shapeText, type Tensors } from "./core.js";
 import { stageBatch, type Sequence, type StagedBatch } from "./batch.js";
 import { encodeModel, decodeModel, restoreModel, type SaveOptions, type LoadOptions, type LoadPlan } from "./format.js";
 import type { Vocabulary, LabelEncoder } from "./vocab.js";
@@ -166,16 +166,17 @@ export class InferenceRNN {
   setParameters(params: ParameterInput): void {
     const core = this.#core;
     void core.ex;
-    if (params === null || typeof params !== "object") throw new RnnError(`setParameters: expected { ${TENSOR_NAMES.join(", ")} }, got ${describe(params)}`);
+    const names = tensorNames(this.config);
+    if (params === null || typeof params !== "object") throw new RnnError(`setParameters: expected { ${names.join(", ")} }, got ${describe(params)}`);
     for (const key of Object.keys(params)) {
-      if (!(TENSOR_NAMES as readonly string[]).includes(key)) throw new RnnError(`setParameters: unknown tensor "${key}" (expected ${TENSOR_NAMES.join(", ")})`);
+      if (!names.includes(key)) throw new RnnError(`setParameters: unknown tensor "${key}" (expected ${names.join(", ")})`);
     }
-    for (const t of TENSORS) {
+    for (const t of tensorTable(this.config)) {
       const v = params[t.name];
-      const size = sizeOf(t.shape(this.config));
+      const size = sizeOf(t.shape);
       if (v === undefined || v === null) throw new RnnError(`setParameters: ${t.name} is missing (expected ${size} numbers)`);
       checkArrayLike(`setParameters: ${t.name}`, v, `${size} numbers`);
-      if (v.length !== size) throw new RnnError(`setParameters: ${t.name} must have ${size} numbers (${shapeText(t, this.config)}), got ${v.length}`);
+      if (v.length !== size) throw new RnnError(`setParameters: ${t.name} must have ${size} numbers (${shapeText(t)}), got ${v.length}`);
       for (let i = 0; i < v.length; i++) {
         if (!finiteF32(v[i])) throw new RnnError(`setParameters: ${t.name}[${i}] must be ${FINITE_F32}, got ${describeF32(v[i])}`);
       }
@@ -221,7 +222,7 @@ export class InferenceRNN {
 
   /** The number of trainable floats: the sizes of U, W, b, V and c (no padding). Readable after dispose(). */
   get parameterCount(): number {
-    return TENSORS.reduce((sum, t) => sum + sizeOf(t.shape(this.config)), 0);
+    return tensorTable(this.config).reduce((sum, t) => sum + sizeOf(t.shape), 0);
   }
 
   /**
@@ -234,7 +235,7 @@ export class InferenceRNN {
     const core = this.#core, c = this.config;
     return [
       `RNN: ${c.input} input, n = ${c.inputSize}, d = ${c.hiddenSize}, k = ${c.outputSize}; ${c.task}, ${c.hiddenActivation}, ${c.loss}`,
-      ...TENSORS.map((t) => `  ${t.name}  ${shapeText(t, c)}: ${sizeOf(t.shape(c))}`),
+      ...tensorTable(c).map((t) => `  ${t.name}  ${shapeText(t)}: ${sizeOf(t.shape)}`),
       `parameters: ${this.parameterCount}`,
       `memory: parameter block ${core.paramBytes} bytes, work block ${core.workHeld ? core.workHeld + " bytes" : "none yet"}`,
       `optimizer: ${core.optimizer ?? "none yet"}, step ${core.step}`,

@@ -14,10 +14,8 @@ import type { Dataset } from "./data.js";
 import { generate, type GenerateOptions, type Generated } from "./generate.js";
 import { fit, fitAsync, evaluate, type FitOptions, type FitAsyncOptions, type History, type EvaluateOptions, type Evaluation } from "./train.js";
 
-/** Gradients of the last computeGradients/trainStep; `h0` when that batch had initial states (B×d). */
-export interface Gradients extends Parameters {
-  h0?: Float32Array;
-}
+/** Gradients of the last computeGradients/trainStep, by tensor name; `h0` when that batch had initial states (B × stateSize). */
+export type Gradients = Parameters & { h0?: Float32Array };
 
 /** What a step returns. */
 export interface StepResult {

@@ -46,12 +46,33 @@ export interface RNNConfig {
    * @default undefined (every class weighs 1)
    */
   classWeights?: ArrayLike<number>;
+  /**
+   * L: a stack of this many Elman layers (PyTorch `num_layers`); layer ℓ > 0 reads layer ℓ−1's
+   * output sequence (both directions concatenated when bidirectional). @default 1
+   */
+  layers?: number;
+  /**
+   * Add a reverse direction to every layer (PyTorch `bidirectional`), with its own U, W, b,
+   * run over each sequence's true length from its last real step down to step 0. @default false
+   */
+  bidirectional?: boolean;
+  /**
+   * e: ids input only: a trainable table E (n×e, one row per id, as nn.Embedding) feeds layer 0
+   * with E[id] instead of the one-hot gather of U's columns. @default undefined (no embedding)
+   */
+  embeddingSize?: number;
+  /**
+   * p in [0, 1): inverted dropout on each layer's output except the last (PyTorch `dropout`),
+   * training only, masks drawn from the model's generator. Needs layers ≥ 2. @default 0
+   */
+  dropout?: number;
 }
 
-/** A configuration with every default filled in (ignoreIndex and classWeights stay absent when not given). */
-export type ResolvedConfig = Required<Omit<RNNConfig, "ignoreIndex" | "classWeights">> & {
+/** A configuration with every default filled in (ignoreIndex, classWeights and embeddingSize stay absent when not given). */
+export type ResolvedConfig = Required<Omit<RNNConfig, "ignoreIndex" | "classWeights" | "embeddingSize">> & {
   ignoreIndex?: number;
   classWeights?: readonly number[];
+  embeddingSize?: number;
 };
 
 /**
@@ -126,7 +147,11 @@ const INPUTS = ["ids", "dense"] as const;
 const TASKS = ["many-to-many", "many-to-one"] as const;
 const ACTIVATIONS = ["tanh", "sigmoid", "relu"] as const;
 const LOSSES = ["softmax-cross-entropy", "sigmoid-binary-cross-entropy", "mse"] as const;
-const KNOWN_KEYS = ["input", "inputSize", "hiddenSize", "outputSize", "task", "hiddenActivation", "loss", "seed", "ignoreIndex", "classWeights"];
+const KNOWN_KEYS = ["input", "inputSize", "hiddenSize", "outputSize", "task", "hiddenActivation", "loss", "seed", "ignoreIndex", "classWeights",
+  "layers", "bidirectional", "embeddingSize", "dropout"];
+
+/** Largest number of layers accepted. */
+export const MAX_LAYERS = 64;
 
 /** Codes shared with assembly/layout.ts (INPUT_*, TASK_*, ACT_*, LOSS_*): the index in each list. */
 export const codes = {
@@ -171,12 +196,42 @@ export function resolveConfig(config: RNNConfig): ResolvedConfig {
     hiddenActivation: oneOf("hiddenActivation", config.hiddenActivation, ACTIVATIONS, "tanh"),
     loss: oneOf("loss", config.loss, LOSSES, "softmax-cross-entropy"),
     seed,
+    layers: config.layers === undefined ? 1 : layersOf(config.layers),
+    bidirectional: flag("config.bidirectional", config.bidirectional, false),
+    dropout: 0,
   };
+  resolved.dropout = dropoutOf(resolved, config.dropout);
+  if (config.embeddingSize !== undefined) {
+    if (resolved.input !== "ids") throw new RnnError(`config.embeddingSize: only for input "ids" (an embedding table has one row per id), not ${JSON.stringify(resolved.input)}`);
+    resolved.embeddingSize = dim("embeddingSize", config.embeddingSize);
+  }
   // Present only when given, so a config without them (and its model file) is as before.
   if (config.ignoreIndex !== undefined) resolved.ignoreIndex = ignoreIndexOf(resolved, config.ignoreIndex);
   if (config.classWeights !== undefined) resolved.classWeights = classWeightsOf(resolved, config.classWeights);
   return resolved;
 }
+
+function layersOf(value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_LAYERS) {
+    throw new RnnError(`config.layers: expected an integer in 1..${MAX_LAYERS}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function dropoutOf(cfg: ResolvedConfig, value: unknown): number {
+  if (value === undefined || value === 0) return 0;
+  if (typeof value !== "number" || !(value >= 0 && value < 1) || !(Math.fround(value) < 1)) {
+    throw new RnnError(`config.dropout: expected a number in [0, 1) (the probability of dropping), got ${describe(value)}`);
+  }
+  if (cfg.layers < 2) throw new RnnError(`config.dropout: acts between layers (PyTorch's dropout), so it needs layers ≥ 2; this config has layers = ${cfg.layers}`);
+  return value;
+}
+
+/** D: 2 directions when bidirectional, else 1. */
+export const directions = (c: ResolvedConfig): number => (c.bidirectional ? 2 : 1);
+
+/** A sequence's state: one hidden vector per layer and direction, L·D·d numbers in PyTorch's h_n order (slot ℓ·D + r). */
+export const stateSize = (c: ResolvedConfig): number => c.layers * directions(c) * c.hiddenSize;
 
 function softmaxOnly(cfg: ResolvedConfig, field: string): void {
   if (cfg.loss !== "softmax-cross-entropy") {

@@ -10,7 +10,7 @@ import { RnnError } from "./errors.js";
 import { resolveOptimizer, resolveClipNorm, type OptimizerOptions } from "./options.js";
 import { describe, checkOptionKeys, positiveInt, flag, callback } from "./check.js";
 import { planBatch, stageBatch, stageTargets, checkExamples, unsortRows, lossWeight, type Batch, type Sequence, type Targets } from "./batch.js";
-import { TENSOR_NAMES, type Core, type Tensors } from "./core.js";
+import { tensorNames, type Core, type Tensors } from "./core.js";
 import type { RNN, StepResult } from "./model.js";
 import type { Parameters } from "./inference.js";
 import { checkDataset, makeBatches, sliceSteps, stepsOf, Random, type Dataset } from "./data.js";
@@ -315,18 +315,19 @@ export function trainTruncated(model: RNN, batch: Batch, K: number, options: Tru
 export function truncatedGradients(model: RNN, batch: Batch, K: number): { loss: number; finalState: Float32Array; chunks: number; gradients: Parameters } {
   const k = positiveInt("tbptt", K);
   const p = model.parameters();
-  const sum = Object.fromEntries(TENSOR_NAMES.map((name) => [name, new Float64Array(p[name].length)])) as Record<keyof Tensors, Float64Array>;
+  const names = tensorNames(model.config);
+  const sum = Object.fromEntries(names.map((name) => [name, new Float64Array(p[name].length)])) as Record<keyof Tensors, Float64Array>;
   const r = runChunks(model, batch, k, (chunk) => {
     const res = model.computeGradients(chunk);
     const g = model.gradients();
-    for (const name of TENSOR_NAMES) {
+    for (const name of names) {
       const s = sum[name];
       const x = g[name];
       for (let j = 0; j < x.length; j++) s[j] += x[j];
     }
     return res;
   });
-  const gradients = Object.fromEntries(TENSOR_NAMES.map((name) => [name, Float32Array.from(sum[name])])) as Parameters;
+  const gradients = Object.fromEntries(names.map((name) => [name, Float32Array.from(sum[name])])) as Parameters;
   return { ...r, gradients };
 }
 

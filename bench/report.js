@@ -29,6 +29,15 @@ const times = (x) => (Number.isFinite(x) ? (x >= 100 ? `${x.toFixed(0)}×` : x >
 const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");   // SVG text
 const cell = (s) => String(s).replace(/\|/g, "\\|").replace(/\n/g, " ");                           // a markdown table cell
 
+/** "2 layers, bidirectional, embedding 128" for a deep config (issue 12), "" for a one-layer one. */
+function depth(c) {
+  const L = c.layers ?? 1;
+  if (L === 1 && !c.bidirectional && c.embeddingSize === undefined) return "";
+  return [`${L} layer${L > 1 ? "s" : ""}`, c.bidirectional ? "bidirectional" : "", c.embeddingSize !== undefined ? `embedding ${c.embeddingSize}` : ""].filter(Boolean).join(", ");
+}
+/** "S (64, 128, 64, 32, 32)", "E (20000, 256, 64, 32, 32; 2 layers, bidirectional, embedding 128)" */
+const configLabel = (c) => `${c.name} (${c.n}, ${c.d}, ${c.k}, ${c.T}, ${c.B}${depth(c) ? `; ${depth(c)}` : ""})`;
+
 /** How a row was limited by the budget, for the tables. */
 function stepsCell(r, policy) {
   if (r.cold) return `1 (cold: one step > ${policy.budgetS} s budget)`;
@@ -51,22 +60,24 @@ export function renderMarkdown(res) {
   L.push("");
   L.push(`- Clock **${clk.ghz.toFixed(2)} GHz**, measured in this run by a chain of dependent i32.add in wasm (1 cycle each; start ${clk.start.ghz.toFixed(2)}, end ${clk.end.ghz.toFixed(2)} GHz; an i32.mul chain ran ${clk.start.mulChainRatio}× slower, latency 3 expected)${clk.plausible ? "" : " — **implausible, check the machine**"}.`);
   L.push(`- Peak = 16 FLOP/cycle × ${clk.ghz.toFixed(2)} GHz = **${clk.peakGflops.toFixed(1)} GFLOP/s** (single core, wasm SIMD: one f32x4 mul and one f32x4 add per cycle on each of two ports, no FMA).`);
-  L.push(`- FLOP per step = **B·T·(6d² + 6dk)**; tokens per step = B·T. Median of the timed steps after warm-up (min–max in brackets); ratios are rnn-wasm ÷ peer by median, measured in the same process.`);
+  L.push(`- FLOP per step = **B·T·(6d² + 6dk)**${configs.some((c) => depth(c)) ? "; deep and bidirectional configs (issue 12): **B·T·(Σ_ℓ D·(6d² + 6d·m_ℓ) + 6·D·d·k)**, D = 2 directions, m_ℓ = D·d above layer 0, m_0 = e with an embedding (its gather and scatter not counted) and 0 for token ids without one" : ""}; tokens per step = B·T. Median of the timed steps after warm-up (min–max in brackets); ratios are rnn-wasm ÷ peer by median, measured in the same process.`);
   L.push(`- Policy: ${meta.policy.warmup} warm-up step${meta.policy.warmup > 1 ? "s" : ""}, then ≥ ${meta.policy.minSteps} steps and ≥ ${meta.policy.minTimeS} s; slow peers stop after a ${meta.policy.budgetS} s budget per measurement, and a peer estimated above ${meta.policy.maxStepS} s per step is not run (marked).`);
   L.push("");
 
   // Summary.
   const peers = impls.filter((id) => id !== "ours");
   if (meta.impls.ours) {
-    L.push(`| config (n, d, k, T, B) | rnn-wasm tokens/s | GFLOP/s | % of peak | % of peak by CPU time | ${peers.map((id) => `× ${label(id)}`).join(" | ")} |`);
+    L.push(`| config (n, d, k, T, B; layers) | rnn-wasm tokens/s | GFLOP/s | % of peak | % of peak by CPU time | ${peers.map((id) => `× ${label(id)}`).join(" | ")} |`);
     L.push(`| --- | --- | --- | --- | --- |${peers.map(() => " --- |").join("")}`);
     for (const c of configs) {
       const o = c.results.ours;
       const cells = peers.map((id) => {
         const r = c.results[id];
         if (!r) return "—";
+        if (r.skipped && r.estStepS === undefined) return "not run";
         if (r.skipped) return `not run (est. ${times(o?.tokensPerS ? (c.tokensPerStep / r.estStepS) ** -1 * o.tokensPerS.median : NaN)})`;
         if (r.unavailable) return "not installed";
+        if (r.notApplicable) return "n/a";
         if (r.error) return "failed";
         if (isTorch(id)) {
           const ours = c.torch?.ours;
@@ -76,11 +87,12 @@ export function renderMarkdown(res) {
         const byCpu = o?.cpu && r.cpu ? o.cpu.tokensPerS / r.cpu.tokensPerS : NaN;
         return times(c.ratios[id]) + (r.cold || r.limited ? "†" : "") + ` (CPU ${times(byCpu)})`;
       });
-      L.push(`| ${c.name} (${c.n}, ${c.d}, ${c.k}, ${c.T}, ${c.B}) | ${o?.tokensPerS ? rate(o.tokensPerS.median) : "—"} | ${fix(o?.gflops)} | ${pct(o?.peakFraction)} | ${pct(o?.cpu?.peakFraction)} | ${cells.join(" | ")} |`);
+      L.push(`| ${configLabel(c)} | ${o?.tokensPerS ? rate(o.tokensPerS.median) : "—"} | ${fix(o?.gflops)} | ${pct(o?.peakFraction)} | ${pct(o?.cpu?.peakFraction)} | ${cells.join(" | ")} |`);
     }
     L.push("");
     L.push("Wall-clock figures are the result; \"by CPU time\" and \"(CPU …)\" use the process's CPU time per step instead (what the step takes with the core to itself: this machine is shared, see the CPU-share column below; CPU time includes V8's GC threads).");
-    L.push("† peer limited by the time budget (fewer than the usual steps; see below). \"not run (est.)\": the peer's step, estimated from its smaller config by FLOP, exceeded the cap; the ratio shown is that estimate.");
+    if (configs.some((c) => Object.values(c.results).some((r) => r.notApplicable))) L.push("n/a: the peer does not implement the config (plain JS is one layer, one direction; the f64 reference checks the deep configs instead, see Sanity).");
+    L.push("† peer limited by the time budget (fewer than the usual steps; see below). \"not run (est.)\": the peer's step, estimated from its smaller config by FLOP, exceeded the cap; the ratio shown is that estimate. \"not run\" alone: see the row's note below.");
     if (peers.some(isTorch)) L.push("‡ PyTorch: timed interleaved with rnn-wasm, round by round in the same run; the ratio is the median of the per-round ratios (see the PyTorch section). Its CPU time counts every thread of the Python process.");
     L.push("");
   }
@@ -94,6 +106,7 @@ export function renderMarkdown(res) {
       if (!r) continue;
       if (r.skipped) { L.push(`| ${c.name} | ${label(id)} | — | | not run | | | | | | | ${cell(r.reason)} |`); continue; }
       if (r.unavailable) { L.push(`| ${c.name} | ${label(id)} | — | | not installed | | | | | | | ${cell(r.reason ?? "")} |`); continue; }
+      if (r.notApplicable) { L.push(`| ${c.name} | ${label(id)} | — | | n/a | | | | | | | ${cell(r.reason ?? "")} |`); continue; }
       if (r.error) { L.push(`| ${c.name} | ${label(id)} | — | | failed | | | | | | | ${cell(r.error)} |`); continue; }
       if (isTorch(id)) {
         L.push(`| ${c.name} | ${label(id)} | ${rate(r.tokensPerS.median)} | (${rate(r.tokensPerS.min)} – ${rate(r.tokensPerS.max)}) | ${r.rounds} rounds × ${r.stepsPerRound} | ${fix(r.gflops)} | ${pct(r.peakFraction)} | ${times(c.ratios[id])}‡ | ${pct(r.cpu?.share)} | ${rate(r.cpu?.tokensPerS)} | ${fix(r.initialLoss, 4)} | ${cell(r.note ?? "")} |`);
@@ -103,9 +116,11 @@ export function renderMarkdown(res) {
     }
   }
   L.push("");
-  const sanity = configs.find((c) => c.sanity)?.sanity;
-  if (sanity) {
-    L.push(`Sanity (S, same weights and batch): loss rnn-wasm ${sanity.oursLoss.toFixed(6)}, plain JS ${sanity.plainLoss.toFixed(6)} (relative difference ${sanity.relLossDiff.toExponential(1)}); largest gradient difference ${sanity.maxGradDiff.toExponential(1)} (largest gradient ${sanity.maxGrad.toExponential(1)}). Every implementation starts from the same weights, so the "loss at step 1" column must agree.`);
+  for (const c of configs.filter((x) => x.sanity)) {
+    const sanity = c.sanity;
+    if (sanity.error) L.push(`Sanity (${c.name}): n/a (${cell(sanity.error)}).`);
+    else if (sanity.refLoss !== undefined) L.push(`Sanity (${c.name}, same weights and batch): loss rnn-wasm ${sanity.oursLoss.toFixed(6)}, f64 reference (tests/reference/deep_ref.js) ${sanity.refLoss.toFixed(6)} (relative difference ${sanity.relLossDiff.toExponential(1)}); largest gradient difference ${sanity.maxGradDiff.toExponential(1)} (largest gradient ${sanity.maxGrad.toExponential(1)}).`);
+    else L.push(`Sanity (${c.name}, same weights and batch): loss rnn-wasm ${sanity.oursLoss.toFixed(6)}, plain JS ${sanity.plainLoss.toFixed(6)} (relative difference ${sanity.relLossDiff.toExponential(1)}); largest gradient difference ${sanity.maxGradDiff.toExponential(1)} (largest gradient ${sanity.maxGrad.toExponential(1)}). Every implementation starts from the same weights, so the "loss at step 1" column must agree.`);
     L.push("");
   }
 
@@ -161,7 +176,7 @@ export function renderMarkdown(res) {
   }
 
   // Targets of issue 6.
-  L.push(`### Targets (issue 6${configs.some((c) => c.ratios?.["torch-1"] !== undefined) ? " and 13" : ""})`);
+  L.push(`### Targets (issue 6${configs.some((c) => c.ratios?.["torch-1"] !== undefined) ? ", 13" : ""}${configs.some((c) => depth(c)) ? " and 12" : ""})`);
   L.push("");
   L.push(`| target | measured | met |`);
   L.push(`| --- | --- | --- |`);
@@ -183,6 +198,14 @@ export function renderMarkdown(res) {
     const c = configs.find((x) => x.name === name);
     if (c?.ratios?.["torch-1"] !== undefined) L.push(`| ${name} training ≥ 1.0× PyTorch 1 thread (issue 13) | ${times(c.ratios["torch-1"])} | ${yes(c.ratios["torch-1"] >= 1)} |`);
   }
+  for (const c of configs.filter((x) => depth(x) && x.results.ours?.tokensPerS)) {
+    const wasmPeers = ["tfjs-wasm-ops", "tfjs-wasm-layers"].filter((id) => c.ratios?.[id] !== undefined);
+    if (wasmPeers.length) {
+      const best = Math.min(...wasmPeers.map((id) => c.ratios[id]));
+      L.push(`| ${c.name} training ≥ 20× the best TF.js-wasm variant (issue 12) | ${times(best)} | ${yes(best >= 20)} |`);
+    }
+    if (c.ratios?.["torch-1"] !== undefined) L.push(`| ${c.name} training ≥ 0.8× PyTorch 1 thread (issue 12) | ${times(c.ratios["torch-1"])} | ${yes(c.ratios["torch-1"] >= 0.8)} |`);
+  }
   if (g?.rows?.length) {
     const best = Math.max(...g.rows.map((r) => r.gflops));
     L.push(`| best GEMM kernel ≥ 60% of peak at 256³ | ${pct(best / clk.peakGflops)} (median of the best form) | ${yes(best / clk.peakGflops >= 0.6)} |`);
@@ -192,7 +215,7 @@ export function renderMarkdown(res) {
     L.push(`| 32-token forward ≤ 100 µs | ${fix(inf.forward32Us.median, 1)} µs | ${yes(inf.forward32Us.median <= 100)} |`);
   }
   L.push("");
-  L.push(`Run in ${meta.seconds.toFixed(0)} s. \`npm run bench\` reproduces it; \`--quick\` for S only.`);
+  L.push(`Run in ${meta.seconds.toFixed(0)} s. \`npm run bench\` reproduces it; \`--quick\` for S only, \`--check\` for a smoke run of S, S2 and E.`);
   L.push("");
   return L.join("\n");
 }
@@ -207,11 +230,11 @@ function torchSection(res) {
     return L;
   }
   const b = t.blas;
-  L.push(`PyTorch ${t.version}, Python ${t.pythonVersion}, numpy ${t.numpy}: \`nn.RNN(n, d, nonlinearity="tanh", batch_first=True)\` + \`nn.Linear(d, k)\`, \`F.cross_entropy(..., reduction="sum") / B\`, \`torch.optim.SGD\` (lr ${meta.policy.lr}), ids as a one-hot (B, T, n) tensor built once outside the timed steps (\`rnn.bias_hh_l0\` frozen: rnn-wasm has one bias). Weights: rnn-wasm's \`exportSafetensors(model)\`, read by ${t.safetensorsReader === "safetensors package" ? "the safetensors package" : "bench/torch_peer.py's own reader (no safetensors package)"}, \`load_state_dict(strict=True)\`.`);
+  L.push(`PyTorch ${t.version}, Python ${t.pythonVersion}, numpy ${t.numpy}: \`nn.RNN(n, d, nonlinearity="tanh", batch_first=True)\` + \`nn.Linear(d, k)\`, \`F.cross_entropy(..., reduction="sum") / B\`, \`torch.optim.SGD\` (lr ${meta.policy.lr}), ids as a one-hot (B, T, n) tensor built once outside the timed steps (\`rnn.bias_hh_l0\` frozen: rnn-wasm has one bias).${configs.some((c) => depth(c)) ? " Deep configs (issue 12): `nn.RNN(..., num_layers=L, bidirectional=True)` + `nn.Linear(2d, k)`, every `rnn.bias_hh_*` frozen; with an embedding, `nn.Embedding(n, e)` takes the ids (no one-hot)." : ""} Weights: rnn-wasm's \`exportSafetensors(model)\`, read by ${t.safetensorsReader === "safetensors package" ? "the safetensors package" : "bench/torch_peer.py's own reader (no safetensors package)"}, \`load_state_dict(strict=True)\`.`);
   L.push("");
   L.push(`- BLAS: **${cell(b.name)}**${b.library ? ` (\`${cell(b.library.split("/").pop())}\`)` : ""}; torch built with BLAS_INFO=${b.build ?? "?"}. Found at run time by ${cell(b.method)}.${b.kind === "reference" ? " **The reference BLAS is many times slower than an optimised one: these PyTorch figures say little (Debian: install libopenblas0-pthread).**" : ""}${t.ldLibraryPath ? " The loader first gave torch the reference BLAS; the bench restarted it with LD_LIBRARY_PATH set to the OpenBLAS directory it found." : ""}`);
   L.push(`- Threads: ${Object.entries(t.threads).map(([id, x]) => `${meta.impls[id] ?? id}: torch ${x.threads}, BLAS ${x.blasThreads ?? (b.kind === "reference" ? "1 (single-threaded library)" : "?")} (OPENBLAS_NUM_THREADS=${x.env?.OPENBLAS_NUM_THREADS}, OMP_NUM_THREADS=${x.env?.OMP_NUM_THREADS}${x.env?.OMP_WAIT_POLICY ? `, OMP_WAIT_POLICY=${x.env.OMP_WAIT_POLICY}` : ""})`).join("; ")}. rnn-wasm uses one thread throughout.`);
-  L.push(`- Rounds: each round times rnn-wasm and both PyTorch processes on a few steps each (about 0.25 s), in forward order in even rounds and reverse order in odd ones; a round's figure is the mean step time of its steps, the ratio is rnn-wasm ÷ PyTorch tokens/s per round, reported as the median over rounds with quartiles. Not counted in PyTorch's GFLOP/s: the one-hot product and its weight gradient (4·n·d FLOP per token, which rnn-wasm does as a gather).`);
+  L.push(`- Rounds: each round times rnn-wasm and both PyTorch processes on a few steps each (about 0.25 s), in forward order in even rounds and reverse order in odd ones; a round's figure is the mean step time of its steps, the ratio is rnn-wasm ÷ PyTorch tokens/s per round, reported as the median over rounds with quartiles. Not counted in PyTorch's GFLOP/s: the one-hot product and its weight gradient (4·n·d FLOP per token and direction, which rnn-wasm does as a gather).`);
   const steering = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY"];
   const otherEnv = Object.entries(Object.values(t.threads)[0]?.env ?? {}).filter(([k]) => !steering.includes(k));
   if (otherEnv.length) L.push(`- Also in PyTorch's environment (set outside the bench): ${otherEnv.map(([k, v]) => `\`${k}=${cell(v)}\``).join(", ")}.`);
@@ -219,16 +242,19 @@ function torchSection(res) {
   L.push("");
   L.push(`| config | rnn-wasm tokens/s (same rounds) | PyTorch 1 thread | rnn-wasm ÷ PyTorch 1 thread (quartiles) | PyTorch all threads | rnn-wasm ÷ PyTorch all threads (quartiles) | rounds | one-hot FLOP not counted | losses of steps 1, 2: rnn-wasm / PyTorch (max rel. diff) |`);
   L.push(`| --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+  const weightNotes = [];
   for (const c of configs) {
     const p1 = c.results["torch-1"], pa = c.results["torch-all"];
-    if (!c.torch) { L.push(`| ${c.name} | — | ${p1?.error ? `failed: ${cell(p1.error)}` : "—"} | | | | | | |`); continue; }
+    if (!c.torch) { L.push(`| ${configLabel(c)} | — | ${p1?.error ? `failed: ${cell(p1.error)}` : "—"} | | | | | | |`); continue; }
     const rc = (r) => (r?.tokensPerS ? rate(r.tokensPerS.median) : r?.error ? `failed: ${cell(r.error)}` : "—");
     const ratio = (r, id) => (r?.interleaved ? `${times(c.ratios[id])} (${fix(r.interleaved.ratioQ1)}–${fix(r.interleaved.ratioQ3)})` : "—");
     const ls = c.torch.losses;
+    if (ls.weights && ls.weights !== "exportSafetensors(model)") weightNotes.push(`${c.name}: weights from ${ls.weights}`);
     const rel = Math.max(...Object.values(ls.peers).flatMap((p) => p.relDiff));
     const peerLosses = Object.values(ls.peers)[0]?.losses ?? [];
-    L.push(`| ${c.name} (${c.n}, ${c.d}, ${c.k}, ${c.T}, ${c.B}) | ${rate(c.torch.ours.tokensPerS.median)} | ${rc(p1)} | ${ratio(p1, "torch-1")} | ${rc(pa)} | ${ratio(pa, "torch-all")} | ${c.torch.rounds} | +${(100 * c.torch.oneHotExtraFlop).toFixed(0)}% | ${ls.ours.map((x) => fix(x, 6)).join(", ")} / ${peerLosses.map((x) => fix(x, 6)).join(", ")} (${rel.toExponential(1)}) |`);
+    L.push(`| ${configLabel(c)} | ${rate(c.torch.ours.tokensPerS.median)} | ${rc(p1)} | ${ratio(p1, "torch-1")} | ${rc(pa)} | ${ratio(pa, "torch-all")} | ${c.torch.rounds} | ${c.torch.oneHotExtraFlop ? `+${(100 * c.torch.oneHotExtraFlop).toFixed(0)}%` : "none (nn.Embedding)"} | ${ls.ours.map((x) => fix(x, 6)).join(", ")} / ${peerLosses.map((x) => fix(x, 6)).join(", ")} (${rel.toExponential(1)}) |`);
   }
+  if (weightNotes.length) L.push("", `Weights: ${weightNotes.map(cell).join("; ")}.`);
   return L;
 }
 
@@ -284,7 +310,7 @@ export function renderSvg(res) {
       out.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(yy - 4).toFixed(1)}" text-anchor="middle" font-size="10">${rate(v)}${flag}</text>`);
     });
     out.push(`<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 20}" text-anchor="middle" font-weight="bold">${c.name}</text>`);
-    out.push(`<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 36}" text-anchor="middle" fill="#555" font-size="11">n=${c.n} d=${c.d} k=${c.k} T=${c.T} B=${c.B}${c.results.ours?.tokensPerS ? ` · ours ${pct(c.results.ours.peakFraction)} of peak` : ""}</text>`);
+    out.push(`<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 36}" text-anchor="middle" fill="#555" font-size="11">n=${c.n} d=${c.d} k=${c.k} T=${c.T} B=${c.B}${depth(c) ? ` · ${c.layers ?? 1}L${c.bidirectional ? " bi" : ""}${c.embeddingSize !== undefined ? ` e=${c.embeddingSize}` : ""}` : ""}${c.results.ours?.tokensPerS ? ` · ours ${pct(c.results.ours.peakFraction)} of peak` : ""}</text>`);
   });
   // Legend.
   for (const { id, x, y: yy } of legend) {

@@ -8,18 +8,24 @@
 //   forward + full BPTT + SGD; tanh; softmax cross-entropy at every step; token-id input;
 //   full-length sequences; B sequences of T tokens per step (many-to-many).
 //
-//   config    n    d    k    T    B
-//   S        64  128   64   32   32
-//   M       256  256  256   64   64
-//   L       256  512  256   64   64
+//   config    n    d    k    T    B   layers  directions  embedding
+//   S        64  128   64   32   32     1         1           —
+//   M       256  256  256   64   64     1         1           —
+//   L       256  512  256   64   64     1         1           —
+//   S2       64  128   64   32   32     2         2           —          (issue 12)
+//   E     20000  256   64   32   32     2         2          128         (issue 12)
 //
 // Reported per config and implementation: tokens/s (B·T tokens per step; median of the timed
 // steps after warm-up, with min and max), our ratio to each peer, achieved GFLOP/s counting
 //
-//   FLOP per step = B·T·(6d² + 6dk)
+//   FLOP per step = B·T·(6d² + 6dk)                                      (one layer)
+//   FLOP per step = B·T·(Σ_ℓ D·(6d² + 6d·m_ℓ) + 6·D·d·k)                 (deep, bidirectional)
 //
 // (forward: W·s 2d², V·s 2dk; backward: dV 2dk, Vᵀ·dO 2dk, dW 2d², Wᵀ·dz 2d²; the id
-// gather/scatter, activations, softmax and the update are not counted), and the fraction of
+// gather/scatter, activations, softmax and the update are not counted; in a deep model the
+// input projection U·x of layer ℓ, its dU and Uᵀ·dz count 6d·m_ℓ with m_ℓ = D·d for ℓ > 0
+// and m_0 = e with an embedding (whose gather and scatter are not counted), m_0 = 0 for
+// token ids without one; D = 2 directions when bidirectional), and the fraction of
 // the theoretical single-core wasm-SIMD peak: 16 FLOP/cycle (an f32x4 mul and an f32x4 add
 // per cycle on each of two ports, no FMA in wasm SIMD) × the clock measured in this run by a
 // chain of dependent adds (bench/clock.js). Plus: inference latency of this library (batch-1
@@ -50,12 +56,12 @@ import { execFileSync } from "node:child_process";
 import { cpus, tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { RNN, init, exportSafetensors } from "../dist/index.js";
+import { RNN, init, exportSafetensors, writeSafetensors } from "../dist/index.js";
 import { PlainRNN } from "./plain.js";
 import { measureClockGHz, plausibleClock } from "./clock.js";
 import { buildKernelModule, timeKernels } from "./gemm.js";
 import { renderMarkdown, renderSvg } from "./report.js";
-import { startTorch, blasLabel } from "./torch.js";
+import { startTorch, blasLabel, torchTensors } from "./torch.js";
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
 const outDir = join(benchDir, "out");
@@ -64,7 +70,17 @@ export const CONFIGS = {
   S: { n: 64, d: 128, k: 64, T: 32, B: 32 },
   M: { n: 256, d: 256, k: 256, T: 64, B: 64 },
   L: { n: 256, d: 512, k: 256, T: 64, B: 64 },
+  // Issue 12: deep and bidirectional. S2 = S with 2 bidirectional layers; E = a 20,000-word
+  // vocabulary through a trainable 128-wide embedding into 2 bidirectional layers of 256.
+  S2: { n: 64, d: 128, k: 64, T: 32, B: 32, layers: 2, bidirectional: true },
+  E: { n: 20000, d: 256, k: 64, T: 32, B: 32, layers: 2, bidirectional: true, embeddingSize: 128 },
 };
+
+/** A config with more than one layer, a reverse direction or an embedding (the issue-12 peers). */
+export const isDeep = (cfg) => (cfg.layers ?? 1) > 1 || !!cfg.bidirectional || cfg.embeddingSize !== undefined;
+const dirsOf = (cfg) => (cfg.bidirectional ? 2 : 1);
+/** "2 layers, bidirectional, embedding 128" (empty for a one-layer model). */
+export const describeDepth = (cfg) => (isDeep(cfg) ? [`${cfg.layers ?? 1} layer${(cfg.layers ?? 1) > 1 ? "s" : ""}`, cfg.bidirectional ? "bidirectional" : "", cfg.embeddingSize !== undefined ? `embedding ${cfg.embeddingSize}` : ""].filter(Boolean).join(", ") : "");
 
 /** Implementations, in run order. `group` is what --only selects. */
 export const IMPLS = [
@@ -81,7 +97,14 @@ export const IMPLS = [
 const LR = 0.01;
 const SEED = 1234;
 
-export const flopPerToken = ({ d, k }) => 6 * d * d + 6 * d * k;
+export const flopPerToken = (cfg) => {
+  const { d, k } = cfg;
+  if (!isDeep(cfg)) return 6 * d * d + 6 * d * k;
+  const L = cfg.layers ?? 1, D = dirsOf(cfg);
+  let f = 6 * D * d * k;
+  for (let l = 0; l < L; l++) f += D * (6 * d * d + 6 * d * (l > 0 ? D * d : cfg.embeddingSize ?? 0));
+  return f;
+};
 
 // ── options ──────────────────────────────────────────────────────────────────────────────
 
@@ -105,14 +128,15 @@ function parseArgs(argv) {
     else if (name === "--no-inference") o.inference = false;
     else if (name === "--no-breakdown") o.breakdown = false;
     else if (name === "--help" || name === "-h") { console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith("//"))).map((l) => l.slice(3)).join("\n")); process.exit(0); }
-    else if (/^[SML](,[SML])*$/i.test(a)) o.configs = a.toUpperCase().split(",");
+    else if (/^(S2|[SMLE])(,(S2|[SMLE]))*$/i.test(a)) o.configs = a.toUpperCase().split(",");
     else throw new Error(`unknown option ${a} (try --help)`);
   }
   const groups = new Set(IMPLS.map((m) => m.group));
   for (const g of o.only ?? []) if (!groups.has(g)) throw new Error(`--only: unknown "${g}" (ours, tfjs, plain, torch)`);
   if (o.only?.includes("torch") && !o.only.includes("ours")) o.only.push("ours");   // PyTorch's ratios are to rnn-wasm
-  for (const c of o.configs ?? []) if (!CONFIGS[c]) throw new Error(`--configs: unknown "${c}" (S, M, L)`);
-  o.configs ??= o.quick ? ["S"] : ["S", "M", "L"];
+  for (const c of o.configs ?? []) if (!CONFIGS[c]) throw new Error(`--configs: unknown "${c}" (${Object.keys(CONFIGS).join(", ")})`);
+  // --quick: S alone; --check: S and the issue-12 configs (each of their paths is new).
+  o.configs ??= o.check ? ["S", "S2", "E"] : o.quick ? ["S"] : Object.keys(CONFIGS);
   o.budget ??= o.quick ? 3 : 12;
   o.maxStep ??= o.quick ? 10 : 45;
   // Step policy: at least minSteps timed steps and minTime seconds for fast implementations.
@@ -121,7 +145,7 @@ function parseArgs(argv) {
   o.minTime = o.quick ? 0.3 : 1.5;
   o.warmup = o.quick ? 1 : 2;
   if (o.check) Object.assign(o, { minSteps: 2, maxSteps: 2, minTime: 0, budget: Math.min(o.budget, 2) });
-  o.full = !o.quick && o.only === null && o.configs.length === 3 && o.gemm && o.inference;
+  o.full = !o.quick && o.only === null && o.configs.length === Object.keys(CONFIGS).length && o.gemm && o.inference;
   return o;
 }
 
@@ -201,9 +225,12 @@ function makeBatch({ n, k, T, B }, seed = 1) {
   return { inputs, targets };
 }
 
-const modelConfig = ({ n, d, k }) => ({
+const modelConfig = ({ n, d, k, layers, bidirectional, embeddingSize }) => ({
   input: "ids", inputSize: n, hiddenSize: d, outputSize: k,
   task: "many-to-many", hiddenActivation: "tanh", loss: "softmax-cross-entropy", seed: SEED,
+  ...(layers !== undefined ? { layers } : {}),
+  ...(bidirectional !== undefined ? { bidirectional } : {}),
+  ...(embeddingSize !== undefined ? { embeddingSize } : {}),
 });
 
 // ── the training benchmark ───────────────────────────────────────────────────────────────
@@ -232,7 +259,9 @@ async function makeStep(impl, cfg, p0, batch) {
   }
   const { tf, mod } = await tfjsPeers();
   await tf.setBackend(impl.backend);
-  const peer = impl.kind === "ops" ? mod.makeOpsLoop(tf, cfg, p0, batch, LR) : mod.makeLayers(tf, cfg, p0, batch, LR);
+  const peer = isDeep(cfg)
+    ? (impl.kind === "ops" ? mod.makeDeepOpsLoop : mod.makeDeepLayers)(tf, cfg, p0, batch, LR)
+    : (impl.kind === "ops" ? mod.makeOpsLoop : mod.makeLayers)(tf, cfg, p0, batch, LR);
   return { step: () => peer.step(), dispose: () => peer.dispose(), note: `input: ${peer.input}` };
 }
 
@@ -256,6 +285,40 @@ async function sanityPlain(cfg, batch) {
   return { oursLoss: ours, plainLoss: theirs, relLossDiff: Math.abs(ours - theirs) / Math.abs(theirs), maxGradDiff, maxGrad };
 }
 
+/**
+ * The deep configs' sanity check: rnn-wasm's loss and gradients against the independent f64
+ * reference of the tests (tests/reference/deep_ref.js), at the same weights and batch.
+ */
+async function sanityReference(cfg, batch) {
+  let ref;
+  try {
+    ref = await import("../tests/reference/deep_ref.js");
+  } catch (e) {
+    return { error: `tests/reference/deep_ref.js not loadable: ${e.message}` };
+  }
+  const mc = modelConfig(cfg);
+  const model = await RNN.create(mc);
+  try {
+    const params = model.parameters();
+    const ours = model.computeGradients(batch).loss;
+    const g = model.gradients();
+    const t0 = now();
+    const r = ref.lossAndGradients(mc, params, batch);
+    let maxGradDiff = 0, maxGrad = 0;
+    for (const key of Object.keys(r.grads)) {
+      const a = g[key], b = r.grads[key];
+      if (!a || a.length !== b.length) return { error: `gradient ${key}: ${a ? `${a.length} values, the reference has ${b.length}` : "missing"}` };
+      for (let i = 0; i < a.length; i++) {
+        maxGradDiff = Math.max(maxGradDiff, Math.abs(a[i] - b[i]));
+        maxGrad = Math.max(maxGrad, Math.abs(b[i]));
+      }
+    }
+    return { against: "f64 reference (tests/reference/deep_ref.js)", oursLoss: ours, refLoss: r.loss, relLossDiff: Math.abs(ours - r.loss) / Math.abs(r.loss), maxGradDiff, maxGrad, refSeconds: (now() - t0) / 1e3 };
+  } finally {
+    model.dispose();
+  }
+}
+
 async function benchConfig(name, cfg, impls, opts, clock, history, torch) {
   const batch = makeBatch(cfg);
   const p0Model = await RNN.create(modelConfig(cfg));
@@ -263,7 +326,7 @@ async function benchConfig(name, cfg, impls, opts, clock, history, torch) {
   p0Model.dispose();
   const tokens = cfg.B * cfg.T;
   const entry = { name, ...cfg, tokensPerStep: tokens, flopPerStep: tokens * flopPerToken(cfg), results: {}, sanity: null };
-  console.log(`\n${name}: n=${cfg.n} d=${cfg.d} k=${cfg.k} T=${cfg.T} B=${cfg.B}  (${tokens} tokens, ${(entry.flopPerStep / 1e6).toFixed(0)} MFLOP per step)`);
+  console.log(`\n${name}: n=${cfg.n} d=${cfg.d} k=${cfg.k} T=${cfg.T} B=${cfg.B}${isDeep(cfg) ? `, ${describeDepth(cfg)}` : ""}  (${tokens} tokens, ${(entry.flopPerStep / 1e6).toFixed(0)} MFLOP per step)`);
 
   if (impls.some((m) => m.id === "plain") && name === "S") {
     entry.sanity = await sanityPlain(cfg, batch);
@@ -271,9 +334,29 @@ async function benchConfig(name, cfg, impls, opts, clock, history, torch) {
     console.log(`  sanity: loss ours ${s.oursLoss.toFixed(6)} plain ${s.plainLoss.toFixed(6)} (rel. diff ${s.relLossDiff.toExponential(1)}), max |Δgrad| ${s.maxGradDiff.toExponential(1)} (max |grad| ${s.maxGrad.toExponential(1)})`);
     if (!(s.relLossDiff < 1e-4)) console.warn("  WARNING: plain JS and rnn-wasm disagree on the loss");
   }
+  if (impls.some((m) => m.id === "plain") && isDeep(cfg)) {
+    entry.sanity = await sanityReference(cfg, batch);
+    const s = entry.sanity;
+    if (s.error) console.log(`  sanity: f64 reference n/a (${s.error})`);
+    else {
+      console.log(`  sanity: loss ours ${s.oursLoss.toFixed(6)} f64 reference ${s.refLoss.toFixed(6)} (rel. diff ${s.relLossDiff.toExponential(1)}), max |Δgrad| ${s.maxGradDiff.toExponential(1)} (max |grad| ${s.maxGrad.toExponential(1)})`);
+      if (!(s.relLossDiff < 1e-4)) console.warn("  WARNING: the f64 reference and rnn-wasm disagree on the loss");
+    }
+  }
 
   for (const impl of impls) {
     if (impl.group === "torch") continue;   // timed interleaved with rnn-wasm below
+    const why = impl.group === "tfjs" ? (await tfjsPeers()).mod.tfjsUnsupported(impl.backend, cfg) : null;
+    if (why) {
+      entry.results[impl.id] = { skipped: true, reason: why };
+      console.log(`  ${impl.label.padEnd(24)} not run: ${why}`);
+      continue;
+    }
+    if (impl.id === "plain" && isDeep(cfg)) {
+      entry.results.plain = { notApplicable: true, reason: "bench/plain.js is a one-layer, one-direction model (the f64 reference checks this config instead)" };
+      console.log(`  ${impl.label.padEnd(24)} n/a: one-layer model only`);
+      continue;
+    }
     // Skip a peer whose step would exceed --max-step, estimated from its last config by FLOP.
     const prev = history.get(impl.id);
     if (prev && opts.maxStep > 0) {
@@ -345,10 +428,20 @@ async function benchTorch(cfg, batch, entry, opts, clock, torch) {
     // The same weights on both sides, and the first two losses (the second checks the update).
     const file = join(dir, `${entry.name}.safetensors`);
     const m0 = await RNN.create(modelConfig(cfg));
-    writeFileSync(file, exportSafetensors(m0));
+    // The library's export when it can write this model; else (a deep model before the interop
+    // knows layers) the bench writes model.parameters() under PyTorch's keys itself.
+    let weights = "exportSafetensors(model)";
+    try {
+      writeFileSync(file, exportSafetensors(m0));
+    } catch (e) {
+      if (!isDeep(cfg)) throw e;
+      writeFileSync(file, writeSafetensors(torchTensors(cfg, m0.parameters())));
+      weights = `model.parameters() under PyTorch's keys, written by the bench (exportSafetensors: ${e.message})`;
+      console.log(`  PyTorch weights: exportSafetensors failed (${e.message}); the bench wrote model.parameters() under PyTorch's keys`);
+    }
     const oursLosses = [m0.trainStep(batch, sgd).loss, m0.trainStep(batch, sgd).loss];
     m0.dispose();
-    const check = { ours: oursLosses, peers: {} };
+    const check = { ours: oursLosses, peers: {}, weights };
     // A peer that fails (setup, or any request later) gets an error row; the others go on.
     const failed = (p, e) => {
       entry.results[p.id] = { error: String(e.message ?? e) };
@@ -432,7 +525,9 @@ async function benchTorch(cfg, batch, entry, opts, clock, torch) {
     const q = Object.fromEntries(contestants.map((c) => [c.id, c.q]));
     const sum = (id) => summarise(rounds.map((r) => r[id].ms), rounds.map((r) => r[id].cpuMs), cfg, clock);
     const ours = { ...sum("ours"), steps: rounds.length * q.ours, rounds: rounds.length, stepsPerRound: q.ours };
-    const extraFlop = (4 * cfg.n * cfg.d) / flopPerToken(cfg);
+    // One-hot input: PyTorch's layer-0 input product and its weight gradient, 4·n·d FLOP per
+    // token and direction, that rnn-wasm does as a gather and a scatter (none with an embedding).
+    const extraFlop = cfg.embeddingSize !== undefined ? 0 : (4 * cfg.n * cfg.d * dirsOf(cfg)) / flopPerToken(cfg);
     entry.torch = { ours, losses: check, rounds: rounds.length, order: "forward in even rounds, reverse in odd rounds", oneHotExtraFlop: extraFlop, perRound: rounds };
     console.log(`  ${"rnn-wasm (interleaved)".padEnd(24)} ${fmtRate(ours.tokensPerS.median).padStart(8)} tokens/s  (${fmtRate(ours.tokensPerS.min)}–${fmtRate(ours.tokensPerS.max)}, ${rounds.length} rounds × ${q.ours} steps)`);
     for (const p of live) {
@@ -445,7 +540,7 @@ async function benchTorch(cfg, batch, entry, opts, clock, torch) {
         cold: false, limited: false, initialLoss: c.losses[0], secondLoss: c.losses[1], lossRelDiff: c.relDiff,
         interleaved: { oursTokensPerS: ours.tokensPerS.median, ratioMedian: median(ratios), ratioQ1: quantile(ratios, 0.25), ratioQ3: quantile(ratios, 0.75) },
         threads: p.info.threads, blas: blasLabel(p.info),
-        note: `${p.info.threads} thread${p.info.threads === 1 ? "" : "s"}, ${blasLabel(p.info)}; one-hot input (+${(100 * extraFlop).toFixed(0)}% FLOP not counted); interleaved with rnn-wasm (${rounds.length} rounds)`,
+        note: `${p.info.threads} thread${p.info.threads === 1 ? "" : "s"}, ${blasLabel(p.info)}; ${extraFlop ? `one-hot input (+${(100 * extraFlop).toFixed(0)}% FLOP not counted)` : c.input}; interleaved with rnn-wasm (${rounds.length} rounds)`,
       };
       entry.ratios[p.id] = median(ratios);
       const r = entry.results[p.id];
@@ -662,7 +757,7 @@ async function main() {
   const started = now();
   const impls = IMPLS.filter((m) => opts.only === null || opts.only.includes(m.group));
   console.log(`rnn-wasm benchmark — ${opts.quick ? "quick" : "full"} run: configs ${opts.configs.join(", ")}; ${impls.map((m) => m.label).join(", ")}`);
-  console.log(`FLOP per step = B·T·(6d² + 6dk); peak = 16 FLOP/cycle × measured clock; budget ${opts.budget} s per measurement, skip a peer above ${opts.maxStep} s/step (estimated)`);
+  console.log(`FLOP per step = B·T·(6d² + 6dk) (deep: B·T·(Σ_ℓ D·(6d² + 6d·m_ℓ) + 6·D·d·k)); peak = 16 FLOP/cycle × measured clock; budget ${opts.budget} s per measurement, skip a peer above ${opts.maxStep} s/step (estimated)`);
 
   const clockStart = measureClock("start");
   const clock = { ghz: clockStart.ghz, peakGflops: 16 * clockStart.ghz, start: clockStart };
@@ -706,7 +801,8 @@ async function main() {
   if (impls.some((m) => m.id === "ours")) {
     if (opts.breakdown) {
       extra.breakdown = {};
-      for (const name of opts.configs) {
+      // One-layer configs only: the phases are timed through the raw ABI of a one-layer model.
+      for (const name of opts.configs.filter((c) => !isDeep(CONFIGS[c]))) {
         try {
           extra.breakdown[name] = await breakdown(CONFIGS[name], opts, clock);
           const b = extra.breakdown[name];
@@ -764,7 +860,7 @@ async function main() {
       tfjs: tfInfo,
       torch: torchMeta(torch),
       clock: { ghz: clock.ghz, peakGflops: clock.peakGflops, start: clockStart, end: clockEnd, plausible: plausibleClock(clock.ghz) },
-      flopFormula: "FLOP per step = B·T·(6d² + 6dk)",
+      flopFormula: "FLOP per step = B·T·(6d² + 6dk); deep and bidirectional: B·T·(Σ_ℓ D·(6d² + 6d·m_ℓ) + 6·D·d·k), m_0 = e with an embedding (0 for ids without one), m_ℓ = D·d above",
       peakFormula: "peak = 16 FLOP/cycle × measured GHz (f32x4 mul + f32x4 add on two ports; wasm SIMD has no FMA)",
       policy: { warmup: opts.warmup, minSteps: opts.minSteps, minTimeS: opts.minTime, budgetS: opts.budget, maxStepS: opts.maxStep, lr: LR, seed: SEED },
       impls: Object.fromEntries(impls.map((m) => [m.id, m.label])),
@@ -791,9 +887,13 @@ async function main() {
     for (const c of configs) {
       for (const [id, r] of Object.entries(c.results)) {
         if (r.error) problems.push(`${c.name} ${id}: ${r.error}`);
-        else if (!r.skipped && !r.unavailable && !(r.tokensPerS?.median > 0)) problems.push(`${c.name} ${id}: no timing`);
+        else if (!r.skipped && !r.unavailable && !r.notApplicable && !(r.tokensPerS?.median > 0)) problems.push(`${c.name} ${id}: no timing`);
         if (r.lossRelDiff && !(Math.max(...r.lossRelDiff) <= 1e-5)) problems.push(`${c.name} ${id}: losses differ from rnn-wasm's by ${Math.max(...r.lossRelDiff).toExponential(1)} (relative)`);
       }
+    }
+    for (const c of configs) {
+      const s = c.sanity;
+      if (s?.refLoss !== undefined && !(s.relLossDiff <= 1e-4)) problems.push(`${c.name}: rnn-wasm's loss differs from the f64 reference's by ${s.relLossDiff.toExponential(1)} (relative)`);
     }
     const torchState = results.meta.torch ? (results.meta.torch.available ? "PyTorch measured" : `PyTorch not installed (${results.meta.torch.reason})`) : "PyTorch not selected";
     if (problems.length) {

@@ -183,3 +183,209 @@ export function makeLayers(tf, { n, d, k }, params, { inputs, targets }, lr) {
     },
   };
 }
+
+// ── deep and bidirectional configs (issue 12: S2, E) ─────────────────────────────────────
+//
+// The same two ways for a stack of L Elman layers, each bidirectional when asked, with an
+// optional embedding table (ids input):
+//
+//  layers  tf.sequential([embedding (E) | one-hot input, L × bidirectional({ layer:
+//          simpleRNN({ returnSequences: true }) }) (merge "concat": forward's d, then the
+//          reverse's d, as PyTorch), timeDistributed(dense softmax)]), trainOnBatch. Keras's
+//          reverse layer runs go_backwards over the full-length sequence and its outputs are
+//          put back in time order: PyTorch's reverse direction. Bidirectional's weights are
+//          the forward layer's [kernel, recurrent, bias] then the reverse's.
+//  ops     per layer and direction one (T·B×m)·(m×d) matMul for the input projection of all
+//          steps, a loop of T steps (t = 0..T−1 forward, T−1..0 reverse), the two directions
+//          concatenated as the next layer's input; the head and the loss as in makeOpsLoop.
+//
+// The embedding is a gather (tf.layers.embedding, or tf.gather in the ops loop). Its gradient
+// is UnsortedSegmentSum, which the wasm backend does not register (TF.js 4.22): training any
+// model with an embedding fails there with "Kernel 'UnsortedSegmentSum' not registered".
+// registerWasmSegmentSum() supplies it: a JS loop on the wasm heap (a scatter-add of T·B rows
+// of e numbers, a few µs), so the wasm backend can train the model at all; the cpu backend has
+// its own. Without an embedding (S2) the input is one-hot, as in the one-layer peers.
+
+/** Whether a bench config needs the deep peers (more than one layer, a reverse direction, or an embedding). */
+export const isDeep = (cfg) => (cfg.layers ?? 1) > 1 || !!cfg.bidirectional || cfg.embeddingSize !== undefined;
+
+/**
+ * Why TF.js cannot be timed on this backend at this config, or null. The cpu backend's
+ * UnsortedSegmentSum (the embedding's gradient) loops over the n segments, and for each one
+ * materialises a masked copy of all T·B rows of e numbers and keeps it to the end of the
+ * kernel: at E that is 20,000 × 1024 × 128 floats (10 GB) and about a minute per step, so the
+ * cpu backend is not run with an embedding (the wasm backend gets the bench's scatter-add).
+ */
+export function tfjsUnsupported(backend, cfg) {
+  if (backend === "cpu" && cfg.embeddingSize !== undefined) {
+    const gb = (cfg.n * cfg.T * cfg.B * cfg.embeddingSize * 4) / 1e9;
+    return `the cpu backend's UnsortedSegmentSum (the embedding's gradient) keeps an n×(T·B)×e intermediate (${gb.toFixed(1)} GB here)`;
+  }
+  return null;
+}
+
+let segmentSumRegistered = false;
+
+/** Register UnsortedSegmentSum for the wasm backend, if it has none (see above). */
+export function registerWasmSegmentSum(tf) {
+  if (segmentSumRegistered || tf.getKernel("UnsortedSegmentSum", "wasm")) return;
+  tf.registerKernel({
+    kernelName: "UnsortedSegmentSum",
+    backendName: "wasm",
+    kernelFunc: ({ inputs: { x, segmentIds }, attrs: { numSegments }, backend }) => {
+      const rows = segmentIds.shape.reduce((a, s) => a * s, 1);
+      const size = x.shape.reduce((a, s) => a * s, 1);
+      const inner = rows ? size / rows : 0;
+      const out = backend.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype);
+      const dst = backend.typedArrayFromHeap(out);
+      const src = backend.typedArrayFromHeap(x);
+      const ids = backend.typedArrayFromHeap(segmentIds);
+      dst.fill(0);
+      for (let r = 0; r < rows; r++) {
+        const s = ids[r];
+        if (s < 0 || s >= numSegments) continue;
+        const o = s * inner, i0 = r * inner;
+        for (let j = 0; j < inner; j++) dst[o + j] += src[i0 + j];
+      }
+      return out;
+    },
+  });
+  segmentSumRegistered = true;
+}
+
+/** The rnn-wasm tensor name of U, W or b of layer ℓ and direction (the library's table). */
+const pname = (base, layer, reverse) => base + (layer > 0 ? `_l${layer}` : "") + (reverse ? "_reverse" : "");
+
+/** Layer 0's input width, and D. */
+function deepShape({ n, d, layers = 1, bidirectional = false, embeddingSize }) {
+  const D = bidirectional ? 2 : 1;
+  return { D, L: layers, m: (l) => (l === 0 ? embeddingSize ?? n : D * d) };
+}
+
+/**
+ * The Layers-API stack (see above) on the current backend, with our parameters loaded.
+ * @returns {{ input: string, step(): Promise<number>, loss(): number, dispose(): void }}  losses on our scale (×T)
+ */
+export function makeDeepLayers(tf, cfg, params, { inputs, targets }, lr) {
+  const { n, d, k, embeddingSize: e } = cfg;
+  const { D, L, m } = deepShape(cfg);
+  const B = inputs.length, T = inputs[0].length;
+  if (e !== undefined) registerWasmSegmentSum(tf);
+  const model = tf.sequential();
+  if (e !== undefined) model.add(tf.layers.embedding({ inputDim: n, outputDim: e, inputLength: T, embeddingsInitializer: "zeros" }));
+  const rnns = [];
+  for (let l = 0; l < L; l++) {
+    const cell = { units: d, activation: "tanh", returnSequences: true, kernelInitializer: "zeros", recurrentInitializer: "zeros" };
+    const first = l === 0 && e === undefined ? { inputShape: [T, n] } : {};
+    const layer = D === 2
+      ? tf.layers.bidirectional({ layer: tf.layers.simpleRNN(cell), mergeMode: "concat", ...first })
+      : tf.layers.simpleRNN({ ...cell, ...first });
+    model.add(layer);
+    rnns.push(layer);
+  }
+  model.add(tf.layers.timeDistributed({ layer: tf.layers.dense({ units: k, activation: "softmax" }) }));
+  model.compile({ optimizer: tf.train.sgd(lr * T), loss: "categoricalCrossentropy" });
+  tf.tidy(() => {
+    if (e !== undefined) model.layers[0].setWeights([tf.tensor2d(params.E, [n, e])]);
+    rnns.forEach((layer, l) => {
+      const w = [];
+      for (let r = 0; r < D; r++) {
+        w.push(tf.tensor2d(transpose(params[pname("U", l, r === 1)], d, m(l)), [m(l), d]),
+          tf.tensor2d(transpose(params[pname("W", l, r === 1)], d, d), [d, d]),
+          tf.tensor1d(params[pname("b", l, r === 1)]));
+      }
+      layer.setWeights(w);
+    });
+    model.layers[model.layers.length - 1].setWeights([tf.tensor2d(transpose(params.V, k, D * d), [D * d, k]), tf.tensor1d(params.c)]);
+  });
+  const flatIds = new Int32Array(B * T), flatYs = new Int32Array(B * T);
+  for (let i = 0; i < B; i++) for (let t = 0; t < T; t++) { flatIds[i * T + t] = inputs[i][t]; flatYs[i * T + t] = targets[i][t]; }
+  const x = tf.tidy(() => (e !== undefined
+    ? tf.tensor2d(flatIds, [B, T], "int32")
+    : tf.oneHot(tf.tensor1d(flatIds, "int32"), n).toFloat().reshape([B, T, n])));
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(flatYs, "int32"), k).toFloat().reshape([B, T, k]));
+  return {
+    input: e !== undefined ? `ids (B, T) → tf.layers.embedding${tf.getBackend() === "wasm" ? " (wasm: UnsortedSegmentSum supplied by the bench)" : ""}` : "one-hot (B, T, n)",
+    async step() {
+      const v = await model.trainOnBatch(x, y);
+      return (Array.isArray(v) ? v[0] : v) * T;
+    },
+    loss() {
+      return tf.tidy(() => tf.metrics.categoricalCrossentropy(y, model.predict(x)).mean().dataSync()[0] * T);
+    },
+    dispose() {
+      model.optimizer?.dispose();
+      model.dispose();
+      x.dispose(); y.dispose();
+    },
+  };
+}
+
+/**
+ * The hand-written deep ops loop (see above) on the current backend.
+ * @returns {{ input: string, step(): Promise<number>, loss(): number, dispose(): void }}
+ */
+export function makeDeepOpsLoop(tf, cfg, params, { inputs, targets }, lr) {
+  const { n, d, k, embeddingSize: e } = cfg;
+  const { D, L, m } = deepShape(cfg);
+  const B = inputs.length, T = inputs[0].length;
+  if (e !== undefined) registerWasmSegmentSum(tf);
+  const vars = [];
+  const variable = (t) => { const v = tf.variable(t); vars.push(v); return v; };
+  const Et = e !== undefined ? variable(tf.tensor2d(params.E, [n, e])) : null;
+  const cells = [];
+  for (let l = 0; l < L; l++) {
+    const dirs = [];
+    for (let r = 0; r < D; r++) {
+      dirs.push({
+        Ut: variable(tf.tensor2d(transpose(params[pname("U", l, r === 1)], d, m(l)), [m(l), d])),
+        Wt: variable(tf.tensor2d(transpose(params[pname("W", l, r === 1)], d, d), [d, d])),
+        b: variable(tf.tensor1d(params[pname("b", l, r === 1)])),
+      });
+    }
+    cells.push(dirs);
+  }
+  const Vt = variable(tf.tensor2d(transpose(params.V, k, D * d), [D * d, k]));
+  const c = variable(tf.tensor1d(params.c));
+  const { ids, labels } = timeMajor(tf, inputs, targets, k);
+  const h0 = tf.zeros([B, d]);
+  const opt = tf.train.sgd(lr);
+  const X = e !== undefined ? null : tf.tidy(() => tf.oneHot(ids, n).toFloat());   // (T·B, n)
+
+  const lossFn = () => {
+    let x = e !== undefined ? tf.gather(Et, ids) : X;    // (T·B, m_0), time-major
+    for (let l = 0; l < L; l++) {
+      const outs = cells[l].map(({ Ut, Wt, b }, r) => {
+        const Es = tf.split(tf.matMul(x, Ut).add(b), T, 0);   // T × (B, d)
+        const hs = new Array(T);
+        let h = h0;
+        for (let s = 0; s < T; s++) {
+          const t = r === 1 ? T - 1 - s : s;
+          h = tf.tanh(tf.add(Es[t], tf.matMul(h, Wt)));
+          hs[t] = h;
+        }
+        return tf.concat(hs, 0);                          // (T·B, d)
+      });
+      x = D === 2 ? tf.concat(outs, 1) : outs[0];          // (T·B, D·d)
+    }
+    const logits = tf.matMul(x, Vt).add(c);                // (T·B, k)
+    return tf.losses.softmaxCrossEntropy(labels, logits, undefined, 0, tf.Reduction.SUM).div(B);
+  };
+
+  return {
+    input: e !== undefined ? `ids → tf.gather${tf.getBackend() === "wasm" ? " (wasm: UnsortedSegmentSum supplied by the bench)" : ""}` : "one-hot matMul",
+    async step() {
+      const cost = opt.minimize(lossFn, true, vars);
+      const v = cost.dataSync()[0];
+      cost.dispose();
+      return v;
+    },
+    loss() {
+      return tf.tidy(() => lossFn().dataSync()[0]);
+    },
+    dispose() {
+      for (const v of vars) v.dispose();
+      ids.dispose(); labels.dispose(); h0.dispose(); opt.dispose(); X?.dispose();
+    },
+  };
+}

@@ -189,3 +189,47 @@ export function blasLabel(info) {
   if (b.kind === "reference") return "reference BLAS (netlib)";
   return b.name;
 }
+
+// ── weights for the peer without the library's export ──────────────────────────────────
+
+/** PyTorch's state_dict key(s) for an rnn-wasm tensor name (E; U, W, b with _l{ℓ} / _reverse; V, c). */
+export function torchKeys(name) {
+  if (name === "E") return ["embedding.weight"];
+  if (name === "V") return ["fc.weight"];
+  if (name === "c") return ["fc.bias"];
+  const m = /^([UWb])(?:_l(\d+))?(_reverse)?$/.exec(name);
+  if (!m) throw new Error(`no PyTorch name for tensor "${name}"`);
+  const suffix = `_l${m[2] ?? 0}${m[3] ?? ""}`;
+  if (m[1] === "U") return [`rnn.weight_ih${suffix}`];
+  if (m[1] === "W") return [`rnn.weight_hh${suffix}`];
+  return [`rnn.bias_ih${suffix}`, `rnn.bias_hh${suffix}`];   // one bias: bias_ih = b, bias_hh = zeros
+}
+
+/** The shape of an rnn-wasm tensor of a bench config { n, d, k, layers, bidirectional, embeddingSize }. */
+export function tensorShape(name, { n, d, k, bidirectional, embeddingSize }) {
+  const D = bidirectional ? 2 : 1;
+  if (name === "E") return [n, embeddingSize];
+  if (name === "V") return [k, D * d];
+  if (name === "c") return [k];
+  const m = /^([UWb])(?:_l(\d+))?(_reverse)?$/.exec(name);
+  if (!m) throw new Error(`unknown tensor "${name}"`);
+  if (m[1] === "b") return [d];
+  if (m[1] === "W") return [d, d];
+  return [d, m[2] ? D * d : embeddingSize ?? n];
+}
+
+/**
+ * [key, { shape, data }] pairs of the model's parameters (model.parameters(), in its order)
+ * under PyTorch's state_dict keys, for the library's writeSafetensors. The bench uses them only
+ * when exportSafetensors(model) cannot write the model (a deep model before the library's
+ * interop knows layers).
+ */
+export function torchTensors(cfg, params) {
+  const out = [];
+  for (const [name, data] of Object.entries(params)) {
+    const shape = tensorShape(name, cfg);
+    if (data.length !== shape.reduce((a, s) => a * s, 1)) throw new Error(`tensor ${name}: ${data.length} values, expected ${shape.join("×")}`);
+    torchKeys(name).forEach((key, i) => out.push([key, { shape, data: i === 0 ? Float32Array.from(data) : new Float32Array(data.length) }]));
+  }
+  return out;
+}

@@ -4,7 +4,11 @@ over stdin/stdout so that bench/run.js can interleave it with rnn-wasm round by 
 
 The model is nn.RNN(n, d, nonlinearity="tanh", batch_first=True) + nn.Linear(d, k), loaded
 from the safetensors file rnn-wasm's exportSafetensors(model) wrote (PyTorch names,
-load_state_dict strict), so both start from the same weights. One training step:
+load_state_dict strict), so both start from the same weights. Deep and bidirectional configs
+(issue 12: "layers", "bidirectional", "embeddingSize" in the setup request) use
+[nn.Embedding(n, e)] + nn.RNN(e | n, d, num_layers=L, bidirectional=...) + nn.Linear(D·d, k),
+state_dict keys embedding.weight, rnn.weight_ih_l{l}[_reverse], ..., fc.weight, fc.bias. One
+training step:
 
     logits = fc(rnn(x)[0])                                   x: one-hot ids, (B, T, n) float32
     loss = F.cross_entropy(logits, y, reduction="sum") / B   sum over time, mean over the batch
@@ -15,8 +19,10 @@ ids without an extra layer (an nn.Embedding would add a d×d-sized table and its
 and it makes nn.RNN's weight_ih exactly rnn-wasm's U. It costs PyTorch a (B·T×n)·(n×d)
 product forward and one for the gradient of weight_ih (4·n·d FLOP per token) that rnn-wasm
 replaces by a gather and a scatter; the bench reports that share beside the row.
-rnn.bias_hh_l0 is frozen (the export writes rnn-wasm's single bias b into bias_ih and zeros
-into bias_hh; training both would move the effective bias twice as fast as rnn-wasm's).
+With an embedding the input is the ids themselves, through nn.Embedding (a gather, and a dense
+gradient of the n×e table, as rnn-wasm's). Every rnn.bias_hh_* is frozen (the export writes
+rnn-wasm's single bias b into bias_ih and zeros into bias_hh; training both would move the
+effective bias twice as fast as rnn-wasm's).
 
 Threads are set before torch is imported: --threads N sets OPENBLAS_NUM_THREADS,
 OMP_NUM_THREADS and MKL_NUM_THREADS to N and calls torch.set_num_threads(N); --threads all
@@ -26,7 +32,8 @@ Protocol: one JSON object per line. On start the script prints {"ready": true, "
 (versions, threads, the BLAS in use and how it was found) or {"ready": false, "error": ...}
 (torch not importable) and exits. Requests:
     {"op": "setup", "n", "d", "k", "B", "T", "lr", "weights": FILE, "inputs": [[id]*T]*B,
-     "targets": [[id]*T]*B, "checkSteps": 2}
+     "targets": [[id]*T]*B, "checkSteps": 2, optional "layers": L, "bidirectional": bool,
+     "embeddingSize": e}
         -> {"losses": [loss of step 1, loss of step 2, ...], "reader": ...}; the weights are
            then reloaded, so the timed steps start from the file's weights again
     {"op": "run", "steps": N}  -> {"ms": [...], "cpuMs": [...], "loss": last loss}
@@ -242,12 +249,20 @@ def read_safetensors(path):
 
 
 class Net(nn.Module):
-    def __init__(self, n, d, k):
+    """[nn.Embedding(n, e)] + nn.RNN(e | n, d, num_layers=L, bidirectional) + nn.Linear(D·d, k):
+    the attribute names (embedding, rnn, fc) give the state_dict keys rnn-wasm's export uses."""
+
+    def __init__(self, n, d, k, layers=1, bidirectional=False, embedding_size=None):
         super().__init__()
-        self.rnn = nn.RNN(n, d, nonlinearity="tanh", batch_first=True)
-        self.fc = nn.Linear(d, k)
+        if embedding_size is not None:
+            self.embedding = nn.Embedding(n, embedding_size)
+        self.rnn = nn.RNN(embedding_size or n, d, num_layers=layers, nonlinearity="tanh",
+                          batch_first=True, bidirectional=bidirectional)
+        self.fc = nn.Linear(d * (2 if bidirectional else 1), k)
 
     def forward(self, x):
+        if hasattr(self, "embedding"):
+            x = self.embedding(x)
         s, _ = self.rnn(x)
         return self.fc(s)
 
@@ -255,18 +270,30 @@ class Net(nn.Module):
 class Peer:
     def __init__(self, msg):
         self.n, self.d, self.k, self.B, self.T = (int(msg[key]) for key in ("n", "d", "k", "B", "T"))
+        self.layers = int(msg.get("layers", 1))
+        self.bidirectional = bool(msg.get("bidirectional", False))
+        e = msg.get("embeddingSize")
+        self.embedding_size = int(e) if e is not None else None
         self.lr = float(msg["lr"])
         self.reader_name, reader = safetensors_reader()
         self.state = reader(msg["weights"])
         ids = torch.tensor(msg["inputs"], dtype=torch.long)             # (B, T)
-        self.x = F.one_hot(ids, self.n).to(torch.float32).contiguous()  # (B, T, n)
+        if self.embedding_size is None:
+            self.x = F.one_hot(ids, self.n).to(torch.float32).contiguous()  # (B, T, n)
+            self.input = "one-hot (B, T, n)"
+        else:
+            self.x = ids.contiguous()                                   # (B, T) ids into nn.Embedding
+            self.input = "ids (B, T) into nn.Embedding"
         self.y = torch.tensor(msg["targets"], dtype=torch.long).reshape(-1)   # (B·T,), batch-major like the logits
         self.reset()
 
     def reset(self):
-        self.net = Net(self.n, self.d, self.k).float()
+        self.net = Net(self.n, self.d, self.k, self.layers, self.bidirectional, self.embedding_size).float()
         self.net.load_state_dict(self.state, strict=True)
-        self.net.rnn.bias_hh_l0.requires_grad_(False)
+        # rnn-wasm has one bias per layer and direction: every bias_hh stays at its zeros.
+        for name, p in self.net.rnn.named_parameters():
+            if name.startswith("bias_hh"):
+                p.requires_grad_(False)
         self.opt = torch.optim.SGD([p for p in self.net.parameters() if p.requires_grad], lr=self.lr)
 
     def step(self):
@@ -307,7 +334,7 @@ def serve():
                 peer = Peer(msg)
                 losses = [peer.step() for _ in range(int(msg.get("checkSteps", 2)))]
                 peer.reset()
-                reply({"losses": losses, "reader": peer.reader_name, "input": "one-hot (B, T, n)"})
+                reply({"losses": losses, "reader": peer.reader_name, "input": peer.input})
             elif op == "run":
                 ms, cpu, loss = [], [], None
                 for _ in range(int(msg["steps"])):

@@ -558,6 +558,17 @@ async function benchTorch(cfg, batch, entry, opts, clock, torch) {
 // ── our step, phase by phase (raw ABI of the engine) ─────────────────────────────────────
 
 /**
+ * A one-layer, one-direction model through the raw ABI: ids input, many-to-many, tanh,
+ * softmax cross-entropy, the bench's seed. ABI 5 (issue 12) added layers, directions,
+ * embedding size and dropout before the seed; an export's length is its parameter count.
+ */
+function rawCreate(ex, n, d, k) {
+  return (ex.model_create.length >= 13
+    ? ex.model_create(n, d, k, 0, 0, 0, 0, 1, 1, 0, 0, SEED, 0)
+    : ex.model_create(n, d, k, 0, 0, 0, 0, SEED, 0)) >>> 0;
+}
+
+/**
  * Where our step's time goes. Drives the engine's raw exports (engine.exports, see
  * dist/wasm.d.ts) on a model of the same config and seed: forward (model_predict: forward
  * and softmax), model_gradients (zero, forward, loss, BPTT), model_train_step (+ SGD), and
@@ -568,7 +579,7 @@ async function breakdown(cfg, opts, clock) {
   const engine = await init();
   const ex = engine.exports;
   const { n, d, k, T, B } = cfg;
-  const p = ex.model_create(n, d, k, 0, 0, 0, 0, SEED, 0) >>> 0;   // ids, many-to-many, tanh, softmax-xent
+  const p = rawCreate(ex, n, d, k);
   try {
     ex.model_reserve(p, T, B);
     const batch = makeBatch(cfg);
@@ -654,15 +665,23 @@ async function inference(opts) {
   try {
     const engine = await init();
     const ex = engine.exports;
-    const p = ex.model_create(cfg.n, cfg.d, cfg.k, 0, 0, 0, 0, SEED, 0) >>> 0;
+    const p = rawCreate(ex, cfg.n, cfg.d, cfg.k);
     ex.model_reserve(p, 32, 1);
     const mem = ex.memory.buffer;
     const X = new Int32Array(mem, ex.model_inputs(p) >>> 0, 32);
     const len = new Int32Array(mem, ex.model_lengths(p) >>> 0, 1);
-    const H = new Float32Array(mem, ex.model_states(p) >>> 0, 2 * cfg.d);
+    // The state carried from step to step: final state → h0 (ABI 5), or states[1] → states[0] (ABI 4).
+    let carry;
+    if (ex.model_h0) {
+      const H0 = new Float32Array(mem, ex.model_h0(p) >>> 0, cfg.d), HN = new Float32Array(mem, ex.model_final(p) >>> 0, cfg.d);
+      carry = () => H0.set(HN);
+    } else {
+      const H = new Float32Array(mem, ex.model_states(p) >>> 0, 2 * cfg.d);
+      carry = () => H.copyWithin(0, cfg.d, 2 * cfg.d);
+    }
     X.set(seq32);
     len[0] = 1;
-    const streamRaw = timeRounds(() => { X[0] = tokens[pos++ & 4095]; ex.model_predict(p, 1, 1, 1); H.copyWithin(0, cfg.d, 2 * cfg.d); }, { perRound: 1000, rounds, warm: 3000 });
+    const streamRaw = timeRounds(() => { X[0] = tokens[pos++ & 4095]; ex.model_predict(p, 1, 1, 1); carry(); }, { perRound: 1000, rounds, warm: 3000 });
     X.set(seq32);
     len[0] = 32;
     const fwdRaw = timeRounds(() => ex.model_predict(p, 32, 1, 0), { perRound: 100, rounds, warm: 300 });
@@ -694,13 +713,13 @@ async function kernelGemm(opts, size = 256) {
  */
 async function gemmViaPublicEngine(opts, size = 256) {
   const { exports: ex } = await init();
-  const p = ex.model_create(size, size, size, 0, 0, 0, 0, SEED, 0) >>> 0;
+  const p = rawCreate(ex, size, size, size);
   try {
     ex.model_reserve(p, 1, size);
     const mem = ex.memory.buffer;
     new Int32Array(mem, ex.model_inputs(p) >>> 0, size).forEach((_, i, a) => { a[i] = i; });
     new Int32Array(mem, ex.model_lengths(p) >>> 0, size).fill(1);
-    const H0 = new Float32Array(mem, ex.model_states(p) >>> 0, size * size);
+    const H0 = new Float32Array(mem, (ex.model_h0 ? ex.model_h0(p) : ex.model_states(p)) >>> 0, size * size);
     for (let i = 0; i < H0.length; i++) H0[i] = ((i * 7) % 13 - 6) * 0.05;
     const t = timeRounds(() => ex.model_predict(p, 1, size, 1), { perRound: 5, rounds: opts.quick ? 7 : 15, warm: 10 });
     const flop = 2 * 2 * size ** 3;

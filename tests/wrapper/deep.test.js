@@ -30,7 +30,8 @@ import { ACTIVATIONS, LOSSES, TASKS, makeCase, nameOf, slotToSeq, slotsOf, expec
 const F32 = { atol: 1e-5, rtol: 1e-4 };
 // Central differences of the f32 computeLoss with step 1e-2: the f32 noise of the quotient is
 // ~1e-5 (the loss rounds at ~1e-7); the truncation error of the step, up to ~1e-2, is measured
-// on the same perturbation in f64 (fd64 − g64) and added: |fd − g| ≤ 1e-4 + 5e-3·|g| + 2·|fd64 − g64|.
+// on the same perturbation in f64 (fd64 − g64) and added, and so is the rounding of a large loss:
+// |fd − g| ≤ 1e-4 + 5e-3·|g| + 2·|fd64 − g64| + 8·|L|·2^−24 / 2ε.
 const FD = { eps: 1e-2, atol: 1e-4, rtol: 5e-3 };
 const SAMPLES = 3;   // entries per tensor: the largest |gradient| and two drawn at random
 
@@ -150,7 +151,7 @@ for (const c of [...GRID, ...LARGE]) {
           };
           const [m1, r1] = at(hi), [m0, r0] = at(lo);
           const fdModel = (m1 - m0) / (hi - lo), fdRef = (r1 - r0) / (hi - lo);
-          const tol = FD.atol + FD.rtol * Math.abs(gr[idx]) + 2 * Math.abs(fdRef - gr[idx]);
+          const tol = FD.atol + FD.rtol * Math.abs(gr[idx]) + 2 * Math.abs(fdRef - gr[idx]) + (8 * Math.abs(want.loss) * 2 ** -24) / (hi - lo);
           const diff = Math.abs(fdModel - gm[idx]);
           worst.fd = Math.max(worst.fd ?? 0, diff);
           worst["fd/tol"] = Math.max(worst["fd/tol"] ?? 0, diff / tol);

@@ -8,7 +8,7 @@
 
 import { RnnError } from "./errors.js";
 import { describe, describeF32, finiteF32, FINITE_F32, isArrayLike, checkArrayLike, checkOptionKeys } from "./check.js";
-import type { ResolvedConfig } from "./options.js";
+import { stateSize, type ResolvedConfig } from "./options.js";
 
 /** A sequence of token ids. */
 export type IdSequence = ArrayLike<number>;
@@ -102,7 +102,7 @@ export function stageBatch(cfg: ResolvedConfig, batch: unknown, withTargets: typ
   const staged: StagedBatch = { ...plan, rowLengths: Int32Array.from(order, (i) => lengths[i]), X };
   withTargets?.(cfg, staged, targets, sampleWeight, names);
   if (h0 !== undefined) {
-    staged.h0 = new Float32Array(B * cfg.hiddenSize);
+    staged.h0 = new Float32Array(B * stateSize(cfg));
     writeH0(cfg, plan, h0, staged.h0, withTargets ? "batch.h0" : "h0");
   }
   return staged;
@@ -284,7 +284,7 @@ function writeTargets(cfg: ResolvedConfig, plan: BatchPlan, targets: unknown, ds
 /** Write (validating) initial states into H0 (B,d), rows in batch order. */
 function writeH0(cfg: ResolvedConfig, plan: BatchPlan, h0: unknown, H0: Float32Array, field: string): void {
   const { B, order } = plan;
-  const d = cfg.hiddenSize;
+  const d = stateSize(cfg);
   if (!isArrayLike(h0)) throw new RnnError(`${field}: expected ${B} vectors of ${d} numbers, or ${B * d} numbers, got ${describe(h0)}`);
   const flat = h0.length > 0 && typeof h0[0] === "number";
   if (flat ? h0.length !== B * d : h0.length !== B) {

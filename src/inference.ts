@@ -206,10 +206,10 @@ export class InferenceRNN {
     const batch = stageBatch(this.config, { inputs, h0: options.h0 }, undefined, "inputs", undefined, core.checkRoom);
     core.load(batch);
     ex.model_predict(core.ptr, batch.T, batch.B, batch.h0 ? 1 : 0);
-    const { T, B } = batch, d = this.config.hiddenSize;
+    const { T, B } = batch;
     const m2o = this.config.task === "many-to-one";
     const result: ForwardResult = { outputs: perStep(core.outputs(m2o ? B : T * B), this.config.outputSize, batch, !m2o), finalState: core.finalState(batch) };
-    if (withStates) result.states = perStep(core.f32(ex.model_states(core.ptr) + 4 * B * d, T * B * d), d, batch, true);   // H[1..T]
+    if (withStates) result.states = perStep(core.stepStates(batch), core.stateSize, batch, true);
     return result;
   }
 

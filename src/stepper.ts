@@ -67,14 +67,14 @@ export class Stepper {
     if (io !== undefined && io.epoch === core.workEpoch && io.buf === ex.memory.buffer) return io;
     core.reserve(1, 1);   // plans the work block for one step (the epoch moves: views are taken anew)
     const buf = ex.memory.buffer, ptr = core.ptr;
-    const hPtr = ex.model_states(ptr) >>> 0;
-    const { input, inputSize: n, hiddenSize: d, outputSize: k } = this.#model.config;
+    const { input, inputSize: n, outputSize: k } = this.#model.config;
+    const S = core.stateSize;
     return (this.#io = {
       epoch: core.workEpoch, buf,
       X: input === "ids" ? new Int32Array(buf, ex.model_inputs(ptr) >>> 0, 1) : new Float32Array(buf, ex.model_inputs(ptr) >>> 0, n),
       L: new Int32Array(buf, ex.model_lengths(ptr) >>> 0, 1),
-      H0: new Float32Array(buf, hPtr, d),
-      H1: new Float32Array(buf, hPtr + 4 * d, d),
+      H0: new Float32Array(buf, ex.model_h0(ptr) >>> 0, S),
+      H1: new Float32Array(buf, ex.model_final(ptr) >>> 0, S),
       O: new Float32Array(buf, ex.model_outputs(ptr) >>> 0, k),
     });
   }

@@ -71,7 +71,7 @@ function sequences(rand, count, n, lo, hi) {
   return Array.from({ length: count }, () => Array.from({ length: lo + Math.floor(rand() * (hi - lo + 1)) }, () => Math.floor(rand() * n)));
 }
 
-test("a 2-layer bidirectional many-to-one model learns a toy task: held-out loss falls ≥ 5× (class = first token mod 3)", async () => {
+test("a 2-layer bidirectional many-to-one model learns a toy task: held-out loss falls ≥ 20× (class = first token mod 3)", async () => {
   const rand = seededRandom(21);
   const make = (count) => {
     const inputs = sequences(rand, count, 6, 3, 9);
@@ -81,16 +81,16 @@ test("a 2-layer bidirectional many-to-one model learns a toy task: held-out loss
   const model = await RNN.create({ inputSize: 6, hiddenSize: 12, outputSize: 3, task: "many-to-one", layers: 2, bidirectional: true, seed: 4 });
   try {
     const before = model.evaluate(held).loss;
-    model.fit(train, { epochs: 12, batchSize: 16, optimizer: { type: "adam", lr: 0.02 }, seed: 1 });
+    model.fit(train, { epochs: 6, batchSize: 16, optimizer: { type: "adam", lr: 0.02 }, seed: 1 });
     const afterLoss = model.evaluate(held).loss;
     console.log(`bidirectional many-to-one: held-out loss ${before.toFixed(4)} → ${afterLoss.toFixed(4)}`);
-    assert.ok(afterLoss * 5 <= before, `held-out loss ${before} → ${afterLoss}: not 5× lower`);
+    assert.ok(afterLoss * 20 <= before, `held-out loss ${before} → ${afterLoss}: not 20× lower`);
   } finally {
     model.dispose();
   }
 });
 
-test("an embedding model learns a toy tagging task: held-out loss falls ≥ 5× (tag = previous token mod 4)", async () => {
+test("an embedding model learns a toy tagging task: held-out loss falls ≥ 20× (tag = previous token mod 4)", async () => {
   const rand = seededRandom(22);
   const make = (count) => {
     const inputs = sequences(rand, count, 10, 2, 8);
@@ -100,10 +100,10 @@ test("an embedding model learns a toy tagging task: held-out loss falls ≥ 5× 
   const model = await RNN.create({ inputSize: 10, hiddenSize: 12, outputSize: 4, embeddingSize: 5, layers: 2, seed: 6 });
   try {
     const before = model.evaluate(held).loss;
-    model.fit(train, { epochs: 12, batchSize: 16, optimizer: { type: "adam", lr: 0.02 }, seed: 1 });
+    model.fit(train, { epochs: 6, batchSize: 16, optimizer: { type: "adam", lr: 0.02 }, seed: 1 });
     const afterLoss = model.evaluate(held).loss;
     console.log(`embedding tagger: held-out loss ${before.toFixed(4)} → ${afterLoss.toFixed(4)}`);
-    assert.ok(afterLoss * 5 <= before, `held-out loss ${before} → ${afterLoss}: not 5× lower`);
+    assert.ok(afterLoss * 20 <= before, `held-out loss ${before} → ${afterLoss}: not 20× lower`);
   } finally {
     model.dispose();
   }

@@ -62,6 +62,18 @@ const LARGE = [
   { act: "tanh", loss: "softmax-cross-entropy", task: "many-to-one", input: "ids", layers: 2, bidirectional: true, n: 9, d: 16, k: 12, lengths: [7, 2, 1, 5, 7, 3], withH0: true, seed: 4903 },
 ];
 
+// Edges: unidirectional many-to-many batches dense enough (Σ len ≥ ¾·T·B) for the head's one
+// product; B = 1 and T = 1; every sequence of length 1; a wide case (products of 40 and 2·33
+// columns, tile edges); a batch of 9 with ties.
+const EDGE = [
+  { act: "tanh", loss: "softmax-cross-entropy", task: "many-to-many", input: "ids", embeddingSize: 3, layers: 2, bidirectional: false, n: 6, d: 5, k: 4, lengths: [5, 5, 4, 5], withH0: true, seed: 4950 },
+  { act: "sigmoid", loss: "mse", task: "many-to-many", input: "dense", layers: 3, bidirectional: false, n: 4, d: 6, k: 3, lengths: [3, 3, 3], withH0: false, seed: 4951 },
+  { act: "tanh", loss: "sigmoid-binary-cross-entropy", task: "many-to-one", input: "ids", layers: 3, bidirectional: true, n: 5, d: 4, k: 2, lengths: [1], withH0: true, seed: 4952 },
+  { act: "relu", loss: "softmax-cross-entropy", task: "many-to-many", input: "dense", layers: 2, bidirectional: true, n: 3, d: 4, k: 3, lengths: [1, 1, 1], withH0: true, seed: 4953 },
+  { act: "tanh", loss: "softmax-cross-entropy", task: "many-to-many", input: "dense", layers: 2, bidirectional: true, n: 40, d: 33, k: 17, lengths: [6, 2, 5, 1, 6], withH0: true, seed: 4954 },
+  { act: "sigmoid", loss: "softmax-cross-entropy", task: "many-to-one", input: "ids", embeddingSize: 8, layers: 2, bidirectional: true, n: 12, d: 8, k: 5, lengths: [3, 5, 3, 1, 5, 2, 3, 4, 5], withH0: true, seed: 4955 },
+];
+
 /** The reference's S-vector of every slot at step t of one sequence (forwardSequence's runs). */
 function refStates(fw, D) {
   return Array.from({ length: fw.T }, (_, t) => fw.layers.flatMap((layer) => layer.runs.slice(0, D).flatMap((run) => Array.from(run.s[t]))));
@@ -79,7 +91,7 @@ function probes(g, rand) {
   return out;
 }
 
-for (const c of [...GRID, ...LARGE]) {
+for (const c of [...GRID, ...LARGE, ...EDGE]) {
   test(`deep gradients = reference, and = finite differences of computeLoss: ${nameOf(c)}`, async () => {
     const { cfg, params, batch, refBatch } = makeCase(c);
     const model = await RNN.create(cfg);
@@ -198,6 +210,30 @@ test("a deep model's tensors: the reference's names, shapes and PyTorch's order;
     assert.equal(model.config.layers, 3);
     assert.equal(model.config.bidirectional, true);
     assert.equal(model.config.embeddingSize, 4);
+  } finally {
+    model.dispose();
+  }
+});
+
+// One model, batches of changing shape (the work block grows, is kept, grows again): every pass
+// is the reference's, so nothing of an earlier, larger batch leaks into a later one.
+test("one deep bidirectional model over batches of changing T × B: each = the reference", async () => {
+  const base = { act: "tanh", loss: "softmax-cross-entropy", task: "many-to-many", input: "ids", embeddingSize: 3, layers: 2, bidirectional: true, n: 6, d: 5, k: 4, withH0: true };
+  const { cfg, params } = makeCase({ ...base, lengths: [1], seed: 4990 });
+  const model = await RNN.create(cfg);
+  try {
+    model.setParameters(params);
+    let seed = 4991;
+    for (const lengths of [[2, 1], [7, 3, 5, 1, 7], [1], [4, 2, 4, 3, 1, 2, 4, 4, 3], [2, 2]]) {
+      const { batch, refBatch } = makeCase({ ...base, lengths, seed: seed++ });
+      const got = model.computeGradients(batch);
+      const want = deep.lossAndGradients(cfg, params, refBatch);
+      const B = lengths.length;
+      expectClose(`loss, lengths [${lengths}]`, [got.loss], [want.loss], F32, "loss");
+      for (const name of Object.keys(params)) expectClose(`d${name}, lengths [${lengths}]`, model.gradients()[name], want.grads[name], F32, "reshape");
+      expectClose(`dh0, lengths [${lengths}]`, model.gradients().h0, slotToSeq(want.grads.h0, slotsOf(cfg), B, cfg.hiddenSize), F32, "reshape");
+      expectClose(`finalState, lengths [${lengths}]`, got.finalState, slotToSeq(want.finalState, slotsOf(cfg), B, cfg.hiddenSize), F32, "reshape");
+    }
   } finally {
     model.dispose();
   }

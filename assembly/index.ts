@@ -21,19 +21,25 @@ export function model_param_bytes(n: i32, d: i32, k: i32, input: i32, L: i32, D:
 }
 
 /** Bytes of a work block for exactly T × B, in f64 (see model_param_bytes). */
-export function model_work_bytes(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32, T: i32, B: i32, F: i32): f64 {
-  return 4 * work_block_floats(n, d, k, input, task, loss, L, D, e, dropout, T, B, F);
+export function model_work_bytes(
+  n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32, pool: i32, inDrop: f32, outDrop: f32,
+  T: i32, B: i32, F: i32,
+): f64 {
+  return 4 * work_block_floats(n, d, k, input, task, loss, L, D, e, dropout, T, B, F, pool, inDrop, outDrop);
 }
 
 /**
  * Create a model of L layers (1..MAX_LAYERS) in D directions (1 or 2), with an embedding of
- * size e (ids only; 0: none) and dropout p between layers: header and parameter block,
+ * size e (ids only; 0: none), dropout p between layers, pooling `pool` (POOL_*: what a
+ * many-to-one head reads) and dropout on layer 0's input and on the head's input (0: none):
+ * header and parameter block,
  * parameters drawn in the tensor order (model_offset) from PCG32 seeded with
  * (seedHi·2³² + seedLo): E from N(0, 1) (nn.Embedding), every cell's U, W, b from
  * U(−1/√d, 1/√d) (nn.RNN), V, c from U(−1/√(D·d), 1/√(D·d)) (nn.Linear). Returns the header.
  */
 export function model_create(
-  n: i32, d: i32, k: i32, input: i32, task: i32, act: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32, seedLo: u32, seedHi: u32,
+  n: i32, d: i32, k: i32, input: i32, task: i32, act: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32,
+  pool: i32, inDrop: f32, outDrop: f32, seedLo: u32, seedHi: u32,
 ): usize {
   // The big block first: if memory cannot grow for it, the trap leaves nothing allocated.
   const bytes = <usize>(4 * param_block_floats(n, d, k, input, L, D, e));
@@ -44,7 +50,7 @@ export function model_create(
   memory.fill(p, 0, hbytes);
   const m = changetype<Model>(p);
   m.n = n; m.d = d; m.k = k; m.input = input; m.task = task; m.act = act; m.loss = loss;
-  m.e = e; m.dropout = dropout;
+  m.e = e; m.dropout = dropout; m.pool = pool; m.inDrop = inDrop; m.outDrop = outDrop;
   link_header(m, L, D);
   plan_params(m, block);
   const state = changetype<usize>(m) + offsetof<Model>("rng");

@@ -23,9 +23,13 @@
 // │ lengths  (B) i32, sorted descending by the wrapper                                  │
 // │ per cell H (T+1,B,d) states, Z (T,B,d) input projection / dz, dnext (B,d)          │
 // │ Xe       (T,B,e): E's rows gathered for layer 0 (embedding only)                    │
-// │ per layer out (T,B,D·d) or (B,D·d) [many-to-one top]: [s→_t ; s←_t] (⊙ dropout),   │
-// │          when D = 2 or dropout follows the layer (else out aliases the forward      │
-// │          cell's H[1..T]); mask (T,B,D·d): dropout keep-scales (dropout only)        │
+// │ per layer out (T,B,D·d) or (B,D·d) [many-to-one top, last state]: [s→_t ; s←_t]   │
+// │          (⊙ dropout), when D = 2 or a dropout applies to it (else out aliases the   │
+// │          forward cell's H[1..T], or H[T]); mask (T,B,D·d): dropout keep-scales      │
+// │ pooled   (B,D·d): many-to-one with mean or max pooling, the head's input;          │
+// │          argmax (B,D·d) i32: the step each max came from (max pooling)              │
+// │ inMask   (T,B,m_0): input dropout's keep-scales (embedding or dense input)          │
+// │ outMask  (rows,D·d): output dropout's keep-scales on the head's input               │
 // │ O, dO    (T,B,k), or (B,k) for many-to-one: logits, then outputs; their gradient    │
 // │ h0, hN, dh0  (B,S), S = L·D·d: every slot's initial and final state and ∂L/∂h0,    │
 // │          sequence-major (one model_reserve for L·D = 1 aliases H[0], H[T], dnext)   │
@@ -59,6 +63,9 @@ export const ACT_RELU = 2;
 export const LOSS_SOFTMAX_XENT = 0;
 export const LOSS_SIGMOID_BCE = 1;
 export const LOSS_MSE = 2;
+export const POOL_LAST = 0;
+export const POOL_MEAN = 1;
+export const POOL_MAX = 2;
 
 /** The largest block TLSF hands out (BLOCK_MAXSIZE, 2^30 less its overhead); src/model.ts has the same MAX_BLOCK_BYTES. */
 export const MAX_BLOCK_BYTES: f64 = 1073741760; // 2^30 − 64
@@ -80,6 +87,9 @@ export const MAX_BLOCK_BYTES: f64 = 1073741760; // 2^30 − 64
   D: i32 = 0;          // directions: 1, or 2 (bidirectional)
   e: i32 = 0;          // embedding size (0: none)
   dropout: f32 = 0;    // p of the dropout after every layer but the last (0: none)
+  pool: i32 = 0;       // POOL_*: what a many-to-one head reads
+  inDrop: f32 = 0;     // p of the dropout on layer 0's input (embedding or dense; 0: none)
+  outDrop: f32 = 0;    // p of the dropout on the head's input (0: none)
   cells: usize = 0;    // L·D Cell records (in the header's allocation)
   layers: usize = 0;   // L Layer records (after the cells)
   nparams: i32 = 0;    // floats in one copy of the parameters, padding included
@@ -110,6 +120,10 @@ export const MAX_BLOCK_BYTES: f64 = 1073741760; // 2^30 − 64
   dh0: usize = 0;
   gnorm: usize = 0;
   gnorm2: usize = 0;
+  pooled: usize = 0;
+  argmax: usize = 0;
+  inMask: usize = 0;
+  outMask: usize = 0;
   weights: usize = 0;  // row weights of the loss (rows f32), in the work block
   weighted: i32 = 0;   // 1: the loss reads `weights`; 0: every row weighs 1 (the default)
 }
@@ -259,15 +273,21 @@ function walk_work(m: Model, T: f64, B: f64, F: f64): void {
   }
   m.Xe = m.e ? tensor(T * B * <f64>m.e) : 0;   // (T,B,e)
   const Bbytes = <usize>(B * d) << 2;
+  const pooling = m2o && m.pool != POOL_LAST;
   for (let l = 0; l < L; l++) {
     const ly = layer(m, l), top = l == L - 1;
     const dropped = m.dropout > 0 && !top;
+    const last = top && m2o && !pooling;         // out is each sequence's last state, not a sequence
     const H = cell(m, l * D).H;
-    ly.owned = D == 2 || dropped ? 1 : 0;
-    ly.out = ly.owned ? tensor(top && m2o ? B * Dd : T * B * Dd) : top && m2o ? H + <usize>T * Bbytes : H + Bbytes;
+    ly.owned = D == 2 || dropped || (top && m.outDrop > 0 && !pooling) ? 1 : 0;
+    ly.out = ly.owned ? tensor(last ? B * Dd : T * B * Dd) : last ? H + <usize>T * Bbytes : H + Bbytes;
     ly.mask = dropped ? tensor(T * B * Dd) : 0;
     ly.input = l > 0 ? layer(m, l - 1).out : m.e ? m.Xe : m.input == INPUT_DENSE ? m.X : 0;
   }
+  m.pooled = pooling ? tensor(B * Dd) : 0;                        // (B,D·d)
+  m.argmax = pooling && m.pool == POOL_MAX ? tensor(B * Dd) : 0;   // (B,D·d) i32
+  m.inMask = m.inDrop > 0 ? tensor(T * B * <f64>(m.e ? m.e : m.n)) : 0;
+  m.outMask = m.outDrop > 0 ? tensor(rows * Dd) : 0;
   m.O = tensor(rows * k);          // (rows,k)
   m.dO = tensor(rows * k);         // (rows,k)
   if (cells > 1) {
@@ -289,10 +309,11 @@ function walk_work(m: Model, T: f64, B: f64, F: f64): void {
 // the sizes can be asked for before one exists, and a live model's pointers are never touched.
 const sizing = changetype<Model>(memory.data(<i32>(offsetof<Model>() + 2 * MAX_LAYERS * offsetof<Cell>() + MAX_LAYERS * offsetof<Layer>()), 16));
 
-function sizing_header(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32): Model {
+function sizing_header(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32,
+  pool: i32 = POOL_LAST, inDrop: f32 = 0, outDrop: f32 = 0): Model {
   sizing.n = n; sizing.d = d; sizing.k = k;
   sizing.input = input; sizing.task = task; sizing.loss = loss;
-  sizing.e = e; sizing.dropout = dropout;
+  sizing.e = e; sizing.dropout = dropout; sizing.pool = pool; sizing.inDrop = inDrop; sizing.outDrop = outDrop;
   link_header(sizing, L, D);
   return sizing;
 }
@@ -312,15 +333,16 @@ export function plan_params(m: Model, block: usize): void {
 }
 
 /** Floats (4-byte words) in a work block for exactly T × B, given the model's kinds and sizes. */
-export function work_block_floats(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32, T: i32, B: i32, F: i32): f64 {
+export function work_block_floats(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32, T: i32, B: i32, F: i32,
+  pool: i32 = POOL_LAST, inDrop: f32 = 0, outDrop: f32 = 0): f64 {
   begin(0, false);
-  walk_work(sizing_header(n, d, k, input, task, loss, L, D, e, dropout), <f64>T, <f64>B, <f64>F);
+  walk_work(sizing_header(n, d, k, input, task, loss, L, D, e, dropout, pool, inDrop, outDrop), <f64>T, <f64>B, <f64>F);
   return planFloats;
 }
 
 /** work_block_floats for a model's own kinds and sizes. */
 export function model_work_floats(m: Model, T: i32, B: i32, F: i32): f64 {
-  return work_block_floats(m.n, m.d, m.k, m.input, m.task, m.loss, m.L, m.D, m.e, m.dropout, T, B, F);
+  return work_block_floats(m.n, m.d, m.k, m.input, m.task, m.loss, m.L, m.D, m.e, m.dropout, T, B, F, m.pool, m.inDrop, m.outDrop);
 }
 
 /** Plan a work block of at least work_block_floats(…, T, B, F) floats at `block` for T × B (× F ids a step). */

@@ -6,7 +6,8 @@
 //   forward cell    z_t = U x_t + W s_{t−1} + b    s_t = f1(z_t)    t = 0 .. len_i − 1
 //   reverse cell    z_t = U x_t + W s_{t+1} + b    s_t = f1(z_t)    t = len_i − 1 .. 0
 //   layer output    y_t = [s→_t ; s←_t] (⊙ dropout mask between layers, training only)
-//   head            o_t = V y_t + c (top layer), ŷ_t = f2(o_t); many-to-one: y = [s→_{len−1} ; s←_0]
+//   head            o_t = V y_t + c (top layer), ŷ_t = f2(o_t); many-to-one: y = [s→_{len−1} ; s←_0],
+//                   or the mean or max of y_t over each sequence's real steps (pooling)
 //
 // The wrapper writes sequences sorted by length, longest first, so at step t the sequences
 // still running are rows 0..b_t−1 (b_t = #{i : len_i > t}): the recurrence touches only
@@ -22,6 +23,7 @@
 
 import {
   Model, Cell, cell, layer, INPUT_DENSE, TASK_MANY_TO_ONE, ACT_TANH, ACT_SIGMOID, LOSS_SOFTMAX_XENT, LOSS_SIGMOID_BCE,
+  POOL_LAST, POOL_MAX,
 } from "./layout";
 import { f32_gemm, f32_gemm_packed, f32_pack_b, f32_pack_bt } from "./gemm";
 import { f32_fill, f32_copy, f32_colsum_acc, f32_rows_set, f32_sumsq_f64, f32_add_acc, f32_mul_acc } from "./simd";
@@ -210,6 +212,63 @@ function interleave(out: usize, F: usize, R: usize, rows: i32, d: i32, D: i32): 
   }
 }
 
+/** mask[0..count) = keep-scales drawn from the model's generator: 1/(1−p) where u ≥ p, else 0. */
+function draw_mask(m: Model, mask: usize, count: i32, p: f32): void {
+  const keep: f32 = <f32>1 / (<f32>1 - p), rng = changetype<usize>(m) + offsetof<Model>("rng");
+  for (let j = 0; j < count; j++) store<f32>(f32p(mask, j), pcg32_uniform(rng) >= p ? keep : 0);
+}
+
+/**
+ * pooled[i] = the mean (Σ_t y_t / len_i, summed in step order) or the max (per feature; the
+ * first step of a tie, kept in argmax) of Y's rows over each sequence's real steps.
+ */
+function pool_forward(m: Model, Y: usize, T: i32, B: i32): void {
+  const Dd = m.D * m.d, P = m.pooled, max = m.pool == POOL_MAX;
+  for (let i = 0; i < B; i++) {
+    const len = load<i32>(m.lengths + (<usize>i << 2)), pi = f32p(P, i * Dd);
+    f32_copy(pi, f32p(Y, i * Dd), Dd);
+    if (max) {
+      const ai = f32p(m.argmax, i * Dd);
+      for (let j = 0; j < Dd; j++) store<i32>(ai + (<usize>j << 2), 0);
+      for (let t = 1; t < len; t++) {
+        const y = f32p(Y, (t * B + i) * Dd);
+        for (let j = 0; j < Dd; j++) {
+          const v = load<f32>(y + (<usize>j << 2));
+          if (v > load<f32>(pi + (<usize>j << 2))) {
+            store<f32>(pi + (<usize>j << 2), v);
+            store<i32>(ai + (<usize>j << 2), t);
+          }
+        }
+      }
+    } else {
+      for (let t = 1; t < len; t++) f32_add_acc(pi, f32p(Y, (t * B + i) * Dd), Dd);
+      const n = <f32>len;
+      for (let j = 0; j < Dd; j++) store<f32>(pi + (<usize>j << 2), load<f32>(pi + (<usize>j << 2)) / n);
+    }
+  }
+}
+
+/** ∂L/∂y_t from ∂L/∂pooled (in m.pooled), into the top cells' Z (forward's half, reverse's half); zero elsewhere. */
+function pool_backward(m: Model, F: Cell, R: Cell, T: i32, B: i32): void {
+  const d = m.d, D = m.D, Dd = D * d, P = m.pooled;
+  f32_fill(F.Z, 0, T * B * d);
+  if (D == 2) f32_fill(R.Z, 0, T * B * d);
+  for (let i = 0; i < B; i++) {
+    const len = load<i32>(m.lengths + (<usize>i << 2)), pi = f32p(P, i * Dd);
+    for (let j = 0; j < Dd; j++) {
+      const Z = j < d ? F.Z : R.Z, jj = j < d ? j : j - d;
+      const g = load<f32>(pi + (<usize>j << 2));
+      if (m.pool == POOL_MAX) {
+        const t = load<i32>(f32p(m.argmax, i * Dd + j));
+        store<f32>(f32p(Z, (t * B + i) * d + jj), g);
+      } else {
+        const share = g / <f32>len;
+        for (let t = 0; t < len; t++) store<f32>(f32p(Z, (t * B + i) * d + jj), share);
+      }
+    }
+  }
+}
+
 /** The inverse: the cells' rows ← out's halves. */
 function split(F: usize, R: usize, out: usize, rows: i32, d: i32, D: i32): void {
   const Dd = D * d;
@@ -250,13 +309,17 @@ export function rnn_forward(m: Model, T: i32, B: i32, hasH0: bool, train: bool):
       }
     }
   }
-  // Dropout masks, in the order boundary ℓ, row r, feature j: keep iff u ≥ p, kept = 1/(1−p).
-  if (train && m.dropout > 0) {
-    const p = m.dropout, keep: f32 = <f32>1 / (<f32>1 - p), rng = changetype<usize>(m) + offsetof<Model>("rng");
-    for (let l = 0; l < L - 1; l++) {
-      const mask = layer(m, l).mask;
-      for (let j = 0; j < T * B * Dd; j++) store<f32>(f32p(mask, j), pcg32_uniform(rng) >= p ? keep : 0);
+  // Dropout masks, in the order input, boundary ℓ = 0..L−2, output; within one, row r then
+  // feature j: keep iff u ≥ p, kept = 1/(1−p). The input mask applies here, in place.
+  const m2o = m.task == TASK_MANY_TO_ONE, pooling = m2o && m.pool != POOL_LAST, rows = m2o ? B : T * B;
+  if (train) {
+    const m0 = m.e ? m.e : m.n;
+    if (m.inMask) {
+      draw_mask(m, m.inMask, T * B * m0, m.inDrop);
+      f32_mul_acc(m.e ? m.Xe : m.X, m.inMask, T * B * m0);
     }
+    if (m.dropout > 0) for (let l = 0; l < L - 1; l++) draw_mask(m, layer(m, l).mask, T * B * Dd, m.dropout);
+    if (m.outMask) draw_mask(m, m.outMask, rows * Dd, m.outDrop);
   }
 
   for (let l = 0; l < L; l++) {
@@ -264,7 +327,7 @@ export function rnn_forward(m: Model, T: i32, B: i32, hasH0: bool, train: bool):
     for (let r = 0; r < D; r++) cell_forward(m, cell(m, l * D + r), ly.input, T, B);
     if (!ly.owned) continue;
     const F = cell(m, l * D), R = D == 2 ? cell(m, l * D + 1) : F;
-    if (l == L - 1 && m.task == TASK_MANY_TO_ONE) {
+    if (l == L - 1 && m2o && !pooling) {
       interleave(ly.out, f32p(F.H, T * Bd), R.H, B, d, D);             // [s→_{len−1} ; s←_0]
     } else {
       interleave(ly.out, f32p(F.H, Bd), R.H, T * B, d, D);             // [s→_t ; s←_t]
@@ -272,9 +335,11 @@ export function rnn_forward(m: Model, T: i32, B: i32, hasH0: bool, train: bool):
     }
   }
 
-  // Outputs: o = V y + c, for the scored rows only.
-  const Y = layer(m, L - 1).out;
-  if (m.task == TASK_MANY_TO_ONE) {
+  // Outputs: o = V y + c, for the scored rows only (y pooled first, dropped in training).
+  const Y = pooling ? m.pooled : layer(m, L - 1).out;
+  if (pooling) pool_forward(m, layer(m, L - 1).out, T, B);
+  if (train && m.outMask) f32_mul_acc(Y, m.outMask, rows * Dd);
+  if (m2o) {
     f32_rows_set(m.O, c0, B, k);
     f32_gemm_packed(m.O, k, Y, Dd, 1, m.VTp, B, k, Dd, scratch);
   } else if (D == 2 || one_product(lengths, T, B)) {
@@ -365,12 +430,13 @@ export function rnn_outputs(m: Model, T: i32, B: i32): void {
 export function rnn_backward(m: Model, T: i32, B: i32): void {
   const d = m.d, k = m.k, D = m.D, L = m.L, Dd = D * d, Bd = B * d, cells = L * D, S = cells * d;
   const scratch = m.scratch, lengths = m.lengths, dO = m.dO;
-  const m2o = m.task == TASK_MANY_TO_ONE;
+  const m2o = m.task == TASK_MANY_TO_ONE, pooling = m2o && m.pool != POOL_LAST;
   const top = layer(m, L - 1), Ftop = cell(m, (L - 1) * D), Rtop = cell(m, (L - 1) * D + D - 1);
+  const Y = pooling ? m.pooled : top.out;   // the head's input
 
   // Output layer: dV += dOᵀ · Y, dc += Σ dO, over the scored rows in one product each.
   const rows = m2o ? B : T * B;
-  f32_gemm(f32p(m.grads, m.offV), Dd, dO, 1, k, top.out, Dd, k, Dd, rows, scratch);   // A = dO stored rows×k, read transposed
+  f32_gemm(f32p(m.grads, m.offV), Dd, dO, 1, k, Y, Dd, k, Dd, rows, scratch);   // A = dO stored rows×k, read transposed
   f32_colsum_acc(f32p(m.grads, m.offc), dO, rows, k);
 
   for (let s = 0; s < cells; s++) f32_fill(cell(m, s).dnext, 0, Bd);
@@ -379,8 +445,8 @@ export function rnn_backward(m: Model, T: i32, B: i32): void {
   // ∂L/∂Y = dO · V into the top cells: many-to-one, into the states it reads (dnext);
   // many-to-many, into Z, for every step at once when the batch is dense enough (one
   // direction: else per step inside the loop).
-  let incoming = !m2o, perStep = false;
-  if (D == 1) {
+  let incoming = !m2o || pooling, perStep = false;
+  if (!top.owned && !pooling) {
     if (m2o) f32_gemm_packed(Ftop.dnext, d, dO, k, 1, m.Vp, B, d, k, scratch);
     else if (one_product(lengths, T, B)) {
       f32_fill(Ftop.Z, 0, T * Bd);
@@ -390,10 +456,12 @@ export function rnn_backward(m: Model, T: i32, B: i32): void {
       perStep = true;
     }
   } else {
-    f32_fill(top.out, 0, rows * Dd);   // Y has served dV: it takes ∂L/∂Y
-    f32_gemm_packed(top.out, Dd, dO, k, 1, m.Vp, rows, Dd, k, scratch);
-    if (m2o) split(Ftop.dnext, Rtop.dnext, top.out, B, d, D);
-    else split(Ftop.Z, Rtop.Z, top.out, T * B, d, D);
+    f32_fill(Y, 0, rows * Dd);   // Y has served dV: it takes ∂L/∂Y
+    f32_gemm_packed(Y, Dd, dO, k, 1, m.Vp, rows, Dd, k, scratch);
+    if (m.outMask) f32_mul_acc(Y, m.outMask, rows * Dd);
+    if (pooling) pool_backward(m, Ftop, Rtop, T, B);
+    else if (m2o) split(Ftop.dnext, Rtop.dnext, Y, B, d, D);
+    else split(Ftop.Z, Rtop.Z, Y, T * B, d, D);
   }
 
   for (let l = L - 1; l >= 0; l--) {
@@ -420,6 +488,7 @@ export function rnn_backward(m: Model, T: i32, B: i32): void {
         const c = cell(m, r);
         f32_gemm_packed(m.Xe, e, c.Z, d, 1, c.Up, T * B, e, d, scratch);
       }
+      if (m.inMask) f32_mul_acc(m.Xe, m.inMask, T * B * e);
       // Scatter-add each real step's row into E's row of each of its ids.
       const F = m.F;
       for (let t = 0; t < T; t++) {

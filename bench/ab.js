@@ -61,11 +61,13 @@ let seed = 7;
 const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 8;
 /** A model of sizes [n, d, k] with a T × B batch of ids and class targets written in. */
 function setup(ex, [n, d, k, T, B]) {
-  // ABI 5 (issue 12) put layers, directions, embedding size and dropout before the seed: a
+  // ABI 5 (issue 12) put layers, directions, embedding size, dropout, pooling and the input and
+  // output dropouts before the seed (and F, ids a step, after model_reserve's B): a
   // revision before it and this tree take different argument lists (an export's length is
   // its parameter count). Both get a one-layer, one-direction model.
-  const p = (ex.model_create.length >= 13 ? ex.model_create(n, d, k, 0, 0, 0, 0, 1, 1, 0, 0, 1234, 0) : ex.model_create(n, d, k, 0, 0, 0, 0, 1234, 0)) >>> 0;
-  ex.model_reserve(p, T, B);
+  const p = (ex.model_create.length >= 16 ? ex.model_create(n, d, k, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1234, 0)
+    : ex.model_create.length >= 13 ? ex.model_create(n, d, k, 0, 0, 0, 0, 1, 1, 0, 0, 1234, 0) : ex.model_create(n, d, k, 0, 0, 0, 0, 1234, 0)) >>> 0;
+  ex.model_reserve(p, T, B, 1);
   const buf = ex.memory.buffer;
   const X = new Int32Array(buf, ex.model_inputs(p) >>> 0, T * B), Y = new Int32Array(buf, ex.model_targets(p) >>> 0, T * B);
   seed = 7;

@@ -559,11 +559,15 @@ async function benchTorch(cfg, batch, entry, opts, clock, torch) {
 
 /**
  * A one-layer, one-direction model through the raw ABI: ids input, many-to-many, tanh,
- * softmax cross-entropy, the bench's seed. ABI 5 (issue 12) added layers, directions,
- * embedding size and dropout before the seed; an export's length is its parameter count.
+ * softmax cross-entropy, the bench's seed. ABI 5 (issues 12, 14) added layers, directions,
+ * embedding size, dropout, pooling and the input and output dropouts before the seed; an
+ * export's length is its parameter count (model_reserve's extra F, ids a step, is ignored by
+ * older modules).
  */
 function rawCreate(ex, n, d, k) {
-  return (ex.model_create.length >= 13
+  return (ex.model_create.length >= 16
+    ? ex.model_create(n, d, k, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, SEED, 0)
+    : ex.model_create.length >= 13
     ? ex.model_create(n, d, k, 0, 0, 0, 0, 1, 1, 0, 0, SEED, 0)
     : ex.model_create(n, d, k, 0, 0, 0, 0, SEED, 0)) >>> 0;
 }
@@ -581,7 +585,7 @@ async function breakdown(cfg, opts, clock) {
   const { n, d, k, T, B } = cfg;
   const p = rawCreate(ex, n, d, k);
   try {
-    ex.model_reserve(p, T, B);
+    ex.model_reserve(p, T, B, 1);
     const batch = makeBatch(cfg);
     const mem = ex.memory.buffer;
     const X = new Int32Array(mem, ex.model_inputs(p) >>> 0, T * B);
@@ -666,7 +670,7 @@ async function inference(opts) {
     const engine = await init();
     const ex = engine.exports;
     const p = rawCreate(ex, cfg.n, cfg.d, cfg.k);
-    ex.model_reserve(p, 32, 1);
+    ex.model_reserve(p, 32, 1, 1);
     const mem = ex.memory.buffer;
     const X = new Int32Array(mem, ex.model_inputs(p) >>> 0, 32);
     const len = new Int32Array(mem, ex.model_lengths(p) >>> 0, 1);
@@ -715,7 +719,7 @@ async function gemmViaPublicEngine(opts, size = 256) {
   const { exports: ex } = await init();
   const p = rawCreate(ex, size, size, size);
   try {
-    ex.model_reserve(p, 1, size);
+    ex.model_reserve(p, 1, size, 1);
     const mem = ex.memory.buffer;
     new Int32Array(mem, ex.model_inputs(p) >>> 0, size).forEach((_, i, a) => { a[i] = i; });
     new Int32Array(mem, ex.model_lengths(p) >>> 0, size).fill(1);

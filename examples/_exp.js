@@ -12,6 +12,32 @@ import { clock } from "../apps/progress.js";
 import { tagSet, mostFrequentTagBaseline, tagAccuracy } from "../apps/brown.js";
 import { loadBrown } from "../apps/brown-files.js";
 import { join } from "node:path";
+import { Vocabulary } from "../dist/index.js";
+import { wordShape } from "../apps/text.js";
+
+const FEAT = process.env.FEAT === "1";
+function featureTokens(w) {
+  const lower = w.toLowerCase();
+  const out = [];
+  for (const n of (process.env.SUF ?? "1,2,3,4").split(",").map(Number)) if (lower.length > n) out.push(`<s${n}:${lower.slice(-n)}>`);
+  out.push(`<cap:${/^[A-Z]/.test(w) ? (w.length > 1 && w === w.toUpperCase() ? "caps" : "cap") : /[a-z]/.test(w) ? "low" : "none"}>`);
+  if (/\d/.test(w)) out.push("<digit>");
+  if (w.includes("-")) out.push("<hyphen>");
+  return out;
+}
+function withFeatures(encoder, sentences) {
+  const counts = new Map();
+  for (const s of sentences) for (const w of s.words) for (const f of featureTokens(w)) counts.set(f, (counts.get(f) ?? 0) + 1);
+  const feats = [...counts].filter(([, c]) => c >= 5).map(([f]) => f).sort();
+  const base = encoder.vocabulary.tokens;
+  const vocab = Vocabulary.fromTokens ? null : null;
+  const index = new Map(base.map((t, i) => [t, i]));
+  const size0 = base.length;
+  feats.forEach((f, i) => index.set(f, size0 + i));
+  const size = size0 + feats.length;
+  const encode = (words) => words.map((w) => [encoder.id(w), ...featureTokens(w).filter((f) => index.has(f)).map((f) => index.get(f))]);
+  return { size, encode, known: (w) => encoder.known(w) };
+}
 
 const HELP = `Train a part-of-speech tagger (an Elman RNN on word ids) on the Brown corpus, evaluate it on
 held-out files against the most-frequent-tag baseline, and write the model and a plot.
@@ -67,9 +93,11 @@ async function main(argv) {
   const classes = encoder.vocabulary.tokens.filter((t) => t.startsWith("<unk:")).length;
   console.log(`tags: ${o.universal ? "12 universal" : `${labels.size} Brown (normalised)`}; vocabulary: ${encoder.vocabulary.size} ids ` +
     `(lower-cased words seen ≥ ${o.minCount} times in training${o.unk === "shapes" ? `, ${classes} unknown-word classes` : ""}, <pad> <sos> <eos> <unk>)`);
-  const train = tagDataset(encoder, labels, corpus.train, o.lookahead);
-  const validation = tagDataset(encoder, labels, corpus.validation, o.lookahead);
-  const test = tagDataset(encoder, labels, corpus.test, o.lookahead);
+  const fe = FEAT ? withFeatures(encoder, corpus.train) : encoder;
+  const inSize = FEAT ? fe.size : encoder.vocabulary.size;
+  const train = tagDataset(fe, labels, corpus.train, o.lookahead);
+  const validation = tagDataset(fe, labels, corpus.validation, o.lookahead);
+  const test = tagDataset(fe, labels, corpus.test, o.lookahead);
 
   // ── the baseline, from the same training split ────────────────────────────────────────
   const baseline = mostFrequentTagBaseline(corpus.train);
@@ -79,13 +107,13 @@ async function main(argv) {
 
   // ── the model ──────────────────────────────────────────────────────────────────────────
   const model = await RNN.create({
-    input: "ids", inputSize: encoder.vocabulary.size, hiddenSize: o.hidden, outputSize: labels.size,
+    input: "ids", inputSize: inSize, hiddenSize: o.hidden, outputSize: labels.size,
     task: "many-to-many", hiddenActivation: "tanh", loss: "softmax-cross-entropy", seed: o.seed,
     layers: Number(process.env.LAYERS ?? 1), bidirectional: process.env.BI === "1",
     ...(process.env.EMB ? { embeddingSize: Number(process.env.EMB) } : {}),
     ...(process.env.DROP ? { dropout: Number(process.env.DROP) } : {}),
   });
-  model.vocabulary = encoder.vocabulary;
+  if (!FEAT) model.vocabulary = encoder.vocabulary;
   model.labels = labels;
   const modelPath = join(o.out, "brown-tagger.rnn");
   console.log(`model: Elman RNN, ${encoder.vocabulary.size} word ids → ${o.hidden} hidden (tanh) → ${labels.size} tags (softmax), lookahead ${o.lookahead}; ` +
@@ -93,7 +121,7 @@ async function main(argv) {
 
   // Training accuracy on a fixed sample (every 8th training sentence): cheap, and enough for the plot.
   const sample = corpus.train.filter((_, i) => i % 8 === 0);
-  const sampleData = tagDataset(encoder, labels, sample, o.lookahead);
+  const sampleData = tagDataset(fe, labels, sample, o.lookahead);
   const run = await trainEpochs(model, train, {
     epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, clipNorm: 5, seed: o.seed,
     trainAccuracy: (m) => evaluateTagger(m, sampleData, sample, o.lookahead).accuracy,

@@ -145,7 +145,8 @@ export class Core {
     const bytes = paramBytes(ex, cfg);
     const ptr = allocate(ex, "the model's parameters", bytes, () =>
       ex.model_create(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg), codes.task(cfg), codes.act(cfg), codes.loss(cfg),
-        cfg.layers, directions(cfg), cfg.embeddingSize ?? 0, cfg.dropout, cfg.seed % 2 ** 32, Math.floor(cfg.seed / 2 ** 32)) >>> 0);
+        cfg.layers, directions(cfg), cfg.embeddingSize ?? 0, cfg.dropout, codes.pool(cfg), cfg.inputDropout, cfg.outputDropout,
+        cfg.seed % 2 ** 32, Math.floor(cfg.seed / 2 ** 32)) >>> 0);
     return new Core(engine, ptr, cfg);
   }
 
@@ -269,7 +270,7 @@ export class Core {
   workBytes(T: number, B: number, F = 1): number {
     const cfg = this.config;
     return this.ex.model_work_bytes(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg), codes.task(cfg), codes.loss(cfg),
-      cfg.layers, directions(cfg), cfg.embeddingSize ?? 0, cfg.dropout, T, B, F);
+      cfg.layers, directions(cfg), cfg.embeddingSize ?? 0, cfg.dropout, codes.pool(cfg), cfg.inputDropout, cfg.outputDropout, T, B, F);
   }
 
   /** Refuse a T × B batch whose work block could never be allocated, before it is staged. */

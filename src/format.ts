@@ -75,12 +75,15 @@ function checkAttachments(cfg: ResolvedConfig, vocabulary: { size: number } | un
 }
 
 /**
- * The config as a file keeps it: the layer fields only when they differ from a one-layer,
- * forward-only model, so such a model's file is as it was before layers existed.
+ * The config as a file keeps it: the layer, pooling and dropout fields only when they differ
+ * from a one-layer, forward-only model's, so such a model's file is as it was before they existed.
  */
 function fileConfig(cfg: ResolvedConfig): Partial<ResolvedConfig> {
-  const { layers, bidirectional, dropout, ...rest } = cfg;
-  return { ...rest, ...(layers !== 1 ? { layers } : {}), ...(bidirectional ? { bidirectional } : {}), ...(dropout !== 0 ? { dropout } : {}) };
+  const { layers, bidirectional, dropout, pooling, inputDropout, outputDropout, ...rest } = cfg;
+  return {
+    ...rest, ...(layers !== 1 ? { layers } : {}), ...(bidirectional ? { bidirectional } : {}), ...(dropout !== 0 ? { dropout } : {}),
+    ...(pooling !== "last" ? { pooling } : {}), ...(inputDropout !== 0 ? { inputDropout } : {}), ...(outputDropout !== 0 ? { outputDropout } : {}),
+  };
 }
 
 /** A model's bytes (see the format above). */

@@ -66,6 +66,19 @@ export interface RNNConfig {
    * training only, masks drawn from the model's generator. Needs layers ≥ 2. @default 0
    */
   dropout?: number;
+  /**
+   * Many-to-one only: what the head reads. `last`: the last real step's state (the reverse
+   * direction's at step 0, PyTorch's h_n); `mean` or `max`: the mean or the per-feature max of
+   * the top layer's output over each sequence's real steps. @default "last"
+   */
+  pooling?: "last" | "mean" | "max";
+  /**
+   * p in [0, 1): inverted dropout on layer 0's input (the embedding's rows, or the dense
+   * features), training only. Not for ids without an embedding. @default 0
+   */
+  inputDropout?: number;
+  /** p in [0, 1): inverted dropout on the head's input (the top layer's output, pooled or not), training only. @default 0 */
+  outputDropout?: number;
 }
 
 /** A configuration with every default filled in (ignoreIndex, classWeights and embeddingSize stay absent when not given). */
@@ -147,8 +160,9 @@ const INPUTS = ["ids", "dense"] as const;
 const TASKS = ["many-to-many", "many-to-one"] as const;
 const ACTIVATIONS = ["tanh", "sigmoid", "relu"] as const;
 const LOSSES = ["softmax-cross-entropy", "sigmoid-binary-cross-entropy", "mse"] as const;
+const POOLINGS = ["last", "mean", "max"] as const;
 const KNOWN_KEYS = ["input", "inputSize", "hiddenSize", "outputSize", "task", "hiddenActivation", "loss", "seed", "ignoreIndex", "classWeights",
-  "layers", "bidirectional", "embeddingSize", "dropout"];
+  "layers", "bidirectional", "embeddingSize", "dropout", "pooling", "inputDropout", "outputDropout"];
 
 /** Largest number of layers accepted. */
 export const MAX_LAYERS = 64;
@@ -159,6 +173,7 @@ export const codes = {
   task: (c: ResolvedConfig) => TASKS.indexOf(c.task),
   act: (c: ResolvedConfig) => ACTIVATIONS.indexOf(c.hiddenActivation),
   loss: (c: ResolvedConfig) => LOSSES.indexOf(c.loss),
+  pool: (c: ResolvedConfig) => POOLINGS.indexOf(c.pooling),
 };
 
 function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
@@ -199,11 +214,20 @@ export function resolveConfig(config: RNNConfig): ResolvedConfig {
     layers: config.layers === undefined ? 1 : layersOf(config.layers),
     bidirectional: flag("config.bidirectional", config.bidirectional, false),
     dropout: 0,
+    pooling: oneOf("pooling", config.pooling, POOLINGS, "last"),
+    inputDropout: probability("inputDropout", config.inputDropout),
+    outputDropout: probability("outputDropout", config.outputDropout),
   };
   resolved.dropout = dropoutOf(resolved, config.dropout);
   if (config.embeddingSize !== undefined) {
     if (resolved.input !== "ids") throw new RnnError(`config.embeddingSize: only for input "ids" (an embedding table has one row per id), not ${JSON.stringify(resolved.input)}`);
     resolved.embeddingSize = dim("embeddingSize", config.embeddingSize);
+  }
+  if (resolved.pooling !== "last" && resolved.task !== "many-to-one") {
+    throw new RnnError(`config.pooling: only for task "many-to-one" (a many-to-many head reads every step), not ${JSON.stringify(resolved.task)}`);
+  }
+  if (resolved.inputDropout > 0 && resolved.input === "ids" && resolved.embeddingSize === undefined) {
+    throw new RnnError("config.inputDropout: acts on an embedding's rows or on dense features; with ids and no embeddingSize there is nothing to drop");
   }
   // Present only when given, so a config without them (and its model file) is as before.
   if (config.ignoreIndex !== undefined) resolved.ignoreIndex = ignoreIndexOf(resolved, config.ignoreIndex);
@@ -218,13 +242,19 @@ function layersOf(value: unknown): number {
   return value;
 }
 
-function dropoutOf(cfg: ResolvedConfig, value: unknown): number {
+/** A dropout probability in [0, 1) (also as the f32 the module uses). */
+function probability(field: string, value: unknown): number {
   if (value === undefined || value === 0) return 0;
   if (typeof value !== "number" || !(value >= 0 && value < 1) || !(Math.fround(value) < 1)) {
-    throw new RnnError(`config.dropout: expected a number in [0, 1) (the probability of dropping), got ${describe(value)}`);
+    throw new RnnError(`config.${field}: expected a number in [0, 1) (the probability of dropping), got ${describe(value)}`);
   }
-  if (cfg.layers < 2) throw new RnnError(`config.dropout: acts between layers (PyTorch's dropout), so it needs layers ≥ 2; this config has layers = ${cfg.layers}`);
   return value;
+}
+
+function dropoutOf(cfg: ResolvedConfig, value: unknown): number {
+  if (probability("dropout", value) === 0) return 0;
+  if (cfg.layers < 2) throw new RnnError(`config.dropout: acts between layers (PyTorch's dropout), so it needs layers ≥ 2; this config has layers = ${cfg.layers}`);
+  return value as number;
 }
 
 /** D: 2 directions when bidirectional, else 1. */

@@ -168,7 +168,7 @@ describe("the planner: the pointers it assigns tile exactly the size it totals",
     expect<f64>(work_block_floats(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 1 << 20, 1 << 12, 1)).toBe(want);
     expect<bool>(4 * want > 4294967296.0).toBe(true, "the case is past 2^32 bytes");
     // A model planned before and after sizing keeps its plan (sizing walks a header of its own).
-    const p = model_create(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, ACT_TANH, LOSS_SOFTMAX_XENT, 2, 2, 3, 0.5, 1, 0);
+    const p = model_create(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, ACT_TANH, LOSS_SOFTMAX_XENT, 2, 2, 3, 0.5, 0, 0, 0, 1, 0);
     model_reserve(p, 3, 2, 1);
     const m = changetype<Model>(p);
     const X = m.X, H = cell(m, 3).H, out = layer(m, 1).out, gnorm = m.gnorm, offV = m.offV, offU = cell(m, 2).offU;
@@ -188,7 +188,7 @@ function zeroBytes(p: usize, bytes: usize): bool {
 
 describe("model_reserve: exactly T × B, re-planned in the block it has when it fits", () => {
   it("0 when planned already (contents kept); 1 and a re-plan in place when smaller; a new block only when bigger", () => {
-    const p = model_create(5, 6, 3, INPUT_DENSE, TASK_MANY_TO_MANY, ACT_TANH, LOSS_MSE, 1, 1, 0, 0, 3, 0);
+    const p = model_create(5, 6, 3, INPUT_DENSE, TASK_MANY_TO_MANY, ACT_TANH, LOSS_MSE, 1, 1, 0, 0, 0, 0, 0, 3, 0);
     const m = changetype<Model>(p);
     expect<i32>(model_reserve(p, 8, 4, 1)).toBe(1, "first reserve");
     const block = m.work, cap = m.workBytes;
@@ -212,7 +212,7 @@ describe("model_reserve: exactly T × B, re-planned in the block it has when it 
     model_free(p);
   });
   it("a long sequence then a wide batch (T = 4096, B = 1, then T = 1, B = 1900): re-planned in place, no allocation", () => {
-    const p = model_create(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, ACT_TANH, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 1, 0);
+    const p = model_create(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, ACT_TANH, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 0, 0, 0, 1, 0);
     const m = changetype<Model>(p);
     expect<i32>(model_reserve(p, 4096, 1, 1)).toBe(1);
     const block = m.work, cap = m.workBytes, pages = memory.size();
@@ -227,7 +227,7 @@ describe("model_reserve: exactly T × B, re-planned in the block it has when it 
     model_free(p);
   });
   it("past MAX_BLOCK_BYTES: −1 and nothing changed", () => {
-    const p = model_create(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, ACT_TANH, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 1, 0);
+    const p = model_create(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, ACT_TANH, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 0, 0, 0, 1, 0);
     const m = changetype<Model>(p);
     model_reserve(p, 5, 3, 1);
     const block = m.work, cap = m.workBytes, X = m.X, gnorm = m.gnorm, pages = memory.size();

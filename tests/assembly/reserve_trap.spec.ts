@@ -22,7 +22,7 @@ function writeBatch(p: usize): void {
 
 describe("model_reserve when memory cannot grow", () => {
   it("traps in the allocation, and the model keeps its block, plan and contents", () => {
-    model = model_create(4, 8, k, INPUT_IDS, TASK_MANY_TO_MANY, ACT_TANH, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 5, 0);
+    model = model_create(4, 8, k, INPUT_IDS, TASK_MANY_TO_MANY, ACT_TANH, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 0, 0, 0, 5, 0);
     expect<i32>(model_reserve(model, T, B, 1)).toBe(1);
     writeBatch(model);
     model_predict(model, T, B, false);

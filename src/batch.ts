@@ -8,7 +8,7 @@
 
 import { RnnError } from "./errors.js";
 import { describe, describeF32, finiteF32, FINITE_F32, isArrayLike, checkArrayLike, checkOptionKeys } from "./check.js";
-import { directions, stateSize, type ResolvedConfig } from "./options.js";
+import { stateSize, type ResolvedConfig } from "./options.js";
 
 /** A sequence of token ids. */
 export type IdSequence = ArrayLike<number>;
@@ -287,11 +287,11 @@ function writeTargets(cfg: ResolvedConfig, plan: BatchPlan, targets: unknown, ds
 
 /**
  * What a sequence's state is, for messages: "8 numbers (hiddenSize)" for one layer in one
- * direction, "24 numbers (stateSize = layers × directions × hiddenSize = 3 × 1 × 8)" otherwise.
+ * direction, "24 numbers (stateSize = layers × directions × hiddenSize)" otherwise.
  */
 export function stateText(cfg: ResolvedConfig): string {
   const S = stateSize(cfg), d = cfg.hiddenSize;
-  return S === d ? `${d} numbers (hiddenSize)` : `${S} numbers (stateSize = layers × directions × hiddenSize = ${cfg.layers} × ${directions(cfg)} × ${d})`;
+  return S === d ? `${d} numbers (hiddenSize)` : `${S} numbers (stateSize = layers × directions × hiddenSize)`;
 }
 
 /** Write (validating) initial states into H0 (B,S), rows in batch order. */

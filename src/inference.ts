@@ -91,14 +91,12 @@ function perStep(rows: Float32Array, width: number, batch: StagedBatch, everySte
  * does not have (none for such a model, whose summary is as it was).
  */
 function layerLines(c: ResolvedConfig): string[] {
-  const lines: string[] = [];
   const D = directions(c);
-  if (c.layers > 1 || D > 1) {
-    lines.push(`layers: ${c.layers}${D > 1 ? ", bidirectional" : ""}; state: ${c.layers} × ${D} × ${c.hiddenSize} = ${stateSize(c)} numbers per sequence (h_n order)`);
-  }
-  if (c.embeddingSize !== undefined) lines.push(`embedding: e = ${c.embeddingSize} (E, n×e, feeds layer 0)`);
-  if (c.dropout > 0) lines.push(`dropout: p = ${c.dropout} between layers (training only)`);
-  return lines;
+  return [
+    c.layers > 1 || D > 1 ? `layers: ${c.layers}${D > 1 ? ", bidirectional" : ""} (state: ${stateSize(c)} numbers per sequence)` : "",
+    c.embeddingSize ? `embedding: e = ${c.embeddingSize}` : "",
+    c.dropout ? `dropout: p = ${c.dropout}` : "",
+  ].filter(Boolean);
 }
 
 /**
@@ -107,22 +105,21 @@ function layerLines(c: ResolvedConfig): string[] {
  */
 export function forwardOnly(c: ResolvedConfig, what: string, doing: string): void {
   if (c.bidirectional) {
-    throw new RnnError(`${what}: this model is bidirectional, and ${doing} needs a forward-only model (bidirectional: false): the reverse direction reads each sequence from its last step back, so every output depends on steps not yet seen`);
+    throw new RnnError(`${what}: this model is bidirectional, and ${doing} needs a forward-only model (a reverse direction reads from the end)`);
   }
 }
 
 /**
  * Every step's state after a forward pass: T·B·S, time-major, rows in batch order (what
  * perStep reads). CONTRACT(#12): core.stepStates(plan) gives it for every model; until core.ts
- * has it, a one-layer forward model reads H[1..T] of the work block as before, and any other
- * is refused.
+ * has it, H[1..T] of the work block as before (right for the one-layer model, the only one
+ * that rnn.wasm before ABI 5 runs).
  */
 function stepStates(core: Core, plan: BatchPlan): Float32Array {
   const fromCore = (core as unknown as { stepStates?: (plan: BatchPlan) => Float32Array }).stepStates;
-  if (typeof fromCore === "function") return fromCore.call(core, plan);
-  const c = core.config, d = c.hiddenSize, { T, B } = plan;
-  if (stateSize(c) !== d || c.embeddingSize !== undefined) throw new RnnError("forward options.states: this engine has no per-layer states yet (rnn.wasm before ABI 5)");
-  return core.f32(core.ex.model_states(core.ptr) + 4 * B * d, T * B * d);   // H[1..T]
+  if (fromCore) return fromCore.call(core, plan);
+  const d = core.config.hiddenSize, { T, B } = plan;
+  return core.f32(core.ex.model_states(core.ptr) + 4 * B * d, T * B * d);
 }
 
 /** A model of class `cls` from a checked model file. */

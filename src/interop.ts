@@ -165,6 +165,9 @@ function planImport(input: Uint8Array | ArrayBuffer, options: ImportOptions): Im
   const what = "importSafetensors";
   const user = options.config ?? {};
   if (user === null || typeof user !== "object") throw new RnnError(`importSafetensors: config must be an object, got ${describe(user)}`);
+  if (layout === "keras" && ((user.layers !== undefined && user.layers !== 1) || user.bidirectional === true)) {
+    throw new RnnError(`importSafetensors: config.${user.bidirectional === true ? "bidirectional" : "layers"} is ${describe(user.bidirectional === true ? true : user.layers)}, but ${KERAS_ONE_LAYER}`);
+  }
   const file = readSafetensors(input, what);
   const check = { allowNonFinite, what };
 
@@ -242,9 +245,6 @@ function planImport(input: Uint8Array | ArrayBuffer, options: ImportOptions): Im
   // the tensors say is not an option.
   for (const key of ["inputSize", "hiddenSize", "outputSize"] as const) {
     if (user[key] !== undefined && user[key] !== structure[key]) throw new RnnError(`importSafetensors: config.${key} is ${describe(user[key])} but the tensors have ${structure[key]}`);
-  }
-  if (layout === "keras" && ((user.layers !== undefined && user.layers !== 1) || user.bidirectional === true)) {
-    throw new RnnError(`importSafetensors: config.${user.bidirectional === true ? "bidirectional" : "layers"} is ${describe(user.bidirectional === true ? true : user.layers)}, but ${KERAS_ONE_LAYER}`);
   }
   if (user.layers !== undefined && user.layers !== L) throw new RnnError(`importSafetensors: config.layers is ${describe(user.layers)} but the tensors have ${L} layer${L > 1 ? "s" : ""} (${pre}weight_ih_l0 … _l${L - 1})`);
   if (user.bidirectional !== undefined && user.bidirectional !== (D === 2)) {

@@ -98,7 +98,7 @@ export class Stepper {
     this.#core = core;
     this.#alive("stepper");
     const c = model.config;
-    this.#direct = c.layers === 1 && !c.bidirectional && c.embeddingSize === undefined;
+    this.#direct = stateSize(c) === c.hiddenSize && !c.embeddingSize;
     this.#state = new Float32Array(stateSize(c));
     if (h0 !== undefined) this.#state = this.#checkState(h0, "stepper h0");
   }
@@ -147,11 +147,8 @@ export class Stepper {
       }
     }
     if (!this.#direct) {
-      const { outputs, finalState } = this.#model.forward([[x as number]] as unknown as Sequence[], { h0: this.#state });
-      this.#state = finalState;
-      this.#output = outputs[0][0].slice();
-      this.#steps++;
-      return this.#fresh(this.#output);
+      this.feed([x] as Sequence);                    // one step of forward(), from and to this.#state
+      return this.#fresh(this.#output!);
     }
     const io = this.#views();
     if (io.X instanceof Int32Array) io.X[0] = x as number;

@@ -2,50 +2,64 @@
 // Pointers are byte offsets into the exported memory; the wrapper reads them with >>> 0.
 // Sizes are validated by the wrapper before any call (the release build has no asserts).
 
-import { Model, MAX_BLOCK_BYTES, param_block_floats, plan_params, work_block_floats, plan_work } from "./layout";
+import {
+  Model, Cell, cell, MAX_BLOCK_BYTES, param_block_floats, plan_params, work_block_floats, model_work_floats, plan_work, header_bytes, link_header,
+} from "./layout";
 import { rnn_forward, rnn_loss, rnn_outputs, rnn_backward } from "./rnn";
 import {
   OPT_SGD, OPT_ADAMW, sgd_update, sgd_update_finite, adam_update, adam_update_finite, grad_norm, clip_grad_norm, next_step,
 } from "./optim";
 import { f32_fill } from "./simd";
-import { pcg32_seed, pcg32_next, f32_fill_uniform } from "./rng";
+import { pcg32_seed, pcg32_next, f32_fill_uniform, f32_fill_normal } from "./rng";
 
 /** The ABI's version: bump it (and ABI_VERSION in src/wasm.ts) when an export changes meaning or signature. */
-export function abi_version(): i32 { return 4; }
+export function abi_version(): i32 { return 5; }
 
 /** Bytes of the parameter block, in f64 so that the wrapper can check any size before creating. */
-export function model_param_bytes(n: i32, d: i32, k: i32, input: i32): f64 {
-  return 4 * param_block_floats(n, d, k, input);
+export function model_param_bytes(n: i32, d: i32, k: i32, input: i32, L: i32, D: i32, e: i32): f64 {
+  return 4 * param_block_floats(n, d, k, input, L, D, e);
 }
 
 /** Bytes of a work block for exactly T × B, in f64 (see model_param_bytes). */
-export function model_work_bytes(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, T: i32, B: i32): f64 {
-  return 4 * work_block_floats(n, d, k, input, task, loss, T, B);
+export function model_work_bytes(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32, T: i32, B: i32): f64 {
+  return 4 * work_block_floats(n, d, k, input, task, loss, L, D, e, dropout, T, B);
 }
 
 /**
- * Create a model: header and parameter block, parameters drawn from U(−1/√d, 1/√d) in the
- * order U, W, b, V, c (PyTorch's nn.RNN / nn.Linear default), from PCG32 seeded with
- * (seedHi·2³² + seedLo). Returns the header pointer.
+ * Create a model of L layers (1..MAX_LAYERS) in D directions (1 or 2), with an embedding of
+ * size e (ids only; 0: none) and dropout p between layers: header and parameter block,
+ * parameters drawn in the tensor order (model_offset) from PCG32 seeded with
+ * (seedHi·2³² + seedLo): E from N(0, 1) (nn.Embedding), every cell's U, W, b from
+ * U(−1/√d, 1/√d) (nn.RNN), V, c from U(−1/√(D·d), 1/√(D·d)) (nn.Linear). Returns the header.
  */
-export function model_create(n: i32, d: i32, k: i32, input: i32, task: i32, act: i32, loss: i32, seedLo: u32, seedHi: u32): usize {
+export function model_create(
+  n: i32, d: i32, k: i32, input: i32, task: i32, act: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32, seedLo: u32, seedHi: u32,
+): usize {
   // The big block first: if memory cannot grow for it, the trap leaves nothing allocated.
-  const bytes = <usize>(4 * param_block_floats(n, d, k, input));
+  const bytes = <usize>(4 * param_block_floats(n, d, k, input, L, D, e));
   const block = heap.alloc(bytes);
   memory.fill(block, 0, bytes);
-  const p = heap.alloc(offsetof<Model>());
-  memory.fill(p, 0, offsetof<Model>());
+  const hbytes = header_bytes(L, D);
+  const p = heap.alloc(hbytes);
+  memory.fill(p, 0, hbytes);
   const m = changetype<Model>(p);
   m.n = n; m.d = d; m.k = k; m.input = input; m.task = task; m.act = act; m.loss = loss;
+  m.e = e; m.dropout = dropout;
+  link_header(m, L, D);
   plan_params(m, block);
   const state = changetype<usize>(m) + offsetof<Model>("rng");
   pcg32_seed(state, (<u64>seedHi << 32) | <u64>seedLo);
+  if (e) f32_fill_normal(block + (<usize>m.offE << 2), n * e, state);
   const a: f32 = 1.0 / Mathf.sqrt(<f32>d);
-  f32_fill_uniform(block + (<usize>m.offU << 2), d * n, -a, a, state);
-  f32_fill_uniform(block + (<usize>m.offW << 2), d * d, -a, a, state);
-  f32_fill_uniform(block + (<usize>m.offb << 2), d, -a, a, state);
-  f32_fill_uniform(block + (<usize>m.offV << 2), k * d, -a, a, state);
-  f32_fill_uniform(block + (<usize>m.offc << 2), k, -a, a, state);
+  for (let s = 0; s < L * D; s++) {
+    const c = cell(m, s);
+    f32_fill_uniform(block + (<usize>c.offU << 2), d * c.m, -a, a, state);
+    f32_fill_uniform(block + (<usize>c.offW << 2), d * d, -a, a, state);
+    f32_fill_uniform(block + (<usize>c.offb << 2), d, -a, a, state);
+  }
+  const av: f32 = 1.0 / Mathf.sqrt(<f32>(D * d));
+  f32_fill_uniform(block + (<usize>m.offV << 2), k * D * d, -av, av, state);
+  f32_fill_uniform(block + (<usize>m.offc << 2), k, -av, av, state);
   return p;
 }
 
@@ -69,7 +83,7 @@ export function model_free(p: usize): void {
  */
 export function model_reserve(p: usize, T: i32, B: i32): i32 {
   const m = changetype<Model>(p);
-  const bytes = 4 * work_block_floats(m.n, m.d, m.k, m.input, m.task, m.loss, T, B);
+  const bytes = 4 * model_work_floats(m, T, B);
   if (bytes > MAX_BLOCK_BYTES) return -1;
   const size = <usize>bytes;
   if (m.work && size <= m.workBytes) {
@@ -90,10 +104,33 @@ export function model_reserve(p: usize, T: i32, B: i32): i32 {
 export function model_params(p: usize): usize { return changetype<Model>(p).params; }
 export function model_grads(p: usize): usize { return changetype<Model>(p).grads; }
 export function model_nparams(p: usize): i32 { return changetype<Model>(p).nparams; }
-/** Float offset of tensor i (0 U, 1 W, 2 b, 3 V, 4 c) inside one parameter copy. */
+/** Parameter tensors: E (with an embedding), U, W, b per cell, V, c. */
+export function model_tensor_count(p: usize): i32 {
+  const m = changetype<Model>(p);
+  return (m.e ? 1 : 0) + 3 * m.L * m.D + 2;
+}
+/** Float offset of tensor i inside one parameter copy, in the order E, (U, W, b) per cell s = ℓ·D + r, V, c. */
 export function model_offset(p: usize, i: i32): i32 {
   const m = changetype<Model>(p);
-  return i == 0 ? m.offU : i == 1 ? m.offW : i == 2 ? m.offb : i == 3 ? m.offV : m.offc;
+  if (m.e) {
+    if (i == 0) return m.offE;
+    i--;
+  }
+  const cells = m.L * m.D;
+  if (i < 3 * cells) {
+    const c = cell(m, i / 3), j = i % 3;
+    return j == 0 ? c.offU : j == 1 ? c.offW : c.offb;
+  }
+  return i == 3 * cells ? m.offV : m.offc;
+}
+/** Whether tensor i is a bias (b of a cell, or c): weight decay spares them by default. */
+function tensor_is_bias(m: Model, i: i32): bool {
+  if (m.e) {
+    if (i == 0) return false;
+    i--;
+  }
+  const cells = m.L * m.D;
+  return i < 3 * cells ? i % 3 == 2 : i > 3 * cells;
 }
 export function model_inputs(p: usize): usize { return changetype<Model>(p).X; }
 export function model_targets(p: usize): usize { return changetype<Model>(p).targets; }
@@ -105,11 +142,15 @@ export function model_weights(p: usize): usize { return changetype<Model>(p).wei
  */
 export function model_set_weighted(p: usize, on: bool): void { changetype<Model>(p).weighted = on ? 1 : 0; }
 export function model_lengths(p: usize): usize { return changetype<Model>(p).lengths; }
-/** H: (T+1, B, d); H[0] is h0, H[T] the final states. */
-export function model_states(p: usize): usize { return changetype<Model>(p).H; }
+/** (B, S), S = L·D·d, sequence-major in slot order s = ℓ·D + r: the initial states, read by a pass with hasH0. */
+export function model_h0(p: usize): usize { return changetype<Model>(p).h0; }
+/** (B, S): every slot's state at each sequence's true length (reverse: at step 0), after a pass. */
+export function model_final(p: usize): usize { return changetype<Model>(p).hN; }
+/** Slot s's states, (T+1, B, d): forward, s_t at index t+1 (index 0: h0); reverse, s_t at index t (index T: h0). */
+export function model_slot_states(p: usize, s: i32): usize { return cell(changetype<Model>(p), s).H; }
 export function model_outputs(p: usize): usize { return changetype<Model>(p).O; }
-/** ∂L/∂h0 (B, d) after model_gradients. */
-export function model_dh0(p: usize): usize { return changetype<Model>(p).dnext; }
+/** ∂L/∂h0 (B, S) after model_gradients. */
+export function model_dh0(p: usize): usize { return changetype<Model>(p).dh0; }
 /** The host wrote parameters: the packed weights must be rebuilt before the next pass. */
 export function model_params_written(p: usize): void { changetype<Model>(p).packed = 0; }
 /** ‖∂L/∂s_t‖₂ for t = 0..T−1 (f32) after model_gradients. */
@@ -133,7 +174,7 @@ export function model_random(p: usize): u32 { return pcg32_next(model_rng(p)); }
 /** Forward pass and outputs ŷ = f2(o) into O (inference). */
 export function model_predict(p: usize, T: i32, B: i32, hasH0: bool): void {
   const m = changetype<Model>(p);
-  rnn_forward(m, T, B, hasH0);
+  rnn_forward(m, T, B, hasH0, false);
   rnn_outputs(m, T, B);
 }
 
@@ -141,16 +182,16 @@ export function model_predict(p: usize, T: i32, B: i32, hasH0: bool): void {
 export function model_gradients(p: usize, T: i32, B: i32, hasH0: bool): f64 {
   const m = changetype<Model>(p);
   f32_fill(m.grads, 0, m.nparams);
-  rnn_forward(m, T, B, hasH0);
+  rnn_forward(m, T, B, hasH0, true);
   const loss = rnn_loss(m, T, B);
   rnn_backward(m, T, B);
   return loss;
 }
 
-/** Forward and loss only (evaluation): returns L; O keeps the logits, grads are untouched. */
+/** Forward and loss only (evaluation, no dropout): returns L; O keeps the logits, grads are untouched. */
 export function model_loss(p: usize, T: i32, B: i32, hasH0: bool): f64 {
   const m = changetype<Model>(p);
-  rnn_forward(m, T, B, hasH0);
+  rnn_forward(m, T, B, hasH0, false);
   return rnn_loss(m, T, B);
 }
 
@@ -196,16 +237,22 @@ export function model_train_step(
  * One optimizer update from the current gradients, as step t; with `dry`, its dry pass
  * instead (writes nothing; true if every parameter and moment it would write is finite).
  * Without decay, or with it on every tensor, one loop over the whole block. Otherwise one
- * loop per range of the layout (layout.ts: U and W are adjacent, then b, V, c), each with
- * its λ: the weights wd, the biases 0. Either way every float is visited once.
+ * loop per run of adjacent tensors of one kind in the layout (weights wd, biases 0; for one
+ * layer: U and W, then b, V, c). Either way every float is visited once.
  */
 function update(m: Model, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32, t: i32, wd: f32, decayBiases: bool, dry: bool): bool {
   if (!dry) m.packed = 0;
   if (wd == 0 || decayBiases) return update_range(m, 0, m.nparams, opt, lr, a1, a2, a3, t, wd, dry);
-  let ok = update_range(m, m.offU, m.offb, opt, lr, a1, a2, a3, t, wd, dry);   // U, W
-  ok = update_range(m, m.offb, m.offV, opt, lr, a1, a2, a3, t, 0, dry) && ok;   // b
-  ok = update_range(m, m.offV, m.offc, opt, lr, a1, a2, a3, t, wd, dry) && ok;  // V
-  return update_range(m, m.offc, m.nparams, opt, lr, a1, a2, a3, t, 0, dry) && ok; // c
+  const p = changetype<usize>(m), count = model_tensor_count(p);
+  let ok = true, from = 0;
+  for (let i = 0; i < count; i++) {
+    const bias = tensor_is_bias(m, i);
+    if (i + 1 < count && tensor_is_bias(m, i + 1) == bias) continue;   // the run goes on
+    const to = i + 1 < count ? model_offset(p, i + 1) : m.nparams;
+    ok = update_range(m, from, to, opt, lr, a1, a2, a3, t, bias ? 0 : wd, dry) && ok;
+    from = to;
+  }
+  return ok;
 }
 
 /** update() on the floats from..to−1 of each copy (params, grads, m, v) with decay wd. */

@@ -4,27 +4,37 @@
 // A model is three heap blocks (the AssemblyScript "minimal" runtime's TLSF allocator;
 // blocks are 16-byte aligned and freed by model_free, so models come and go without growth):
 //
-// ╒═ header (Model, below) ══════════════════════════════════════════════════════════════╕
+// ╒═ header: Model, then L·D Cell records, then L Layer records ══════════════════════════╕
 // │ sizes, kinds, pointers into the two blocks, optimizer step count and status, RNG    │
+// │ Cell s = ℓ·D + r (layer ℓ, direction r; PyTorch's h_n order): its tensors' offsets  │
+// │ Layer ℓ: what its cells read, and its output as the next layer or the head reads it │
 // ╞═ parameter block (fixed for the model's life) ═══════════════════════════ f32 ═══════╡
-// │ params  U (d,n) │ W (d,d) │ b (d) │ V (k,d) │ c (k)                  nparams floats │
+// │ params  E (n,e) │ per cell: U (d,m_ℓ) W (d,d) b (d) │ V (k,D·d) │ c (k)   nparams │
 // │ grads   same tensors, same order, same padding                      nparams floats │
 // │ m       first moment (Adam) or momentum buffer (SGD), same layout   nparams floats │
 // │ v       second moment (Adam), same layout                           nparams floats │
-// │ packed  Uᵀ (dense only) │ Wᵀ │ W │ Vᵀ │ V: B operands packed for f32_gemm_packed  │
+// │ packed  per cell Uᵀ │ Wᵀ │ W │ U, then Vᵀ │ V: B operands of f32_gemm_packed      │
 // │ scratch a packed A block, a 4×8 edge tile, one packed K-chunk of B (f32_gemm)      │
 // ╞═ work block (planned for exactly the T × B of the last model_reserve) ═══════════════╡
 // │ X        ids (T,B) i32, or features (T,B,n) f32                                     │
 // │ targets  per scored row: class id i32, or k f32 values; rows = T·B, or B (m2o)      │
 // │ weights  (rows) f32: each scored row's loss weight ω ≥ 0 (read only when m.weighted) │
 // │ lengths  (B) i32, sorted descending by the wrapper                                  │
-// │ H        (T+1,B,d): H[0] = h0, H[t+1] = s_t; past a sequence's end, carried         │
-// │ Z        (T,B,d): input projection U x_t + b in the forward, dz in the backward     │
+// │ per cell H (T+1,B,d) states, Z (T,B,d) input projection / dz, dnext (B,d)          │
+// │ Xe       (T,B,e): E's rows gathered for layer 0 (embedding only)                    │
+// │ per layer out (T,B,D·d) or (B,D·d) [many-to-one top]: [s→_t ; s←_t] (⊙ dropout),   │
+// │          when D = 2 or dropout follows the layer (else out aliases the forward      │
+// │          cell's H[1..T]); mask (T,B,D·d): dropout keep-scales (dropout only)        │
 // │ O, dO    (T,B,k), or (B,k) for many-to-one: logits, then outputs; their gradient    │
-// │ dnext    (B,d): ∂L/∂s carried back through time; ∂L/∂h0 once the backward is done  │
-// │ gnorm    (T): ‖∂L/∂s_t‖₂ over the sequences running at t (BPTT introspection)      │
+// │ h0, hN, dh0  (B,S), S = L·D·d: every slot's initial and final state and ∂L/∂h0,    │
+// │          sequence-major (one model_reserve for L·D = 1 aliases H[0], H[T], dnext)   │
+// │ gnorm    (T) f32: ‖∂L/∂s_t‖₂ over every cell's rows running at t; gnorm2 (T) f64   │
 // │ (unused) the rest of the block's capacity, after a re-plan for a smaller T × B      │
 // ╘══════════════════════════════════════════════════════════════════════════════════════╛
+//
+// A cell's states: the forward direction keeps H[0] = h0, H[t+1] = s→_t (past a sequence's
+// end, carried); the reverse direction keeps H[t] = s←_t and H[T] = its h0, carried down
+// through the padding, so that at its last real step a sequence reads its own h0.
 //
 // Every tensor starts on 16 bytes: each size is rounded up to a multiple of 4 floats and
 // the padding lanes are kept zero (both blocks are zeroed when planned). Rows inside a
@@ -34,8 +44,7 @@
 // tensors of a block once, in order, each through tensor(). Sizing walks the list only
 // totalling floats (in f64, exact to 2^53, so no request can wrap); planning walks the same
 // list again at a block's address and also writes every pointer. A new tensor is one more
-// line in a list; layers and directions (DESIGN §6) make the parameter list a loop over
-// (layer, direction) entries, each with its U, W, b, and the work list one H and Z per layer.
+// line in a list; layers and directions are a loop over the cells.
 
 import { NR, f32_gemm_scratch_floats } from "./gemm";
 
@@ -66,20 +75,21 @@ export const MAX_BLOCK_BYTES: f64 = 1073741760; // 2^30 − 64
   loss: i32 = 0;       // LOSS_*
   step: i32 = 0;       // optimizer steps taken (Adam's t), saturating at i32.MAX_VALUE
   status: i32 = 0;     // STEP_* of the last model_train_step (index.ts)
+  L: i32 = 0;          // layers
+  D: i32 = 0;          // directions: 1, or 2 (bidirectional)
+  e: i32 = 0;          // embedding size (0: none)
+  dropout: f32 = 0;    // p of the dropout after every layer but the last (0: none)
+  cells: usize = 0;    // L·D Cell records (in the header's allocation)
+  layers: usize = 0;   // L Layer records (after the cells)
   nparams: i32 = 0;    // floats in one copy of the parameters, padding included
-  offU: i32 = 0;       // float offsets of each tensor inside a copy
-  offW: i32 = 0;
-  offb: i32 = 0;
+  offE: i32 = 0;       // float offsets of E, V, c inside a copy (a cell has its U, W, b)
   offV: i32 = 0;
   offc: i32 = 0;
   params: usize = 0;   // parameter block: params | grads | m | v | packed | scratch
   grads: usize = 0;
   m: usize = 0;
   v: usize = 0;
-  UTp: usize = 0;      // packed weights (valid while packed != 0)
-  WTp: usize = 0;
-  Wp: usize = 0;
-  VTp: usize = 0;
+  VTp: usize = 0;      // packed head weights (valid while packed != 0)
   Vp: usize = 0;
   scratch: usize = 0;
   packed: i32 = 0;     // 1 when the packed weights match params; any parameter write clears it
@@ -90,15 +100,67 @@ export const MAX_BLOCK_BYTES: f64 = 1073741760; // 2^30 − 64
   X: usize = 0;
   targets: usize = 0;
   lengths: usize = 0;
-  H: usize = 0;
-  Z: usize = 0;
+  Xe: usize = 0;
   O: usize = 0;
   dO: usize = 0;
-  dnext: usize = 0;
+  h0: usize = 0;
+  hN: usize = 0;
+  dh0: usize = 0;
   gnorm: usize = 0;
+  gnorm2: usize = 0;
   weights: usize = 0;  // row weights of the loss (rows f32), in the work block
   weighted: i32 = 0;   // 1: the loss reads `weights`; 0: every row weighs 1 (the default)
 }
+
+/** One layer and direction: s = ℓ·D + r. */
+@unmanaged export class Cell {
+  layer: i32 = 0;
+  rev: i32 = 0;        // 1: the reverse direction
+  m: i32 = 0;          // its input size m_ℓ: e, n, or D·d
+  offU: i32 = 0;       // float offsets of U (d,m), W (d,d), b (d) inside a copy
+  offW: i32 = 0;
+  offb: i32 = 0;
+  UTp: usize = 0;      // packed Uᵀ (0: layer 0 reads ids, U x_t is a column gather)
+  WTp: usize = 0;      // packed Wᵀ
+  Wp: usize = 0;       // packed W
+  Up: usize = 0;       // packed U, for ∂L/∂input (0: nothing below needs it)
+  H: usize = 0;        // (T+1,B,d) states
+  Z: usize = 0;        // (T,B,d) input projection + b; dz in the backward
+  dnext: usize = 0;    // (B,d) ∂L/∂s carried back through time; ∂L/∂h0 at the end
+}
+
+/** One layer: what its cells read, and its output. */
+@unmanaged export class Layer {
+  input: usize = 0;    // (T,B,m): X (dense), Xe (embedding), the layer below's out; 0: ids (gather)
+  out: usize = 0;      // (T,B,D·d) [s→_t ; s←_t] (⊙ mask), or (B,D·d) for a many-to-one top layer
+  owned: i32 = 0;      // 1: out is its own tensor; 0: it aliases the forward cell's H + B·d (H + T·B·d: m2o top)
+  mask: usize = 0;     // (T,B,D·d) dropout keep-scales, 0 or 1/(1−p) (0: no dropout after this layer)
+}
+
+// @ts-ignore: decorator
+@inline export function cell(m: Model, s: i32): Cell {
+  return changetype<Cell>(m.cells + <usize>s * offsetof<Cell>());
+}
+
+// @ts-ignore: decorator
+@inline export function layer(m: Model, l: i32): Layer {
+  return changetype<Layer>(m.layers + <usize>l * offsetof<Layer>());
+}
+
+/** Bytes of a header with its cell and layer records. */
+export function header_bytes(L: i32, D: i32): usize {
+  return offsetof<Model>() + <usize>(L * D) * offsetof<Cell>() + <usize>L * offsetof<Layer>();
+}
+
+/** Point a header at its records (placed right after it). */
+export function link_header(m: Model, L: i32, D: i32): void {
+  m.L = L; m.D = D;
+  m.cells = changetype<usize>(m) + offsetof<Model>();
+  m.layers = m.cells + <usize>(L * D) * offsetof<Cell>();
+}
+
+/** The most layers a model may have (the wrapper's MAX_LAYERS). */
+export const MAX_LAYERS = 64;
 
 // ── the planner ────────────────────────────────────────────────────────────────────────
 // One walk at a time (wasm here is single-threaded): the block being walked and how many
@@ -142,14 +204,21 @@ function begin(block: usize, plan: bool): void {
 
 /** The parameter block's tensors, in order. */
 function walk_params(m: Model): void {
-  const n = <f64>m.n, d = <f64>m.d, k = <f64>m.k;
-  // One copy of the parameters (the tensor list: model_offset, PyTorch's order). The
-  // optimizer's weight decay (index.ts, update) reads U and W as one range [offU, offb).
-  m.offU = offset(d * n);          // U (d,n)
-  m.offW = offset(d * d);          // W (d,d)
-  m.offb = offset(d);              // b (d)
-  m.offV = offset(k * d);          // V (k,d)
-  m.offc = offset(k);              // c (k)
+  const n = <f64>m.n, d = <f64>m.d, k = <f64>m.k, e = <f64>m.e, D = m.D, Dd = <f64>D * d;
+  const cells = m.L * D;
+  // One copy of the parameters (the tensor list: model_offset, PyTorch's state_dict order).
+  m.offE = m.e ? offset(n * e) : 0;   // E (n,e)
+  for (let s = 0; s < cells; s++) {
+    const c = cell(m, s);
+    c.layer = s / D;
+    c.rev = s % D;
+    c.m = c.layer > 0 ? D * m.d : m.e ? m.e : m.n;
+    c.offU = offset(d * <f64>c.m);   // U (d,m)
+    c.offW = offset(d * d);          // W (d,d)
+    c.offb = offset(d);              // b (d)
+  }
+  m.offV = offset(k * Dd);           // V (k,D·d)
+  m.offc = offset(k);                // c (k)
   const nparams = planFloats;
   m.nparams = planning ? <i32>nparams : 0;
   // Three more copies in the same layout, so the optimizer is one flat loop.
@@ -158,43 +227,78 @@ function walk_params(m: Model): void {
   m.m = tensor(nparams);
   m.v = tensor(nparams);
   // f32_gemm_packed's B operands (K rows × N columns, in panels of NR).
-  m.UTp = m.input == INPUT_DENSE ? tensor(packedf(n, d)) : 0;   // Uᵀ: K = n, N = d
-  m.WTp = tensor(packedf(d, d));   // Wᵀ: K = d, N = d
-  m.Wp = tensor(packedf(d, d));    // W:  K = d, N = d
-  m.VTp = tensor(packedf(d, k));   // Vᵀ: K = d, N = k
-  m.Vp = tensor(packedf(k, d));    // V:  K = k, N = d
-  m.scratch = tensor(f32_gemm_scratch_floats(Math.max(n, Math.max(d, k))));
+  for (let s = 0; s < cells; s++) {
+    const c = cell(m, s), mm = <f64>c.m;
+    const gather = c.layer == 0 && m.input != INPUT_DENSE && !m.e;   // ids without embedding
+    c.UTp = gather ? 0 : tensor(packedf(mm, d));                    // Uᵀ: K = m, N = d
+    c.WTp = tensor(packedf(d, d));                                  // Wᵀ: K = d, N = d
+    c.Wp = tensor(packedf(d, d));                                   // W:  K = d, N = d
+    c.Up = c.layer > 0 || m.e ? tensor(packedf(d, mm)) : 0;         // U:  K = d, N = m
+  }
+  m.VTp = tensor(packedf(Dd, k));    // Vᵀ: K = D·d, N = k
+  m.Vp = tensor(packedf(k, Dd));     // V:  K = k, N = D·d
+  m.scratch = tensor(f32_gemm_scratch_floats(Math.max(Math.max(n, e), Math.max(Dd, k))));
 }
 
 /** The work block's tensors for T × B, in order. */
 function walk_work(m: Model, T: f64, B: f64): void {
-  const n = <f64>m.n, d = <f64>m.d, k = <f64>m.k;
-  const rows = m.task == TASK_MANY_TO_ONE ? B : T * B;                // scored rows
+  const n = <f64>m.n, d = <f64>m.d, k = <f64>m.k, D = m.D, Dd = <f64>D * d, L = m.L;
+  const cells = L * D, m2o = m.task == TASK_MANY_TO_ONE;
+  const rows = m2o ? B : T * B;                                      // scored rows
   m.X = tensor(m.input == INPUT_DENSE ? T * B * n : T * B);         // X (T,B,n) f32 or (T,B) i32
   m.targets = tensor(m.loss == LOSS_SOFTMAX_XENT ? rows : rows * k); // (rows) i32 or (rows,k) f32
   m.weights = tensor(rows);        // (rows) f32
   m.lengths = tensor(B);           // (B) i32
-  m.H = tensor((T + 1) * B * d);   // (T+1,B,d)
-  m.Z = tensor(T * B * d);         // (T,B,d)
+  for (let s = 0; s < cells; s++) {
+    const c = cell(m, s);
+    c.H = tensor((T + 1) * B * d); // (T+1,B,d)
+    c.Z = tensor(T * B * d);       // (T,B,d)
+    c.dnext = tensor(B * d);       // (B,d)
+  }
+  m.Xe = m.e ? tensor(T * B * <f64>m.e) : 0;   // (T,B,e)
+  const Bbytes = <usize>(B * d) << 2;
+  for (let l = 0; l < L; l++) {
+    const ly = layer(m, l), top = l == L - 1;
+    const dropped = m.dropout > 0 && !top;
+    const H = cell(m, l * D).H;
+    ly.owned = D == 2 || dropped ? 1 : 0;
+    ly.out = ly.owned ? tensor(top && m2o ? B * Dd : T * B * Dd) : top && m2o ? H + <usize>T * Bbytes : H + Bbytes;
+    ly.mask = dropped ? tensor(T * B * Dd) : 0;
+    ly.input = l > 0 ? layer(m, l - 1).out : m.e ? m.Xe : m.input == INPUT_DENSE ? m.X : 0;
+  }
   m.O = tensor(rows * k);          // (rows,k)
   m.dO = tensor(rows * k);         // (rows,k)
-  m.dnext = tensor(B * d);         // (B,d)
-  m.gnorm = tensor(T);             // (T)
+  if (cells > 1) {
+    const S = <f64>cells * d;
+    m.h0 = tensor(B * S);          // (B,S)
+    m.hN = tensor(B * S);
+    m.dh0 = tensor(B * S);
+  } else {
+    const c = cell(m, 0);
+    m.h0 = c.H;
+    m.hN = c.H + <usize>T * Bbytes;
+    m.dh0 = c.dnext;
+  }
+  m.gnorm = tensor(T);             // (T) f32
+  m.gnorm2 = tensor(2 * T);        // (T) f64
 }
 
-// Sizing walks a header that is never a model, so the sizes can be asked for before one exists.
-const sizing = changetype<Model>(memory.data(offsetof<Model>(), 16));
+// Sizing walks a header that is never a model (with room for the most cells and layers), so
+// the sizes can be asked for before one exists, and a live model's pointers are never touched.
+const sizing = changetype<Model>(memory.data(<i32>(offsetof<Model>() + 2 * MAX_LAYERS * offsetof<Cell>() + MAX_LAYERS * offsetof<Layer>()), 16));
 
-function sizing_header(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32): Model {
+function sizing_header(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32): Model {
   sizing.n = n; sizing.d = d; sizing.k = k;
   sizing.input = input; sizing.task = task; sizing.loss = loss;
+  sizing.e = e; sizing.dropout = dropout;
+  link_header(sizing, L, D);
   return sizing;
 }
 
 /** Floats in the parameter block: 4 copies of the parameters, packed weights, GEMM scratch. */
-export function param_block_floats(n: i32, d: i32, k: i32, input: i32): f64 {
+export function param_block_floats(n: i32, d: i32, k: i32, input: i32, L: i32, D: i32, e: i32): f64 {
   begin(0, false);
-  walk_params(sizing_header(n, d, k, input, 0, 0));
+  walk_params(sizing_header(n, d, k, input, 0, 0, L, D, e, 0));
   return planFloats;
 }
 
@@ -206,10 +310,15 @@ export function plan_params(m: Model, block: usize): void {
 }
 
 /** Floats (4-byte words) in a work block for exactly T × B, given the model's kinds and sizes. */
-export function work_block_floats(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, T: i32, B: i32): f64 {
+export function work_block_floats(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32, T: i32, B: i32): f64 {
   begin(0, false);
-  walk_work(sizing_header(n, d, k, input, task, loss), <f64>T, <f64>B);
+  walk_work(sizing_header(n, d, k, input, task, loss, L, D, e, dropout), <f64>T, <f64>B);
   return planFloats;
+}
+
+/** work_block_floats for a model's own kinds and sizes. */
+export function model_work_floats(m: Model, T: i32, B: i32): f64 {
+  return work_block_floats(m.n, m.d, m.k, m.input, m.task, m.loss, m.L, m.D, m.e, m.dropout, T, B);
 }
 
 /** Plan a work block of at least work_block_floats(…, T, B) floats at `block` for T × B. */
@@ -220,4 +329,3 @@ export function plan_work(m: Model, block: usize, T: i32, B: i32): void {
   m.T = T;
   m.B = B;
 }
-

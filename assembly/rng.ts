@@ -34,3 +34,15 @@ export function pcg32_uniform(state: usize): f32 {
 export function f32_fill_uniform(dst: usize, n: i32, lo: f32, hi: f32, state: usize): void {
   for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), lo + (hi - lo) * pcg32_uniform(state));
 }
+
+/**
+ * dst[0..n) = standard normal draws (torch.nn.init.normal_, nn.Embedding's default), each by
+ * Box–Muller from two uniforms: √(−2 ln(1 − u₁)) · cos(2π u₂), in f64 (AssemblyScript's Math
+ * is its own code, not the engine's, so every engine gives the same bits).
+ */
+export function f32_fill_normal(dst: usize, n: i32, state: usize): void {
+  for (let i = 0; i < n; i++) {
+    const u1 = <f64>pcg32_uniform(state), u2 = <f64>pcg32_uniform(state);
+    store<f32>(dst + (<usize>i << 2), <f32>(Math.sqrt(-2.0 * Math.log(1.0 - u1)) * Math.cos(2.0 * Math.PI * u2)));
+  }
+}

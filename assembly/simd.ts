@@ -62,6 +62,19 @@ export function f32_add_acc(y: usize, x: usize, n: i32): void {
   }
 }
 
+/** y[0..n) *= x[0..n), element by element (dropout masks). */
+export function f32_mul_acc(y: usize, x: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.mul(v128.load(y + o), v128.load(x + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) * load<f32>(x + o));
+  }
+}
+
 /** y[0..n) *= alpha. */
 export function f32_scale(y: usize, alpha: f32, n: i32): void {
   const va = f32x4.splat(alpha);

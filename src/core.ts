@@ -111,6 +111,10 @@ function allocate<T>(ex: RnnExports, what: string, bytes: number, run: () => T):
   }
 }
 
+/** Bytes of a config's parameter block (f64: exact for any size). */
+const paramBytes = (ex: RnnExports, cfg: ResolvedConfig): number =>
+  ex.model_param_bytes(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg), cfg.layers, directions(cfg), cfg.embeddingSize ?? 0);
+
 /** One model in an engine's linear memory. */
 export class Core {
   readonly engine: Engine;
@@ -138,10 +142,10 @@ export class Core {
   /** A new model, parameters drawn by the module's seeded generator. */
   static create(engine: Engine, cfg: ResolvedConfig): Core {
     const ex = engine.exports;
-    const bytes = ex.model_param_bytes(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg));
+    const bytes = paramBytes(ex, cfg);
     const ptr = allocate(ex, "the model's parameters", bytes, () =>
       ex.model_create(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg), codes.task(cfg), codes.act(cfg), codes.loss(cfg),
-        cfg.seed % 2 ** 32, Math.floor(cfg.seed / 2 ** 32)) >>> 0);
+        cfg.layers, directions(cfg), cfg.embeddingSize ?? 0, cfg.dropout, cfg.seed % 2 ** 32, Math.floor(cfg.seed / 2 ** 32)) >>> 0);
     return new Core(engine, ptr, cfg);
   }
 
@@ -258,14 +262,14 @@ export class Core {
 
   /** Bytes of the parameter block: parameters, gradients, optimizer moments, packed weights, scratch. */
   get paramBytes(): number {
-    const cfg = this.config;
-    return this.ex.model_param_bytes(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg));
+    return paramBytes(this.ex, this.config);
   }
 
   /** Bytes of a work block for T × B (f64: exact for any size). */
   workBytes(T: number, B: number): number {
     const cfg = this.config;
-    return this.ex.model_work_bytes(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg), codes.task(cfg), codes.loss(cfg), T, B);
+    return this.ex.model_work_bytes(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg), codes.task(cfg), codes.loss(cfg),
+      cfg.layers, directions(cfg), cfg.embeddingSize ?? 0, cfg.dropout, T, B);
   }
 
   /** Refuse a T × B batch whose work block could never be allocated, before it is staged. */
@@ -289,19 +293,39 @@ export class Core {
     // The loss reads the row weights only for a batch that has them (the default stays the unweighted loss).
     if (batch.weights) this.f32(ex.model_weights(p), batch.weights.length).set(batch.weights);
     ex.model_set_weighted(p, batch.weights ? 1 : 0);
-    if (batch.h0) this.f32(ex.model_states(p), batch.h0.length).set(batch.h0);
+    if (batch.h0) this.f32(ex.model_h0(p), batch.h0.length).set(batch.h0);
   }
 
-  /** H[T]: every sequence's state at its true length (carried past it), in the caller's order. */
+  /** A sequence's state: L·D·d numbers, slot s = ℓ·D + r at [s·d, (s+1)·d). */
+  get stateSize(): number {
+    return stateSize(this.config);
+  }
+
+  /** Every sequence's state at its true length (reverse slots: at step 0), B × stateSize in the caller's order. */
   finalState(plan: BatchPlan): Float32Array {
-    const Bd = plan.B * this.config.hiddenSize;
-    return unsortRows(plan, this.f32(this.ex.model_states(this.ptr) + 4 * plan.T * Bd, Bd), this.config.hiddenSize);
+    const S = this.stateSize;
+    return unsortRows(plan, this.f32(this.ex.model_final(this.ptr), plan.B * S), S);
   }
 
-  /** ∂L/∂h0 after a gradient pass, in the caller's order. */
+  /** ∂L/∂h0 after a gradient pass, B × stateSize in the caller's order. */
   dh0(plan: BatchPlan): Float32Array {
-    const d = this.config.hiddenSize;
-    return unsortRows(plan, this.f32(this.ex.model_dh0(this.ptr), plan.B * d), d);
+    const S = this.stateSize;
+    return unsortRows(plan, this.f32(this.ex.model_dh0(this.ptr), plan.B * S), S);
+  }
+
+  /**
+   * Every slot's state at every step of the last pass, T·B·S time-major, rows in the staged
+   * (sorted) order: row (t, i) holds slot s's s_t at [s·d, (s+1)·d) (reverse slots: s←_t).
+   */
+  stepStates(plan: BatchPlan): Float32Array {
+    const { T, B } = plan, d = this.config.hiddenSize, D = directions(this.config), S = this.stateSize, slots = S / d;
+    const out = new Float32Array(T * B * S);
+    for (let s = 0; s < slots; s++) {
+      const reverse = s % D === 1;
+      const H = this.f32(this.ex.model_slot_states(this.ptr, s), (T + 1) * B * d);
+      for (let r = 0; r < T * B; r++) out.set(H.subarray((reverse ? r : r + B) * d, (reverse ? r + 1 : r + B + 1) * d), r * S + s * d);
+    }
+    return out;
   }
 
   /** ‖∂L/∂s_t‖₂ for t = 0..T−1 after a gradient pass. */

@@ -8,7 +8,7 @@ import { firstEngine, checkEngine, type Engine } from "./wasm.js";
 import { resolveConfig, directions, stateSize, type RNNConfig, type ResolvedConfig } from "./options.js";
 import { describe, describeF32, finiteF32, FINITE_F32, checkOptionKeys, checkArrayLike, flag } from "./check.js";
 import { Core, tensorTable, tensorNames, sizeOf, shapeText, type Tensors } from "./core.js";
-import { stageBatch, type BatchPlan, type Sequence, type StagedBatch } from "./batch.js";
+import { stageBatch, type Sequence, type StagedBatch } from "./batch.js";
 import { encodeModel, decodeModel, restoreModel, type SaveOptions, type LoadOptions, type LoadPlan } from "./format.js";
 import type { Vocabulary, LabelEncoder } from "./vocab.js";
 import { Stepper } from "./stepper.js";
@@ -107,19 +107,6 @@ export function forwardOnly(c: ResolvedConfig, what: string, doing: string): voi
   if (c.bidirectional) {
     throw new RnnError(`${what}: this model is bidirectional, and ${doing} needs a forward-only model (a reverse direction reads from the end)`);
   }
-}
-
-/**
- * Every step's state after a forward pass: T·B·S, time-major, rows in batch order (what
- * perStep reads). CONTRACT(#12): core.stepStates(plan) gives it for every model; until core.ts
- * has it, H[1..T] of the work block as before (right for the one-layer model, the only one
- * that rnn.wasm before ABI 5 runs).
- */
-function stepStates(core: Core, plan: BatchPlan): Float32Array {
-  const fromCore = (core as unknown as { stepStates?: (plan: BatchPlan) => Float32Array }).stepStates;
-  if (fromCore) return fromCore.call(core, plan);
-  const d = core.config.hiddenSize, { T, B } = plan;
-  return core.f32(core.ex.model_states(core.ptr) + 4 * B * d, T * B * d);
 }
 
 /** A model of class `cls` from a checked model file. */
@@ -253,10 +240,10 @@ export class InferenceRNN {
     const batch = stageBatch(this.config, { inputs, h0: options.h0 }, undefined, "inputs", undefined, core.checkRoom);
     core.load(batch);
     ex.model_predict(core.ptr, batch.T, batch.B, batch.h0 ? 1 : 0);
-    const { B } = batch;
+    const { T, B } = batch;
     const m2o = this.config.task === "many-to-one";
-    const result: ForwardResult = { outputs: perStep(core.outputs(m2o ? B : batch.T * B), this.config.outputSize, batch, !m2o), finalState: core.finalState(batch) };
-    if (withStates) result.states = perStep(stepStates(core, batch), stateSize(this.config), batch, true);
+    const result: ForwardResult = { outputs: perStep(core.outputs(m2o ? B : T * B), this.config.outputSize, batch, !m2o), finalState: core.finalState(batch) };
+    if (withStates) result.states = perStep(core.stepStates(batch), core.stateSize, batch, true);
     return result;
   }
 

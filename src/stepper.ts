@@ -59,13 +59,6 @@ export class Stepper {
   #output: Float32Array | undefined;
 
   #io: StepViews | undefined;
-  /**
-   * Whether a step may write the work block directly (the fast path below): a model of one
-   * layer without embedding, whose work block this file knows. Any other model steps through
-   * forward(), still one wasm call. CONTRACT(#12): once core.ts gives one-step views for every
-   * model, deep models can take the fast path too.
-   */
-  readonly #direct: boolean;
 
   /**
    * Views of the one-token work block, kept while they stay valid: rebuilt when wasm memory
@@ -77,14 +70,14 @@ export class Stepper {
     if (io !== undefined && io.epoch === core.workEpoch && io.buf === ex.memory.buffer) return io;
     core.reserve(1, 1);   // plans the work block for one step (the epoch moves: views are taken anew)
     const buf = ex.memory.buffer, ptr = core.ptr;
-    const hPtr = ex.model_states(ptr) >>> 0;
-    const { input, inputSize: n, hiddenSize: d, outputSize: k } = this.#model.config;
+    const { input, inputSize: n, outputSize: k } = this.#model.config;
+    const S = core.stateSize;
     return (this.#io = {
       epoch: core.workEpoch, buf,
       X: input === "ids" ? new Int32Array(buf, ex.model_inputs(ptr) >>> 0, 1) : new Float32Array(buf, ex.model_inputs(ptr) >>> 0, n),
       L: new Int32Array(buf, ex.model_lengths(ptr) >>> 0, 1),
-      H0: new Float32Array(buf, hPtr, d),
-      H1: new Float32Array(buf, hPtr + 4 * d, d),
+      H0: new Float32Array(buf, ex.model_h0(ptr) >>> 0, S),
+      H1: new Float32Array(buf, ex.model_final(ptr) >>> 0, S),
       O: new Float32Array(buf, ex.model_outputs(ptr) >>> 0, k),
     });
   }
@@ -97,9 +90,7 @@ export class Stepper {
     this.#model = model;
     this.#core = core;
     this.#alive("stepper");
-    const c = model.config;
-    this.#direct = stateSize(c) === c.hiddenSize && !c.embeddingSize;
-    this.#state = new Float32Array(stateSize(c));
+    this.#state = new Float32Array(stateSize(model.config));
     if (h0 !== undefined) this.#state = this.#checkState(h0, "stepper h0");
   }
 
@@ -145,10 +136,6 @@ export class Stepper {
       for (let j = 0; j < cfg.inputSize; j++) {
         if (!finiteF32(v[j])) throw new RnnError(`stepper.step: feature ${j} must be ${FINITE_F32}, got ${describeF32(v[j])}`);
       }
-    }
-    if (!this.#direct) {
-      this.feed([x] as Sequence);                    // one step of forward(), from and to this.#state
-      return this.#fresh(this.#output!);
     }
     const io = this.#views();
     if (io.X instanceof Int32Array) io.X[0] = x as number;

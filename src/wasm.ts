@@ -15,11 +15,11 @@ export interface RnnExports {
   /** ABI_VERSION below; a module from another rnn-wasm version is refused. */
   abi_version(): number;
   /** Bytes of the parameter block for these sizes (f64, never overflows). */
-  model_param_bytes(n: number, d: number, k: number, input: number): number;
+  model_param_bytes(n: number, d: number, k: number, input: number, layers: number, dirs: number, emb: number): number;
   /** Bytes of a work block for exactly T × B. */
-  model_work_bytes(n: number, d: number, k: number, input: number, task: number, loss: number, T: number, B: number): number;
+  model_work_bytes(n: number, d: number, k: number, input: number, task: number, loss: number, layers: number, dirs: number, emb: number, dropout: number, T: number, B: number): number;
   /** Create a model (parameters initialised from the seed); returns its header pointer. */
-  model_create(n: number, d: number, k: number, input: number, task: number, act: number, loss: number, seedLo: number, seedHi: number): number;
+  model_create(n: number, d: number, k: number, input: number, task: number, act: number, loss: number, layers: number, dirs: number, emb: number, dropout: number, seedLo: number, seedHi: number): number;
   /** Free a model's memory. */
   model_free(model: number): void;
   /** Plan the work block for exactly T × B: −1 too big (nothing changed), 0 already planned, 1 re-planned (pointers may have moved). */
@@ -32,6 +32,8 @@ export interface RnnExports {
   model_nparams(model: number): number;
   /** Float offset of tensor i (0 U, 1 W, 2 b, 3 V, 4 c) inside a copy. */
   model_offset(model: number, i: number): number;
+  /** Parameter tensors (E, U/W/b per cell, V, c): the length of the tensor table. */
+  model_tensor_count(model: number): number;
   /** Work-block views: inputs (T,B) i32 or (T,B,n) f32; targets; lengths (B); states H (T+1,B,d); outputs O. */
   model_inputs(model: number): number;
   model_targets(model: number): number;
@@ -39,9 +41,14 @@ export interface RnnExports {
   model_weights(model: number): number;
   model_set_weighted(model: number, on: number): void;
   model_lengths(model: number): number;
-  model_states(model: number): number;
+  /** (B, S) initial states, S = L·D·d, sequence-major in slot order; read by a pass with hasH0. */
+  model_h0(model: number): number;
+  /** (B, S) final states after a pass. */
+  model_final(model: number): number;
+  /** Slot s's states (T+1, B, d): forward s_t at index t+1, reverse s_t at index t. */
+  model_slot_states(model: number, slot: number): number;
   model_outputs(model: number): number;
-  /** ∂L/∂h0 (B,d) after model_gradients. */
+  /** ∂L/∂h0 (B, S) after model_gradients. */
   model_dh0(model: number): number;
   /** Tell the module the host wrote parameters (its packed copies of W, V, U are rebuilt). */
   model_params_written(model: number): void;
@@ -140,7 +147,7 @@ export interface InitOptions<S = WasmSource> {
 }
 
 /** The value abi_version() of assembly/index.ts returns; both change together. */
-const ABI_VERSION = 4;
+const ABI_VERSION = 5;
 
 /** [name, kind] of every export of the rnn.wasm built with this wrapper (scripts/build.js defines it). */
 declare const RNN_WASM_EXPORTS: readonly (readonly [string, string])[];

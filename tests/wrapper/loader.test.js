@@ -78,7 +78,7 @@ function uleb(buf, pos) {
 }
 
 /** The ABI version of this build (abi_version() in assembly/index.ts, ABI_VERSION in src/wasm.ts). */
-const ABI = 4;
+const ABI = 5;
 
 /** rnn.wasm with abi_version() returning `version`: the body `i32.const ABI` patched in place. */
 function withAbiVersion(bytes, version) {

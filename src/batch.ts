@@ -290,8 +290,8 @@ function writeTargets(cfg: ResolvedConfig, plan: BatchPlan, targets: unknown, ds
  * direction, "24 numbers (stateSize = layers × directions × hiddenSize)" otherwise.
  */
 export function stateText(cfg: ResolvedConfig): string {
-  const S = stateSize(cfg), d = cfg.hiddenSize;
-  return S === d ? `${d} numbers (hiddenSize)` : `${S} numbers (stateSize = layers × directions × hiddenSize)`;
+  const S = stateSize(cfg);
+  return `${S} numbers (${S === cfg.hiddenSize ? "hiddenSize" : "stateSize = layers × directions × hiddenSize"})`;
 }
 
 /** Write (validating) initial states into H0 (B,S), rows in batch order. */

@@ -5,7 +5,7 @@
 
 import { RnnError } from "./errors.js";
 import { firstEngine, checkEngine, type Engine } from "./wasm.js";
-import { resolveConfig, directions, stateSize, type RNNConfig, type ResolvedConfig } from "./options.js";
+import { resolveConfig, type RNNConfig, type ResolvedConfig } from "./options.js";
 import { describe, describeF32, finiteF32, FINITE_F32, checkOptionKeys, checkArrayLike, flag } from "./check.js";
 import { Core, tensorTable, tensorNames, sizeOf, shapeText, type Tensors } from "./core.js";
 import { stageBatch, type Sequence, type StagedBatch } from "./batch.js";
@@ -86,18 +86,8 @@ function perStep(rows: Float32Array, width: number, batch: StagedBatch, everySte
   return out;
 }
 
-/**
- * The summary's lines for what a one-layer, forward-only model without embedding or dropout
- * does not have (none for such a model, whose summary is as it was).
- */
-function layerLines(c: ResolvedConfig): string[] {
-  const D = directions(c);
-  return [
-    c.layers > 1 || D > 1 ? `layers: ${c.layers}${D > 1 ? ", bidirectional" : ""} (state: ${stateSize(c)} numbers per sequence)` : "",
-    c.embeddingSize ? `embedding: e = ${c.embeddingSize}` : "",
-    c.dropout ? `dropout: p = ${c.dropout}` : "",
-  ].filter(Boolean);
-}
+/** The config keys a one-layer, forward-only model leaves at their defaults; summary() shows those that are not. */
+const STACK = ["layers", "bidirectional", "embeddingSize", "dropout"] as const;
 
 /**
  * Refuse what needs a forward-only model (streaming, generation, truncated BPTT) for a
@@ -105,7 +95,7 @@ function layerLines(c: ResolvedConfig): string[] {
  */
 export function forwardOnly(c: ResolvedConfig, what: string, doing: string): void {
   if (c.bidirectional) {
-    throw new RnnError(`${what}: this model is bidirectional, and ${doing} needs a forward-only model (a reverse direction reads from the end)`);
+    throw new RnnError(`${what}: this model is bidirectional; ${doing} needs a forward-only model`);
   }
 }
 
@@ -265,9 +255,9 @@ export class InferenceRNN {
   }
 
   /**
-   * The model in a few lines: its configuration (with a line for each of layers, embedding and
-   * dropout when not the default), each tensor's shape and size, the parameter count, the
-   * memory it holds and the optimizer's type and step.
+   * The model in a few lines: its configuration (with a line for each of layers, bidirectional,
+   * embeddingSize and dropout when not the default), each tensor's shape and size, the
+   * parameter count, the memory it holds and the optimizer's type and step.
    * @example
    * console.log(model.summary());
    */
@@ -275,7 +265,7 @@ export class InferenceRNN {
     const core = this.#core, c = this.config;
     return [
       `RNN: ${c.input} input, n = ${c.inputSize}, d = ${c.hiddenSize}, k = ${c.outputSize}; ${c.task}, ${c.hiddenActivation}, ${c.loss}`,
-      ...layerLines(c),
+      ...STACK.filter((key) => Number(c[key] ?? 0) > (key === "layers" ? 1 : 0)).map((key) => `${key}: ${c[key]}`),
       ...tensorTable(c).map((t) => `  ${t.name}  ${shapeText(t)}: ${sizeOf(t.shape)}`),
       `parameters: ${this.parameterCount}`,
       `memory: parameter block ${core.paramBytes} bytes, work block ${core.workHeld ? core.workHeld + " bytes" : "none yet"}`,

@@ -133,11 +133,11 @@ test("stepper, generate and truncated BPTT refuse a bidirectional model, naming 
   const before = DEEP ? m.save() : undefined;     // (an older rnn.wasm cannot read a deep model's tensors)
   const data = { inputs: [[1, 2, 3], [4, 5]], targets: [[2, 3, 4], [5, 0]] };
   const refusals = [
-    [() => m.stepper(), /^stepper: this model is bidirectional, and streaming needs a forward-only model \(a reverse direction reads from the end\)$/],
-    [() => m.generate({ prefix: [1], maxLength: 3 }), /^generate: this model is bidirectional, and generation needs a forward-only model/],
-    [() => trainTruncated(m, data, 2), /^tbptt: this model is bidirectional, and truncated BPTT needs a forward-only model/],
-    [() => truncatedGradients(m, data, 2), /^tbptt: this model is bidirectional, and truncated BPTT/],
-    [() => m.fit(data, { epochs: 1, tbptt: 2 }), /^fit options\.tbptt: this model is bidirectional, and truncated BPTT/],
+    [() => m.stepper(), /^stepper: this model is bidirectional; streaming needs a forward-only model$/],
+    [() => m.generate({ prefix: [1], maxLength: 3 }), /^generate: this model is bidirectional; generation needs a forward-only model/],
+    [() => trainTruncated(m, data, 2), /^tbptt: this model is bidirectional; truncated BPTT needs a forward-only model$/],
+    [() => truncatedGradients(m, data, 2), /^tbptt: this model is bidirectional; truncated BPTT/],
+    [() => m.fit(data, { epochs: 1, tbptt: 2 }), /^fit options\.tbptt: this model is bidirectional; truncated BPTT/],
   ];
   for (const [fn, re] of refusals) throwsRnn(fn, re);
   if (DEEP) assert.deepEqual(m.save(), before, "nothing changed: parameters, optimizer, generator");
@@ -169,24 +169,25 @@ test("a deep forward-only model streams, generates and truncates with its S-numb
 
 // ── summary ──────────────────────────────────────────────────────────────────────────────
 
-test("summary(): a line each for layers/directions, embedding and dropout, only when not the default", () => {
+test("summary(): a line each for layers, bidirectional, embeddingSize and dropout, only when not the default", () => {
   const one = make({});
-  assert.doesNotMatch(one.summary(), /layers|embedding|dropout/);
+  assert.doesNotMatch(one.summary(), /layers|bidirectional|embedding|dropout/);
   one.dispose();
   const m = make({ layers: 2, bidirectional: true, embeddingSize: 2, dropout: 0.25 });
   const lines = m.summary().split("\n");
   assert.equal(lines[0], "RNN: ids input, n = 7, d = 3, k = 4; many-to-many, tanh, softmax-cross-entropy");
-  assert.deepEqual(lines.slice(1, 4), [
-    "layers: 2, bidirectional (state: 12 numbers per sequence)",
-    "embedding: e = 2",
-    "dropout: p = 0.25",
+  assert.deepEqual(lines.slice(1, 5), [
+    "layers: 2",
+    "bidirectional: true",
+    "embeddingSize: 2",
+    "dropout: 0.25",
   ]);
-  assert.deepEqual(lines.slice(4, 18).map((l) => l.trim().split(/\s+/)[0]),
+  assert.deepEqual(lines.slice(5, 19).map((l) => l.trim().split(/\s+/)[0]),
     ["E", "U", "W", "b", "U_reverse", "W_reverse", "b_reverse", "U_l1", "W_l1", "b_l1", "U_l1_reverse", "W_l1_reverse", "b_l1_reverse", "V"]);
   assert.ok(lines.includes("  U_l1  d×2d = 3×6: 18") && lines.includes("  V  k×2d = 4×6: 24") && lines.includes("  E  n×e = 7×2: 14"), lines.join("\n"));
   m.dispose();
   const fwd = make({ layers: 3 });
-  assert.match(fwd.summary(), /\nlayers: 3 \(state: 9 numbers per sequence\)\n/);
+  assert.match(fwd.summary(), /\nlayers: 3\n  U  d×n/);
   fwd.dispose();
 });
 

@@ -1,6 +1,6 @@
-// Files for the CLI and the examples: reading with clear messages (text as strict UTF-8),
-// writing atomically.
-import { readFileSync, writeFileSync, renameSync, rmSync, mkdirSync, statSync } from "node:fs";
+// Files for the CLI and the examples: reading with clear messages (text as strict UTF-8, whole
+// or line by line from a stream), writing atomically.
+import { readFileSync, writeFileSync, renameSync, rmSync, mkdirSync, statSync, createReadStream } from "node:fs";
 import { dirname } from "node:path";
 import { CliError, EXIT } from "./errors.js";
 
@@ -11,11 +11,93 @@ export function readBytes(path, what = "file") {
     if (statSync(path).isDirectory()) throw new CliError(`${what} ${path}: is a directory, not a file`, EXIT.data);
     return readFileSync(path);
   } catch (e) {
-    if (e instanceof CliError) throw e;
-    const why = e.code === "ENOENT" ? "no such file" : e.code === "EACCES" ? "permission denied" : e.message;
-    throw new CliError(`${what} ${path}: cannot read it (${why})`, EXIT.data);
+    throw cannotRead(e, path, what);
   }
 }
+
+function cannotRead(e, path, what) {
+  if (e instanceof CliError) return e;
+  const why = e.code === "ENOENT" ? "no such file" : e.code === "EACCES" ? "permission denied" : e.message;
+  return new CliError(`${what} ${path}: cannot read it (${why})`, EXIT.data);
+}
+
+/**
+ * Read a text file (or "-": standard input) line by line from a stream, never holding it whole,
+ * and call `onLine(text, number)` for each line, numbered from 1: the lines and the messages
+ * of readText's callers, which split its text at "\n" (dropping a "\r" before it) after a
+ * leading byte order mark. Not node:readline, which also ends a line at a lone "\r" (old Mac
+ * text) and so would number and split such a file otherwise.
+ *
+ * A file that readText refuses is refused with the same message, and first: bytes that are not
+ * UTF-8 win over a NUL byte, which wins over an error of `onLine` (a parse error); once one of
+ * these is found, onLine is called no more, and the rest of the file is only scanned for the
+ * kinds that win over it. `chunkSize`: bytes per read (tests use tiny ones).
+ */
+export async function readLines(path, what, onLine, { chunkSize } = {}) {
+  const name = path === "-" ? "standard input" : path;
+  let stream;
+  try {
+    if (path !== "-" && statSync(path).isDirectory()) throw new CliError(`${what} ${path}: is a directory, not a file`, EXIT.data);
+    stream = path === "-" ? process.stdin : createReadStream(path, chunkSize ? { highWaterMark: chunkSize } : {});
+  } catch (e) {
+    throw cannotRead(e, path, what);
+  }
+  let line = 1;                  // the number of the next line
+  let offset = 0;                // the byte offset of the next segment
+  let nul;                       // the first NUL byte: { line, offset }
+  let failed;                    // the first error of onLine
+  const newlines = (bytes, end) => { let n = 0; for (let i = 0; i < end; i++) if (bytes[i] === 0x0a) n++; return n; };
+  // A segment: whole lines (each ending in "\n"), or the rest of the file after the last "\n".
+  const segment = (bytes, last) => {
+    if (offset === 0 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
+      throw new CliError(`${name}: UTF-16 text (it starts with a UTF-16 byte order mark): save it as UTF-8`, EXIT.data);
+    }
+    let text;
+    try {
+      text = lineDecoder.decode(bytes);
+    } catch {
+      const bad = firstInvalidUtf8(bytes);
+      throw new CliError(`${name}:${line + newlines(bytes, bad)}: not UTF-8 text (byte 0x${bytes[bad].toString(16).padStart(2, "0")} at offset ${offset + bad}): a binary file?`, EXIT.data);
+    }
+    const at = nul === undefined ? bytes.indexOf(0) : -1;
+    if (at >= 0) nul = { line: line + newlines(bytes, at), offset: offset + at };
+    if (offset === 0) text = text.replace(/^\uFEFF/, "").replace(/^\uFEFF/, "");   // readText's decoder drops one, its callers another
+    const parts = text.split("\n");
+    if (!last) parts.pop();                                                        // the "" after the final "\n"
+    if (nul === undefined && failed === undefined) {
+      for (let i = 0; i < parts.length; i++) {
+        const raw = !last || i < parts.length - 1 ? parts[i].replace(/\r$/, "") : parts[i];
+        try {
+          onLine(raw, line + i);
+        } catch (e) {
+          failed = e;
+          break;
+        }
+      }
+    }
+    line += parts.length;
+    offset += bytes.length;
+  };
+  let carry;                     // the bytes of an unfinished line
+  try {
+    for await (const chunk of stream) {
+      const bytes = carry ? Buffer.concat([carry, chunk]) : chunk;
+      const end = bytes.lastIndexOf(0x0a);
+      if (end < 0) { carry = bytes; continue; }
+      carry = bytes.subarray(end + 1);
+      segment(bytes.subarray(0, end + 1), false);
+    }
+  } catch (e) {
+    stream.destroy?.();
+    throw cannotRead(e, path, what);
+  }
+  segment(carry ?? new Uint8Array(0), true);
+  if (nul !== undefined) throw new CliError(`${name}:${nul.line}: a NUL byte (offset ${nul.offset}): a binary file, not text`, EXIT.data);
+  if (failed !== undefined) throw failed;
+}
+
+/** Strict UTF-8 for one segment of lines; a byte order mark is kept (readLines drops the file's first). */
+const lineDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Read a text file (or "-": standard input) as strict UTF-8: bytes that are not UTF-8, or a

@@ -7,6 +7,8 @@
 //   series     dense sequences: CSV (a header; rows are steps) or JSON
 // Blank lines are skipped (in CSV they end a sequence); a UTF-8 byte order mark is ignored.
 // Text in, plain arrays out, no Node built-ins: the browser demo parses corpus files with it.
+// The line formats are parsers fed one line at a time (line(raw, number), then end()), so the
+// CLI can read a file as a stream (apps/files.js readLines); parseX(text) feeds them a text.
 import { CliError, EXIT } from "./errors.js";
 
 const bad = (path, line, message) => new CliError(`${path}:${line}: ${message}`, EXIT.data);
@@ -21,33 +23,53 @@ function nonEmpty(items, path, what) {
   return items;
 }
 
+/** Feed a text's lines (numbered from 1) to a line parser and return what it made. */
+function parseLines(text, parser) {
+  lines(text).forEach((raw, i) => parser.line(raw, i + 1));
+  return parser.end();
+}
+
 /** Token sequences, one per non-blank line: [{ tokens, line }]. `chars`: every character (spaces too) is a token. */
-export function parseTokens(text, path, { chars = false } = {}) {
+export function parseTokens(text, path, options = {}) {
+  return parseLines(text, tokensParser(path, options));
+}
+
+/** parseTokens, a line at a time. */
+export function tokensParser(path, { chars = false } = {}) {
   const out = [];
-  lines(text).forEach((raw, i) => {
-    if (raw.trim() === "") return;
-    out.push({ tokens: chars ? Array.from(raw) : raw.trim().split(/\s+/), line: i + 1 });
-  });
-  return nonEmpty(out, path, "sequences");
+  return {
+    line(raw, line) {
+      if (raw.trim() === "") return;
+      out.push({ tokens: chars ? Array.from(raw) : raw.trim().split(/\s+/), line });
+    },
+    end: () => nonEmpty(out, path, "sequences"),
+  };
 }
 
 /** Tagged sentences `word/TAG …`: [{ words, tags, line }]. A token without a word and a tag is an error. */
 export function parseTagged(text, path) {
+  return parseLines(text, taggedParser(path));
+}
+
+/** parseTagged, a line at a time. */
+export function taggedParser(path) {
   const out = [];
-  lines(text).forEach((raw, i) => {
-    if (raw.trim() === "") return;
-    const words = [], tags = [];
-    raw.trim().split(/\s+/).forEach((token, j) => {
-      const slash = token.lastIndexOf("/");
-      if (slash <= 0 || slash === token.length - 1) {
-        throw bad(path, i + 1, `token ${j + 1} ${show(token)}: expected word/TAG (a word, a "/", a tag)`);
-      }
-      words.push(token.slice(0, slash));
-      tags.push(token.slice(slash + 1));
-    });
-    out.push({ words, tags, line: i + 1 });
-  });
-  return nonEmpty(out, path, "sentences");
+  return {
+    line(raw, line) {
+      if (raw.trim() === "") return;
+      const words = [], tags = [];
+      raw.trim().split(/\s+/).forEach((token, j) => {
+        const slash = token.lastIndexOf("/");
+        if (slash <= 0 || slash === token.length - 1) {
+          throw bad(path, line, `token ${j + 1} ${show(token)}: expected word/TAG (a word, a "/", a tag)`);
+        }
+        words.push(token.slice(0, slash));
+        tags.push(token.slice(slash + 1));
+      });
+      out.push({ words, tags, line });
+    },
+    end: () => nonEmpty(out, path, "sentences"),
+  };
 }
 
 /**
@@ -65,19 +87,26 @@ export function labelledText(raw, path, line) {
 
 /** Labelled texts `label<TAB>text`: [{ label, words, text, line }] (text may be empty: words []). */
 export function parseLabelled(text, path) {
+  return parseLines(text, labelledParser(path));
+}
+
+/** parseLabelled, a line at a time. */
+export function labelledParser(path) {
   const out = [];
-  lines(text).forEach((raw, i) => {
-    if (raw.trim() === "") return;
-    const tab = raw.indexOf("\t");
-    if (tab < 0) throw bad(path, i + 1, `expected label<TAB>text, found no tab in ${show(raw)}`);
-    const label = raw.slice(0, tab).trim();
-    const body = labelledText(raw, path, i + 1);
-    if (label === "") throw bad(path, i + 1, "empty label before the tab");
-    // An empty text (nothing after the tab) is an example too: an empty message, a review
-    // with a rating and no words; the CLI reads it as one <eos> step.
-    out.push({ label, words: body === "" ? [] : body.split(/\s+/), text: body, line: i + 1 });
-  });
-  return nonEmpty(out, path, "examples");
+  return {
+    line(raw, line) {
+      if (raw.trim() === "") return;
+      const tab = raw.indexOf("\t");
+      if (tab < 0) throw bad(path, line, `expected label<TAB>text, found no tab in ${show(raw)}`);
+      const label = raw.slice(0, tab).trim();
+      const body = labelledText(raw, path, line);
+      if (label === "") throw bad(path, line, "empty label before the tab");
+      // An empty text (nothing after the tab) is an example too: an empty message, a review
+      // with a rating and no words; the CLI reads it as one <eos> step.
+      out.push({ label, words: body === "" ? [] : body.split(/\s+/), text: body, line });
+    },
+    end: () => nonEmpty(out, path, "examples"),
+  };
 }
 
 /** Split one CSV line (RFC 4180 quoting: "a, b" and "" for a quote inside). */
@@ -113,56 +142,69 @@ function num(cell, path, line, column) {
  * Many-to-one: a sequence's target is its last row's (other rows may leave them empty).
  * @returns { sequences: [{ inputs: number[][], targets?: number[][] | number[], line }], features, targetColumns }
  */
-export function parseSeriesCsv(text, path, { targets, manyToOne = false, requireTargets = true } = {}) {
-  const all = lines(text);
-  const headerIndex = all.findIndex((l) => l.trim() !== "");
-  if (headerIndex < 0) throw new CliError(`${path}: no sequences (the file is empty)`, EXIT.data);
-  const header = splitCsv(all[headerIndex], path, headerIndex + 1);
-  header.forEach((h, j) => { if (h === "") throw bad(path, headerIndex + 1, `column ${j + 1} of the header has no name`); });
-  const seqCol = header.findIndex((h) => ["sequence", "seq", "id"].includes(h.toLowerCase()));
-  let tcols;
-  if (targets && targets.length) {
-    // For predict, target columns may be absent (only features); when present they are not features.
-    tcols = (requireTargets ? targets : targets.filter((t) => header.includes(t))).map((t) => {
-      const j = header.indexOf(t);
-      if (j < 0) throw bad(path, headerIndex + 1, `no column ${JSON.stringify(t)} for --targets (columns: ${header.join(", ")})`);
-      return j;
-    });
-  } else {
-    tcols = header.map((h, j) => (/^target/i.test(h) ? j : -1)).filter((j) => j >= 0);
-  }
-  const fcols = header.map((_, j) => j).filter((j) => j !== seqCol && !tcols.includes(j));
-  if (fcols.length === 0) throw bad(path, headerIndex + 1, "no feature columns (every column is a target or the sequence id)");
-  if (requireTargets && tcols.length === 0) throw bad(path, headerIndex + 1, `no target columns (name them target…, or give --targets; columns: ${header.join(", ")})`);
+export function parseSeriesCsv(text, path, options = {}) {
+  return parseLines(text, seriesCsvParser(path, options));
+}
+
+/** parseSeriesCsv, a line at a time. */
+export function seriesCsvParser(path, { targets, manyToOne = false, requireTargets = true } = {}) {
+  let header, seqCol, tcols, fcols;
   const sequences = [];
   let current = null, currentId;
   const finish = () => { if (current) sequences.push(current); current = null; };
-  for (let i = headerIndex + 1; i < all.length; i++) {
-    const raw = all[i];
-    if (raw.trim() === "") { if (seqCol < 0) finish(); continue; }
-    const cells = splitCsv(raw, path, i + 1);
-    if (cells.length !== header.length) throw bad(path, i + 1, `expected ${header.length} columns (as the header), got ${cells.length}`);
-    const id = seqCol >= 0 ? cells[seqCol] : undefined;
-    if (seqCol >= 0 && id !== currentId) finish();
-    currentId = id;
-    if (!current) current = { inputs: [], targets: [], line: i + 1, lastLine: i + 1 };
-    current.inputs.push(fcols.map((j) => num(cells[j], path, i + 1, header[j])));
-    const tv = tcols.map((j) => cells[j]);
-    current.targets.push({ cells: tv, line: i + 1 });
-    current.lastLine = i + 1;
-  }
-  finish();
-  nonEmpty(sequences, path, "sequences");
-  for (const s of sequences) {
-    if (tcols.length === 0) { delete s.targets; continue; }
-    if (manyToOne) {
-      const last = s.targets.at(-1);
-      s.targets = last.cells.map((c, j) => num(c, path, last.line, header[tcols[j]]));
+  // The first non-blank line: the header names the columns.
+  const readHeader = (raw, line) => {
+    header = splitCsv(raw, path, line);
+    header.forEach((h, j) => { if (h === "") throw bad(path, line, `column ${j + 1} of the header has no name`); });
+    seqCol = header.findIndex((h) => ["sequence", "seq", "id"].includes(h.toLowerCase()));
+    if (targets && targets.length) {
+      // For predict, target columns may be absent (only features); when present they are not features.
+      tcols = (requireTargets ? targets : targets.filter((t) => header.includes(t))).map((t) => {
+        const j = header.indexOf(t);
+        if (j < 0) throw bad(path, line, `no column ${JSON.stringify(t)} for --targets (columns: ${header.join(", ")})`);
+        return j;
+      });
     } else {
-      s.targets = s.targets.map(({ cells, line }) => cells.map((c, j) => num(c, path, line, header[tcols[j]])));
+      tcols = header.map((h, j) => (/^target/i.test(h) ? j : -1)).filter((j) => j >= 0);
     }
-  }
-  return { sequences, features: fcols.map((j) => header[j]), targetColumns: tcols.map((j) => header[j]) };
+    fcols = header.map((_, j) => j).filter((j) => j !== seqCol && !tcols.includes(j));
+    if (fcols.length === 0) throw bad(path, line, "no feature columns (every column is a target or the sequence id)");
+    if (requireTargets && tcols.length === 0) throw bad(path, line, `no target columns (name them target…, or give --targets; columns: ${header.join(", ")})`);
+  };
+  return {
+    line(raw, line) {
+      if (header === undefined) {
+        if (raw.trim() !== "") readHeader(raw, line);
+        return;
+      }
+      if (raw.trim() === "") { if (seqCol < 0) finish(); return; }
+      const cells = splitCsv(raw, path, line);
+      if (cells.length !== header.length) throw bad(path, line, `expected ${header.length} columns (as the header), got ${cells.length}`);
+      const id = seqCol >= 0 ? cells[seqCol] : undefined;
+      if (seqCol >= 0 && id !== currentId) finish();
+      currentId = id;
+      if (!current) current = { inputs: [], targets: [], line, lastLine: line };
+      current.inputs.push(fcols.map((j) => num(cells[j], path, line, header[j])));
+      const tv = tcols.map((j) => cells[j]);
+      current.targets.push({ cells: tv, line });
+      current.lastLine = line;
+    },
+    end() {
+      if (header === undefined) throw new CliError(`${path}: no sequences (the file is empty)`, EXIT.data);
+      finish();
+      nonEmpty(sequences, path, "sequences");
+      for (const s of sequences) {
+        if (tcols.length === 0) { delete s.targets; continue; }
+        if (manyToOne) {
+          const last = s.targets.at(-1);
+          s.targets = last.cells.map((c, j) => num(c, path, last.line, header[tcols[j]]));
+        } else {
+          s.targets = s.targets.map(({ cells, line }) => cells.map((c, j) => num(c, path, line, header[tcols[j]])));
+        }
+      }
+      return { sequences, features: fcols.map((j) => header[j]), targetColumns: tcols.map((j) => header[j]) };
+    },
+  };
 }
 
 /** Line and column (from 1) of a character offset. */

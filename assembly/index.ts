@@ -21,8 +21,8 @@ export function model_param_bytes(n: i32, d: i32, k: i32, input: i32, L: i32, D:
 }
 
 /** Bytes of a work block for exactly T × B, in f64 (see model_param_bytes). */
-export function model_work_bytes(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32, T: i32, B: i32): f64 {
-  return 4 * work_block_floats(n, d, k, input, task, loss, L, D, e, dropout, T, B);
+export function model_work_bytes(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32, T: i32, B: i32, F: i32): f64 {
+  return 4 * work_block_floats(n, d, k, input, task, loss, L, D, e, dropout, T, B, F);
 }
 
 /**
@@ -72,8 +72,9 @@ export function model_free(p: usize): void {
 }
 
 /**
- * Plan the work block for exactly T × B (the shape of the next pass). Memory grows only to
- * the largest T × B ever asked for, never to max T × max B.
+ * Plan the work block for exactly T × B, with F ids a step for ids input (F > 1: feature
+ * bags; 1 otherwise), the shape of the next pass. Memory grows only to the largest block
+ * ever asked for, never to max T × max B.
  *   −1  T × B needs more than MAX_BLOCK_BYTES: nothing changed
  *    0  already planned for T × B: nothing changed (the block keeps its contents)
  *    1  re-planned: every pointer into the work block may have moved, and the tensors of
@@ -81,22 +82,22 @@ export function model_free(p: usize): void {
  *       the old one is freed: if memory cannot grow the allocation traps, and the model
  *       keeps its old block, plan and contents)
  */
-export function model_reserve(p: usize, T: i32, B: i32): i32 {
+export function model_reserve(p: usize, T: i32, B: i32, F: i32): i32 {
   const m = changetype<Model>(p);
-  const bytes = 4 * model_work_floats(m, T, B);
+  const bytes = 4 * model_work_floats(m, T, B, F);
   if (bytes > MAX_BLOCK_BYTES) return -1;
   const size = <usize>bytes;
   if (m.work && size <= m.workBytes) {
-    if (T == m.T && B == m.B) return 0;
+    if (T == m.T && B == m.B && F == m.F) return 0;
     memory.fill(m.work, 0, size);
-    plan_work(m, m.work, T, B);
+    plan_work(m, m.work, T, B, F);
     return 1;
   }
   const block = heap.alloc(size);   // first: a trap here leaves the model as it was
   memory.fill(block, 0, size);
   if (m.work) heap.free(m.work);
   m.workBytes = size;
-  plan_work(m, block, T, B);
+  plan_work(m, block, T, B, F);
   return 1;
 }
 
@@ -132,6 +133,7 @@ function tensor_is_bias(m: Model, i: i32): bool {
   const cells = m.L * m.D;
   return i < 3 * cells ? i % 3 == 2 : i > 3 * cells;
 }
+/** X: ids (T, B, F) i32, each step's ids first and −1 after them, or features (T, B, n) f32. */
 export function model_inputs(p: usize): usize { return changetype<Model>(p).X; }
 export function model_targets(p: usize): usize { return changetype<Model>(p).targets; }
 /** Row weights ω of the loss: (rows) f32, row r as the targets' row r (read only while model_set_weighted is on). */

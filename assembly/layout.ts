@@ -16,7 +16,8 @@
 // │ packed  per cell Uᵀ │ Wᵀ │ W │ U, then Vᵀ │ V: B operands of f32_gemm_packed      │
 // │ scratch a packed A block, a 4×8 edge tile, one packed K-chunk of B (f32_gemm)      │
 // ╞═ work block (planned for exactly the T × B of the last model_reserve) ═══════════════╡
-// │ X        ids (T,B) i32, or features (T,B,n) f32                                     │
+// │ X        ids (T,B,F) i32, or features (T,B,n) f32: F ids a step (a feature bag),    │
+// │          the bag's ids first, then −1 (F = 1: one id a step)                        │
 // │ targets  per scored row: class id i32, or k f32 values; rows = T·B, or B (m2o)      │
 // │ weights  (rows) f32: each scored row's loss weight ω ≥ 0 (read only when m.weighted) │
 // │ lengths  (B) i32, sorted descending by the wrapper                                  │
@@ -97,6 +98,7 @@ export const MAX_BLOCK_BYTES: f64 = 1073741760; // 2^30 − 64
   workBytes: usize = 0; // its capacity in bytes
   T: i32 = 0;          // the shape it is planned for
   B: i32 = 0;
+  F: i32 = 0;          // ids a step (ids input; 1 without feature bags)
   X: usize = 0;
   targets: usize = 0;
   lengths: usize = 0;
@@ -241,11 +243,11 @@ function walk_params(m: Model): void {
 }
 
 /** The work block's tensors for T × B, in order. */
-function walk_work(m: Model, T: f64, B: f64): void {
+function walk_work(m: Model, T: f64, B: f64, F: f64): void {
   const n = <f64>m.n, d = <f64>m.d, k = <f64>m.k, D = m.D, Dd = <f64>D * d, L = m.L;
   const cells = L * D, m2o = m.task == TASK_MANY_TO_ONE;
   const rows = m2o ? B : T * B;                                      // scored rows
-  m.X = tensor(m.input == INPUT_DENSE ? T * B * n : T * B);         // X (T,B,n) f32 or (T,B) i32
+  m.X = tensor(m.input == INPUT_DENSE ? T * B * n : T * B * F);     // X (T,B,n) f32 or (T,B,F) i32
   m.targets = tensor(m.loss == LOSS_SOFTMAX_XENT ? rows : rows * k); // (rows) i32 or (rows,k) f32
   m.weights = tensor(rows);        // (rows) f32
   m.lengths = tensor(B);           // (B) i32
@@ -310,22 +312,23 @@ export function plan_params(m: Model, block: usize): void {
 }
 
 /** Floats (4-byte words) in a work block for exactly T × B, given the model's kinds and sizes. */
-export function work_block_floats(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32, T: i32, B: i32): f64 {
+export function work_block_floats(n: i32, d: i32, k: i32, input: i32, task: i32, loss: i32, L: i32, D: i32, e: i32, dropout: f32, T: i32, B: i32, F: i32): f64 {
   begin(0, false);
-  walk_work(sizing_header(n, d, k, input, task, loss, L, D, e, dropout), <f64>T, <f64>B);
+  walk_work(sizing_header(n, d, k, input, task, loss, L, D, e, dropout), <f64>T, <f64>B, <f64>F);
   return planFloats;
 }
 
 /** work_block_floats for a model's own kinds and sizes. */
-export function model_work_floats(m: Model, T: i32, B: i32): f64 {
-  return work_block_floats(m.n, m.d, m.k, m.input, m.task, m.loss, m.L, m.D, m.e, m.dropout, T, B);
+export function model_work_floats(m: Model, T: i32, B: i32, F: i32): f64 {
+  return work_block_floats(m.n, m.d, m.k, m.input, m.task, m.loss, m.L, m.D, m.e, m.dropout, T, B, F);
 }
 
-/** Plan a work block of at least work_block_floats(…, T, B) floats at `block` for T × B. */
-export function plan_work(m: Model, block: usize, T: i32, B: i32): void {
+/** Plan a work block of at least work_block_floats(…, T, B, F) floats at `block` for T × B (× F ids a step). */
+export function plan_work(m: Model, block: usize, T: i32, B: i32, F: i32 = 1): void {
   begin(block, true);
-  walk_work(m, <f64>T, <f64>B);
+  walk_work(m, <f64>T, <f64>B, <f64>F);
   m.work = block;
   m.T = T;
   m.B = B;
+  m.F = F;
 }

@@ -95,14 +95,17 @@ function cell_forward(m: Model, c: Cell, input: usize, T: i32, B: i32): void {
   if (input) {
     f32_gemm_packed(Z, d, input, mm, 1, c.UTp, T * B, d, mm, scratch);   // Z (TB,d) += input (TB,m) · Uᵀ
   } else {
-    // x_t one-hot: U x_t is column `id` of U (stride n).
-    const U = f32p(m.params, c.offU), X = m.X;
+    // x_t one-hot (multi-hot for a bag): U x_t is column `id` of U (stride n), summed over the bag.
+    const U = f32p(m.params, c.offU), X = m.X, F = m.F;
     for (let r = 0; r < T * B; r++) {
-      const id = load<i32>(X + (<usize>r << 2));
       const pz = f32p(Z, r * d);
-      for (let j = 0; j < d; j++) {
-        const p = pz + (<usize>j << 2);
-        store<f32>(p, load<f32>(p) + load<f32>(f32p(U, j * mm + id)));
+      for (let f = 0; f < F; f++) {
+        const id = load<i32>(X + (<usize>(r * F + f) << 2));
+        if (id < 0) break;
+        for (let j = 0; j < d; j++) {
+          const p = pz + (<usize>j << 2);
+          store<f32>(p, load<f32>(p) + load<f32>(f32p(U, j * mm + id)));
+        }
       }
     }
   }
@@ -180,13 +183,17 @@ function cell_grads(m: Model, c: Cell, input: usize, T: i32, B: i32): void {
   if (input) {
     f32_gemm(dU, mm, Z, 1, d, input, mm, d, mm, T * B, scratch);  // dU += dZᵀ · input
   } else {
-    // Scatter-add dz into column `id` of dU.
+    // Scatter-add dz into column `id` of dU, for each id of the step.
+    const F = m.F;
     for (let r = 0; r < T * B; r++) {
-      const id = load<i32>(m.X + (<usize>r << 2));
       const pz = f32p(Z, r * d);
-      for (let j = 0; j < d; j++) {
-        const p = f32p(dU, j * mm + id);
-        store<f32>(p, load<f32>(p) + load<f32>(pz + (<usize>j << 2)));
+      for (let f = 0; f < F; f++) {
+        const id = load<i32>(m.X + (<usize>(r * F + f) << 2));
+        if (id < 0) break;
+        for (let j = 0; j < d; j++) {
+          const p = f32p(dU, j * mm + id);
+          store<f32>(p, load<f32>(p) + load<f32>(pz + (<usize>j << 2)));
+        }
       }
     }
   }
@@ -230,10 +237,18 @@ export function rnn_forward(m: Model, T: i32, B: i32, hasH0: bool, train: bool):
     if (!hasH0) f32_fill(at, 0, Bd);
     else if (cells > 1) for (let i = 0; i < B; i++) f32_copy(f32p(at, i * d), f32p(m.h0, i * S + s * d), d);
   }
-  // The embedding: Xe row r = E[id_r].
+  // The embedding: Xe row r = E[id_r] (a bag: the sum of its ids' rows, in order).
   if (m.e) {
-    const e = m.e, E = f32p(m.params, m.offE);
-    for (let r = 0; r < T * B; r++) f32_copy(f32p(m.Xe, r * e), f32p(E, load<i32>(m.X + (<usize>r << 2)) * e), e);
+    const e = m.e, E = f32p(m.params, m.offE), F = m.F;
+    for (let r = 0; r < T * B; r++) {
+      const x = f32p(m.Xe, r * e), ids = m.X + (<usize>(r * F) << 2);
+      f32_copy(x, f32p(E, load<i32>(ids) * e), e);
+      for (let f = 1; f < F; f++) {
+        const id = load<i32>(ids + (<usize>f << 2));
+        if (id < 0) break;
+        f32_add_acc(x, f32p(E, id * e), e);
+      }
+    }
   }
   // Dropout masks, in the order boundary ℓ, row r, feature j: keep iff u ≥ p, kept = 1/(1−p).
   if (train && m.dropout > 0) {
@@ -405,12 +420,17 @@ export function rnn_backward(m: Model, T: i32, B: i32): void {
         const c = cell(m, r);
         f32_gemm_packed(m.Xe, e, c.Z, d, 1, c.Up, T * B, e, d, scratch);
       }
-      // Scatter-add each real step's row into E's row of its id.
+      // Scatter-add each real step's row into E's row of each of its ids.
+      const F = m.F;
       for (let t = 0; t < T; t++) {
         const bt = running(lengths, B, t);
         for (let i = 0; i < bt; i++) {
           const row = t * B + i;
-          f32_add_acc(f32p(dE, load<i32>(m.X + (<usize>row << 2)) * e), f32p(m.Xe, row * e), e);
+          for (let f = 0; f < F; f++) {
+            const id = load<i32>(m.X + (<usize>(row * F + f) << 2));
+            if (id < 0) break;
+            f32_add_acc(f32p(dE, id * e), f32p(m.Xe, row * e), e);
+          }
         }
       }
     }

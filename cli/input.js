@@ -1,10 +1,11 @@
-// The CLI's input files: read as strict UTF-8 (apps/files.js: a binary file is an error, not
-// text), parsed by kind with apps/formats.js, and checked for input that parses but is not
+// The CLI's input files: read line by line from a stream as strict UTF-8 (apps/files.js: a
+// binary file is an error, not text; a JSON series file, one document, is read whole), parsed
+// by kind with apps/formats.js as the lines come, and checked for input that parses but is not
 // what the command expects: a classify file whose columns are swapped, text given to a
 // tagger that is tagged already. Errors name the file and the line; input that is plausible
 // but odd gets a warning with a count, on standard error.
-import { readText } from "../apps/files.js";
-import { parseTokens, parseTagged, parseLabelled, parseSeries } from "../apps/formats.js";
+import { readText, readLines } from "../apps/files.js";
+import { tokensParser, taggedParser, labelledParser, seriesCsvParser, parseSeries } from "../apps/formats.js";
 import { CliError, EXIT } from "../apps/errors.js";
 
 const show = (s) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
@@ -14,17 +15,26 @@ export function warn(name, message) {
   process.stderr.write(`${name}: warning: ${message}\n`);
 }
 
-/** Read and parse a file of the given kind ("tokens", "chars", "tagged", "labelled", "series"). */
-export function readData(path, kind, options = {}) {
-  const text = readText(path, "data file");
+/** Read and parse a file of the given kind ("tokens", "chars", "tagged", "labelled", "series"); resolves to the items. */
+export async function readData(path, kind, options = {}) {
+  let parser;
   switch (kind) {
-    case "tokens": return parseTokens(text, path);
-    case "chars": return parseTokens(text, path, { chars: true });
-    case "tagged": return parseTagged(text, path);
-    case "labelled": return checkLabelled(parseLabelled(text, path), path);
-    case "series": return parseSeries(text, path, options);
+    case "tokens": parser = tokensParser(path); break;
+    case "chars": parser = tokensParser(path, { chars: true }); break;
+    case "tagged": parser = taggedParser(path); break;
+    case "labelled": parser = labelledParser(path); break;
+    case "series": {
+      const format = options.format ?? (/\.json$/i.test(path) ? "json" : /\.csv$/i.test(path) ? "csv" : null);
+      // JSON is one document, read whole; so is a file of no known format, for parseSeries' message after the file's own.
+      if (format !== "csv") return parseSeries(readText(path, "data file"), path, options);
+      parser = seriesCsvParser(path, options);
+      break;
+    }
     default: throw new Error(`unknown data kind ${kind}`);
   }
+  await readLines(path, "data file", (raw, line) => parser.line(raw, line));
+  const items = parser.end();
+  return kind === "labelled" ? checkLabelled(items, path) : items;
 }
 
 /**

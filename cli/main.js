@@ -314,7 +314,7 @@ function kindOf(recipe) {
   return { tag: "tagged", classify: "labelled", lm: recipe.chars ? "chars" : "tokens", series: "series" }[recipe.task];
 }
 
-function readFor(recipe, path, { requireTargets = true, format } = {}) {
+async function readFor(recipe, path, { requireTargets = true, format } = {}) {
   return readData(path, kindOf(recipe), { manyToOne: recipe.manyToOne, targets: recipe.targets, requireTargets, format: format ?? recipe.format });
 }
 
@@ -386,8 +386,8 @@ async function train(values) {
     for (const [key, flag] of RESUMED) if (!o.explicit.has(flag) && typeof done[key] === "number" && Number.isFinite(done[key])) o[key] = done[key];
     if (done.best && Number.isInteger(done.best.epoch)) best = { ...done.best, valLoss: done.best.valLoss ?? NaN };
   }
-  const trainItems = readFor(recipe, o.data, { format: o.format });
-  const valItems = o.validation === undefined ? undefined : readFor(recipe, o.validation, { format: o.format });
+  const trainItems = await readFor(recipe, o.data, { format: o.format });
+  const valItems = o.validation === undefined ? undefined : await readFor(recipe, o.validation, { format: o.format });
   if (o.task === "series" && !o.resume) Object.assign(recipe, { features: trainItems.features, targets: trainItems.targetColumns });
 
   if (!o.resume) {
@@ -525,7 +525,7 @@ async function evaluateCommand(v) {
   const top = v.top === undefined ? 10 : intFlag("top", v.top);
   const { model, recipe } = await openModel(v.model);
   const keep = keepFlag(v, recipe, model);
-  const items = readFor(recipe, v.data, { format: v.format && choiceFlag("format", v.format, ["csv", "json"]) });
+  const items = await readFor(recipe, v.data, { format: v.format && choiceFlag("format", v.format, ["csv", "json"]) });
   const result = { task: recipe.task, sequences: items.length ?? items.sequences.length };
   const lines = [];
   if (recipe.task === "tag") {
@@ -636,7 +636,7 @@ async function predictCommand(v) {
   const keep = keepFlag(v, recipe, model);
   const out = [];
   if (recipe.task === "series") {
-    const items = readData(path, "series", { manyToOne: recipe.manyToOne, targets: recipe.targets, requireTargets: false, format: v.format ?? recipe.format });
+    const items = await readData(path, "series", { manyToOne: recipe.manyToOne, targets: recipe.targets, requireTargets: false, format: v.format ?? recipe.format });
     const n = model.config.inputSize;
     items.sequences.forEach((sq) => { if (sq.inputs[0].length !== n) throw new CliError(`${name}: ${sq.inputs[0].length} features per step, but the model takes ${n}`, EXIT.data); });
     const outputs = model.predict(items.sequences.map((sq) => sq.inputs));

@@ -11,7 +11,11 @@ import { describe, describeF32, finiteF32, FINITE_F32, isArrayLike, checkArrayLi
 import { stateSize, type ResolvedConfig } from "./options.js";
 
 /** A sequence of token ids. */
-export type IdSequence = ArrayLike<number>;
+/**
+ * A sequence of token ids: one id a step, or a feature bag (an array of ids: x_t multi-hot, so
+ * U x_t, or the embedding, is the sum of those ids' columns or rows), mixed freely.
+ */
+export type IdSequence = ArrayLike<number | ArrayLike<number>>;
 /** A sequence of feature vectors: an array of steps (each n numbers), or one flat array of len·n numbers. */
 export type DenseSequence = ArrayLike<ArrayLike<number>> | ArrayLike<number>;
 export type Sequence = IdSequence | DenseSequence;
@@ -56,8 +60,10 @@ export interface BatchPlan {
 export interface StagedBatch extends BatchPlan {
   /** Lengths in row order (longest first). */
   rowLengths: Int32Array;
-  /** ids (T·B) or features (T·B·n), time-major, zero past each sequence's end. */
+  /** ids (T·B·F) or features (T·B·n), time-major, zero past each sequence's end; a step's ids first, then −1. */
   X: Int32Array | Float32Array;
+  /** Ids a step (ids input): the largest bag in the batch, 1 without bags. */
+  F: number;
   /** Class ids (rows) or k values per row; rows = T·B, or B for many-to-one. */
   targets?: Int32Array | Float32Array;
   /** Initial states (B·S, S = stateSize) in row order. */
@@ -84,26 +90,28 @@ const MAX_STAGED = 2 ** 28;
  * Validate a whole batch and stage it: inputs and lengths, targets when `withTargets`, h0
  * when given. Nothing outside the returned arrays is touched.
  */
-export function stageBatch(cfg: ResolvedConfig, batch: unknown, withTargets: typeof stageTargets | undefined, field = "batch.inputs", names: Names = { targets: "batch.targets", first: 0 }, room?: (T: number, B: number) => void): StagedBatch {
+export function stageBatch(cfg: ResolvedConfig, batch: unknown, withTargets: typeof stageTargets | undefined, field = "batch.inputs", names: Names = { targets: "batch.targets", first: 0 }, room?: (T: number, B: number, F: number) => void): StagedBatch {
   if (batch === null || typeof batch !== "object") throw new RnnError(`batch: expected { inputs, targets, h0? }, got ${describe(batch)}`);
   checkOptionKeys("batch", batch, ["inputs", "targets", "h0", "sampleWeight", "indices"]);   // `indices`: makeBatches' batches
   const { inputs, targets, h0, sampleWeight } = batch as Partial<Batch>;
   const plan = planBatch(cfg, inputs, field, names.first);
   if (withTargets && targets === undefined) throw new RnnError(`${names.targets}: missing (one entry per input sequence)`);
   const { T, B, order, lengths } = plan;
-  room?.(T, B);                                   // a batch the model could never hold is refused before it is copied
+  const F = cfg.input === "ids" ? bagWidth(inputs as ArrayLike<ArrayLike<unknown>>) : 1;
+  room?.(T, B, F);                                // a batch the model could never hold is refused before it is copied
   const m2o = cfg.task === "many-to-one";
   const rows = m2o ? B : T * B;
-  const width = cfg.input === "dense" ? cfg.inputSize : 1;
+  const width = cfg.input === "dense" ? cfg.inputSize : F;
   const targetWidth = cfg.loss === "softmax-cross-entropy" ? 1 : cfg.outputSize;
   for (const [what, count] of [["inputs", T * B * width], ["targets", withTargets ? rows * targetWidth : 0]] as const) {
     if (count > MAX_STAGED) {
       throw new RnnError(`${what === "inputs" ? field : names.targets}: a batch of ${B} sequences × ${T} steps would need ${(count / 2 ** 18).toFixed(1)} MiB of memory for its ${what} alone; the limit is 1024 MiB (reduce the batch or the sequence length)`);
     }
   }
-  const X = cfg.input === "ids" ? new Int32Array(T * B) : new Float32Array(T * B * width);
-  writeInputs(cfg, plan, inputs as ArrayLike<Sequence>, X, field, names.first);
-  const staged: StagedBatch = { ...plan, rowLengths: Int32Array.from(order, (i) => lengths[i]), X };
+  const X = cfg.input === "ids" ? new Int32Array(T * B * F) : new Float32Array(T * B * width);
+  if (F > 1) for (let r = 0; r < T * B; r++) X.fill(-1, r * F + 1, (r + 1) * F);   // a padded step reads id 0 alone
+  writeInputs(cfg, plan, inputs as ArrayLike<Sequence>, X, field, names.first, F);
+  const staged: StagedBatch = { ...plan, rowLengths: Int32Array.from(order, (i) => lengths[i]), X, F };
   withTargets?.(cfg, staged, targets, sampleWeight, names);
   if (h0 !== undefined) {
     staged.h0 = new Float32Array(B * stateSize(cfg));
@@ -158,8 +166,30 @@ function finite(value: unknown, where: string): number {
   return value;
 }
 
-/** Write (validating) the inputs of a planned batch into X, zeroed: (T,B) ids or (T,B,n) features. */
-function writeInputs(cfg: ResolvedConfig, plan: BatchPlan, inputs: ArrayLike<Sequence>, X: Int32Array | Float32Array, field: string, first: number): void {
+/** The largest feature bag of a batch of id sequences (1 when every step is one id). */
+function bagWidth(inputs: ArrayLike<ArrayLike<unknown>>): number {
+  let F = 1;
+  for (let i = 0; i < inputs.length; i++) {
+    const seq = inputs[i];
+    if (typeof seq === "string" || ArrayBuffer.isView(seq)) continue;   // typed arrays hold one id a step
+    for (let t = 0; t < seq.length; t++) {
+      const step = seq[t];
+      if (typeof step !== "number" && isArrayLike(step) && step.length > F) F = step.length;
+    }
+  }
+  return F;
+}
+
+/** A token id in 0..n−1. */
+function tokenId(id: unknown, n: number, where: string): number {
+  if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= n) {
+    throw new RnnError(`${where}: expected a token id, an integer in 0..${n - 1} (inputSize ${n}), got ${describe(id)}`);
+  }
+  return id;
+}
+
+/** Write (validating) the inputs of a planned batch into X: (T,B,F) ids (a step's ids first, the rest −1, as prepared) or (T,B,n) features. */
+function writeInputs(cfg: ResolvedConfig, plan: BatchPlan, inputs: ArrayLike<Sequence>, X: Int32Array | Float32Array, field: string, first: number, F: number): void {
   const { B, order, lengths } = plan;
   const n = cfg.inputSize;
   if (cfg.input === "ids") {
@@ -167,11 +197,13 @@ function writeInputs(cfg: ResolvedConfig, plan: BatchPlan, inputs: ArrayLike<Seq
       const i = order[row];
       const seq = inputs[i] as IdSequence;
       for (let t = 0; t < seq.length; t++) {
-        const id = seq[t];
-        if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= n) {
-          throw new RnnError(`${field}[${first + i}][${t}]: expected a token id, an integer in 0..${n - 1} (inputSize ${n}), got ${describe(id)}`);
+        const step = seq[t], at = (t * B + row) * F;
+        if (typeof step === "number" || !isArrayLike(step)) {
+          X[at] = tokenId(step, n, `${field}[${first + i}][${t}]`);
+          continue;
         }
-        X[t * B + row] = id;
+        if (step.length === 0) throw new RnnError(`${field}[${first + i}][${t}]: an empty feature bag (a step needs at least one id)`);
+        for (let f = 0; f < step.length; f++) X[at + f] = tokenId(step[f], n, `${field}[${first + i}][${t}][${f}]`);
       }
     }
     return;

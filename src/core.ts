@@ -247,12 +247,12 @@ export class Core {
    * module is asked; whatever the module then does, the epoch moves, so no view taken
    * before this call is trusted after it.
    */
-  reserve(T: number, B: number): void {
+  reserve(T: number, B: number, F = 1): void {
     const ex = this.ex;
-    const bytes = this.workBytes(T, B);
+    const bytes = this.workBytes(T, B, F);
     let changed = 1;
     try {
-      changed = allocate(ex, `a batch of ${B} sequences × ${T} steps`, bytes, () => ex.model_reserve(this.ptr, T, B));
+      changed = allocate(ex, `a batch of ${B} sequences × ${T} steps`, bytes, () => ex.model_reserve(this.ptr, T, B, F));
     } finally {
       if (changed !== 0) this.workEpoch++;
     }
@@ -265,23 +265,23 @@ export class Core {
     return paramBytes(this.ex, this.config);
   }
 
-  /** Bytes of a work block for T × B (f64: exact for any size). */
-  workBytes(T: number, B: number): number {
+  /** Bytes of a work block for T × B, F ids a step (f64: exact for any size). */
+  workBytes(T: number, B: number, F = 1): number {
     const cfg = this.config;
     return this.ex.model_work_bytes(cfg.inputSize, cfg.hiddenSize, cfg.outputSize, codes.input(cfg), codes.task(cfg), codes.loss(cfg),
-      cfg.layers, directions(cfg), cfg.embeddingSize ?? 0, cfg.dropout, T, B);
+      cfg.layers, directions(cfg), cfg.embeddingSize ?? 0, cfg.dropout, T, B, F);
   }
 
   /** Refuse a T × B batch whose work block could never be allocated, before it is staged. */
-  checkRoom = (T: number, B: number): void => {
-    const bytes = this.workBytes(T, B);
+  checkRoom = (T: number, B: number, F = 1): void => {
+    const bytes = this.workBytes(T, B, F);
     if (!(bytes <= MAX_BLOCK_BYTES)) allocate(this.ex, `a batch of ${B} sequences × ${T} steps`, bytes, () => 0);
   };
 
   /** Make room for a staged batch and copy it into the work block. */
   load(batch: StagedBatch): void {
-    const { T, B } = batch;
-    this.reserve(T, B);
+    const { T, B, F } = batch;
+    this.reserve(T, B, F);
     const ex = this.ex, p = this.ptr, buf = ex.memory.buffer;
     new Int32Array(buf, ex.model_lengths(p) >>> 0, B).set(batch.rowLengths);
     const X = batch.X instanceof Int32Array ? new Int32Array(buf, ex.model_inputs(p) >>> 0, batch.X.length) : this.f32(ex.model_inputs(p), batch.X.length);

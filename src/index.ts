@@ -25,6 +25,7 @@ export type { VocabularyOptions, VocabularyJSON, LabelEncoderJSON, EncodeOptions
 export { Random, nextTokenData, labellingData, fromLookahead, cutSequences, makeBatches } from "./data.js";
 export type { Dataset, IndexedBatch, CutOptions, BatchOptions } from "./data.js";
 export { trainTruncated, truncatedGradients } from "./train.js";
+export type { DataStream, Example, StreamItem, ItemSource } from "./stream.js";
 export type { FitOptions, FitAsyncOptions, FitControl, EarlyStoppingOptions, LrSchedule, History, EpochLog, BatchLog, EvaluateOptions, Evaluation, TruncatedStepOptions, TruncatedResult } from "./train.js";
 export { accuracy, argmax, confusionMatrix, perClassAccuracy, ConfusionMatrix } from "./metrics.js";
 export type { ClassStats, RenderOptions } from "./metrics.js";

@@ -11,6 +11,7 @@ import { stageBatch, stageTargets, type Batch, type StagedBatch } from "./batch.
 import { Core, type Tensors } from "./core.js";
 import { InferenceRNN, type Parameters } from "./inference.js";
 import type { Dataset } from "./data.js";
+import type { DataStream } from "./stream.js";
 import { generate, type GenerateOptions, type Generated } from "./generate.js";
 import { fit, fitAsync, evaluate, type FitOptions, type FitAsyncOptions, type History, type EvaluateOptions, type Evaluation } from "./train.js";
 
@@ -161,14 +162,16 @@ export class RNN extends InferenceRNN {
     return fit(this, this.#core, data, options);
   }
 
-  /** {@link fit}, giving the event loop a turn between batches; stops when `options.signal` is aborted. */
-  fitAsync(data: Dataset, options: FitAsyncOptions = {}): Promise<History> {
+  /** {@link fit}, giving the event loop a turn between batches; stops when `options.signal` is aborted. Takes a stream too (docs/training.md). */
+  fitAsync(data: Dataset | DataStream, options: FitAsyncOptions = {}): Promise<History> {
     void this.#core.ex;                              // a disposed model throws here, synchronously, like every method
     return fitAsync(this, this.#core, data, options);
   }
 
-  /** Loss, accuracy, per-class accuracy and confusion matrix on a data set (padding never counted). */
-  evaluate(data: Dataset, options: EvaluateOptions = {}): Evaluation {
+  /** Loss, accuracy, per-class accuracy and confusion matrix on a data set (padding never counted); a promise of them for a stream. */
+  evaluate(data: Dataset, options?: EvaluateOptions): Evaluation;
+  evaluate(data: DataStream, options?: EvaluateOptions): Promise<Evaluation>;
+  evaluate(data: Dataset | DataStream, options: EvaluateOptions = {}): Evaluation | Promise<Evaluation> {
     void this.#core.ex;
     return evaluate(this, this.#core, data, options);
   }

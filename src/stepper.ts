@@ -121,6 +121,9 @@ export class Stepper {
   step(x: number | ArrayLike<number>): Float32Array {
     this.#alive("stepper.step");
     const cfg = this.#model.config;
+    if (cfg.input === "ids" && typeof x === "object" && x !== null) {
+      return this.#fresh(this.feed([x])[0]);   // a feature bag: the batch path stages it
+    }
     if (cfg.input === "ids") {
       if (typeof x !== "number" || !Number.isInteger(x) || x < 0 || x >= cfg.inputSize) {
         throw new RnnError(`stepper.step: expected a token id in 0..${cfg.inputSize - 1}, got ${describe(x)}`);

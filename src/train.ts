@@ -13,7 +13,8 @@ import { planBatch, stageBatch, stageTargets, checkExamples, unsortRows, lossWei
 import { tensorNames, type Core, type Tensors } from "./core.js";
 import type { RNN, StepResult } from "./model.js";
 import { forwardOnly, type Parameters } from "./inference.js";
-import { checkDataset, makeBatches, sliceSteps, stepsOf, Random, type Dataset } from "./data.js";
+import { checkDataset, makeBatches, sliceSteps, stepsOf, Random, type Dataset, type IndexedBatch } from "./data.js";
+import { isStream, checkStream, openStream, StreamReader, drive, runSync, type DataStream, type Step } from "./stream.js";
 import { ConfusionMatrix, type ClassStats } from "./metrics.js";
 
 /** What {@link fit} reports after each batch. */
@@ -22,8 +23,8 @@ export interface BatchLog {
   epoch: number;
   /** Batch within the epoch, from 1. */
   batch: number;
-  /** Batches per epoch. */
-  batches: number;
+  /** Batches per epoch (absent for a stream, whose length is not known in advance). */
+  batches?: number;
   /** The batch's loss L = (1/B) Σ_i Σ_{scored t} loss_it (under tbptt: summed over its chunks). */
   loss: number;
   /** Sequences in the batch. */
@@ -103,7 +104,11 @@ export interface FitOptions {
   optimizer?: OptimizerOptions;
   /** Clip the global gradient norm to this (0: off). @default undefined */
   clipNorm?: number;
-  /** Shuffle the examples every epoch. @default true */
+  /**
+   * Shuffle the examples every epoch. A stream is not shuffled (its order is the caller's);
+   * with `shuffle: true` it is shuffled within each window only.
+   * @default true (false for a stream)
+   */
   shuffle?: boolean;
   /**
    * Seed of the shuffling (one stream for the whole call). By default each epoch's shuffle is
@@ -111,10 +116,16 @@ export interface FitOptions {
    * equals fit(1), save, load, fit(1). @default drawn from the model, per epoch
    */
   seed?: number;
-  /** Batch sequences of similar length together (see makeBatches). @default true */
+  /** Batch sequences of similar length together (see makeBatches; for a stream, within each window). @default true */
   buckets?: boolean;
-  /** Held-out data, evaluated after every epoch. */
-  validationData?: Dataset;
+  /**
+   * For a stream of examples: how many are gathered, checked and batched together (sorted by
+   * length with `buckets`); a multiple of batchSize. A bad example refuses its whole window.
+   * @default 64 × batchSize
+   */
+  window?: number;
+  /** Held-out data, evaluated after every epoch (a stream too, in fitAsync). */
+  validationData?: Dataset | DataStream;
   /** Sequences per evaluation batch. @default max(batchSize, 256) */
   validationBatchSize?: number;
   /** Stop when the validation loss stops improving (needs validationData). */
@@ -178,6 +189,8 @@ export interface FitAsyncOptions extends FitOptions {
 export interface EvaluateOptions {
   /** Sequences per batch. @default 256 */
   batchSize?: number;
+  /** For a stream of examples: how many are gathered, checked and batched together (a multiple of batchSize). @default 64 × batchSize */
+  window?: number;
   /** Class names for the confusion matrix (default: the model's `labels`, else the ids). */
   classes?: ArrayLike<string> | { classes: ArrayLike<string> };
   /** Also return the predicted class ids (softmax models). @default false */
@@ -350,14 +363,28 @@ export function truncatedGradients(model: RNN, batch: Batch, K: number): { loss:
  * as in training); the predicted class of every scored step is the argmax of its logits,
  * read from the module. Padding is never scored, so neither the loss nor any metric sees it.
  * Gradients are not touched.
+ *
+ * A stream (an async or sync iterable of examples or batches, or a function returning one)
+ * is read once, a window at a time, and the result is a promise; see {@link DataStream}.
  */
-export function evaluate(model: RNN, core: Core, data: Dataset, options: EvaluateOptions = {}): Evaluation {
-  const N = checkDataset(data, "evaluate data");
-  checkOptionKeys("evaluate options", options, ["batchSize", "classes", "predictions"]);
-  const batchSize = positiveInt("evaluate options.batchSize", options.batchSize, 256);
-  const withPredictions = flag("evaluate options.predictions", options.predictions, false);
+export function evaluate(model: RNN, core: Core, data: Dataset, options?: EvaluateOptions): Evaluation;
+export function evaluate(model: RNN, core: Core, data: DataStream, options?: EvaluateOptions): Promise<Evaluation>;
+export function evaluate(model: RNN, core: Core, data: Dataset | DataStream, options?: EvaluateOptions): Evaluation | Promise<Evaluation>;
+export function evaluate(model: RNN, core: Core, data: Dataset | DataStream, options: EvaluateOptions = {}): Evaluation | Promise<Evaluation> {
+  if (isStream(data)) return drive(evaluateLoop(model, core, data, options, "evaluate data", "evaluate options"), 20);
+  return runSync(evaluateLoop(model, core, data, options, "evaluate data", "evaluate options"));
+}
+
+/** evaluate, as a loop that yields after every batch and waits for a stream's items (see stream.ts). */
+function* evaluateLoop(model: RNN, core: Core, data: Dataset | DataStream, options: EvaluateOptions, where: string, field: string, epoch?: number): Generator<Step, Evaluation> {
+  const stream = isStream(data);
+  const N0 = stream ? 0 : checkDataset(data, where);
+  checkOptionKeys(field, options, ["batchSize", "classes", "predictions", "window"]);
+  const batchSize = positiveInt(`${field}.batchSize`, options.batchSize, 256);
+  const window = streamWindow(field, options.window, batchSize, stream);
+  const withPredictions = flag(`${field}.predictions`, options.predictions, false);
   const cfg = model.config;
-  checkExamples(cfg, data, "evaluate data");
+  if (!stream) checkExamples(cfg, data as Dataset, where);
   const k = cfg.outputSize;
   const m2o = cfg.task === "many-to-one";
   const softmax = cfg.loss === "softmax-cross-entropy";
@@ -365,20 +392,22 @@ export function evaluate(model: RNN, core: Core, data: Dataset, options: Evaluat
   const classes = options.classes ?? model.labels;
   if (classes !== undefined && softmax) {
     const count = "classes" in classes ? classes.classes.length : classes.length;
-    if (count !== k) throw new RnnError(`${options.classes !== undefined ? "evaluate options.classes" : "model.labels"}: ${count} class names for outputSize ${k}`);
+    if (count !== k) throw new RnnError(`${options.classes !== undefined ? `${field}.classes` : "model.labels"}: ${count} class names for outputSize ${k}`);
   }
   const confusion = softmax ? new ConfusionMatrix(classes ?? k) : undefined;
-  const predictions: (number | number[])[] | undefined = withPredictions && softmax ? new Array(N) : undefined;
+  const predictions: (number | number[])[] | undefined = withPredictions && softmax ? new Array(N0) : undefined;
   const ignore = cfg.ignoreIndex;
   let lossTotal = 0;
   let weightTotal = 0;
   let scored = 0;
   let right = 0;
   let judged = 0;
-  for (const batch of makeBatches(data, { batchSize, shuffle: false, buckets: true, stepSize: stepSizeOf(model) })) {
+  let N = 0;
+  const score = (batch: IndexedBatch): void => {
     const sw = batch.sampleWeight;
     const { loss } = model.computeLoss({ inputs: batch.inputs, targets: batch.targets, ...(sw !== undefined ? { sampleWeight: sw } : {}) });
     const B = batch.inputs.length;
+    N += B;
     lossTotal += loss * B;
     weightTotal += lossWeight(cfg, batch.targets, sw);
     // After model_loss the module's O holds the logits of every scored row, time-major,
@@ -409,6 +438,27 @@ export function evaluate(model: RNN, core: Core, data: Dataset, options: Evaluat
       }
       if (preds) predictions![batch.indices[i]] = preds;
     }
+  };
+  if (stream) {
+    // Every window is checked whole before its first batch is scored; batches of similar
+    // lengths within it, as makeBatches does for an array (which is one window).
+    const it = yield* openStream(data, where, epoch);
+    const item = (i: number) => `${where}: ${epoch === undefined ? "" : `epoch ${epoch}, `}item ${i}`;
+    const reader = new StreamReader(cfg, it, where, item, { batchSize, window, shuffle: false, buckets: true, random: () => new Random(0), stepSize: stepSizeOf(model) });
+    for (;;) {
+      const batches = yield* reader.next();
+      if (batches === undefined) break;
+      for (const batch of batches) {
+        score(batch);
+        yield;
+      }
+    }
+    if (reader.items === 0) throw new RnnError(`${where}: ${epoch === undefined ? "" : `epoch ${epoch}: `}the stream yielded nothing${epoch !== undefined && epoch > 1 ? " (a generator can be read once: return a new one each time)" : ""}`);
+  } else {
+    for (const batch of makeBatches(data as Dataset, { batchSize, shuffle: false, buckets: true, stepSize: stepSizeOf(model) })) {
+      score(batch);
+      yield;
+    }
   }
   const out: Evaluation = { loss: lossTotal / N, lossPerStep: lossTotal / weightTotal, sequences: N, scored };
   if (confusion) {
@@ -422,9 +472,24 @@ export function evaluate(model: RNN, core: Core, data: Dataset, options: Evaluat
   return out;
 }
 
+/**
+ * The `window` option: examples of a stream gathered, checked and batched together (a
+ * multiple of the batch size, so that only a pass's last batch is short). For an array it is
+ * refused: an array is bucketed whole.
+ */
+function streamWindow(field: string, value: unknown, batchSize: number, stream: boolean): number {
+  if (!stream) {
+    if (value !== undefined) throw new RnnError(`${field}.window: only for a stream (an array data set is batched whole; see buckets)`);
+    return 0;
+  }
+  const window = positiveInt(`${field}.window`, value, 64 * batchSize);
+  if (window % batchSize !== 0) throw new RnnError(`${field}.window: expected a multiple of batchSize (${batchSize}), got ${window}`);
+  return window;
+}
+
 // ── fit ──────────────────────────────────────────────────────────────────────────────────
 
-const FIT_KEYS = ["epochs", "batchSize", "optimizer", "clipNorm", "shuffle", "seed", "buckets", "validationData",
+const FIT_KEYS = ["epochs", "batchSize", "optimizer", "clipNorm", "shuffle", "seed", "buckets", "window", "validationData",
   "validationBatchSize", "earlyStopping", "tbptt", "schedule", "initialEpoch", "allowNonFinite", "onBatch", "onEpoch"];
 
 /** The learning rate of a batch under a schedule, checked (a function may return anything). */
@@ -480,27 +545,36 @@ function resolveSchedule(schedule: unknown, base: number, stepsAhead: () => numb
 
 /**
  * The training loop, one batch per resumption: fit runs it straight through, fitAsync gives
- * the event loop a turn between batches. `stopped()` is polled after every batch.
+ * the event loop a turn between batches and awaits a stream's items (see stream.ts).
+ * `stopped()` is polled after every batch (and, for a stream, after every item read).
  */
-function* fitLoop(model: RNN, core: Core, data: Dataset, options: FitOptions, keys: string[], stopped: () => boolean): Generator<void, History> {
+function* fitLoop(model: RNN, core: Core, data: Dataset | DataStream, options: FitOptions, keys: string[], stopped: () => boolean, canWait: boolean): Generator<Step, History> {
   // Everything is checked before the first effect (an update, or a draw from the model's
-  // generator): options, then every example of the training and validation data.
-  const N = checkDataset(data, "fit data");
+  // generator): options, then every example of the training and validation data. A stream is
+  // checked as it is read: every window (or yielded batch) before any of it is trained.
+  const stream = isStream(data);
+  if (stream && !canWait) throw new RnnError("fit data: a stream (an iterable or a function) needs fitAsync, which can wait for it; fit takes { inputs, targets }");
+  const N = stream ? 0 : checkDataset(data, "fit data");
   checkOptionKeys("fit options", options, keys);
   const epochs = positiveInt("fit options.epochs", options.epochs, 10);
   const batchSize = positiveInt("fit options.batchSize", options.batchSize, 32);
+  const window = streamWindow("fit options", options.window, batchSize, stream);
   const valBatchSize = positiveInt("fit options.validationBatchSize", options.validationBatchSize, Math.max(batchSize, 256));
   const K = options.tbptt === undefined ? undefined : positiveInt("fit options.tbptt", options.tbptt);
   if (K !== undefined) checkTruncatable(model.config, "fit options.tbptt");
-  const shuffle = flag("fit options.shuffle", options.shuffle, true);
+  const shuffle = flag("fit options.shuffle", options.shuffle, !stream);
   const buckets = flag("fit options.buckets", options.buckets, true);
   const allowNonFinite = flag("fit options.allowNonFinite", options.allowNonFinite, false);
   const initialEpoch = positiveInt("fit options.initialEpoch", options.initialEpoch, 0, 0);
   const optimizer = resolveOptimizer(options.optimizer);
   resolveClipNorm(options.clipNorm);
   if (options.seed !== undefined) new Random(options.seed);     // checks it
+  if (stream) checkStream(data, "fit data", epochs, `epochs is ${epochs}`);
   const val = options.validationData;
-  if (val !== undefined) checkDataset(val, "validationData");
+  const valStream = isStream(val);
+  if (valStream && !canWait) throw new RnnError("fit options.validationData: a stream needs fitAsync, which can wait for it");
+  if (valStream) checkStream(val, "validationData", epochs, `it is evaluated after each of the ${epochs} epochs`);
+  else if (val !== undefined) checkDataset(val, "validationData");
   const es = options.earlyStopping;
   let patience = 0;
   let minDelta = 0;
@@ -518,20 +592,22 @@ function* fitLoop(model: RNN, core: Core, data: Dataset, options: FitOptions, ke
   const onEpoch = callback<FitOptions["onEpoch"]>("fit options.onEpoch", options.onEpoch);
   const size = stepSizeOf(model);
   const batchesPerEpoch = Math.ceil(N / batchSize);
-  const lrAt = resolveSchedule(options.schedule, optimizer.lr, () => core.step + epochs * batchesPerEpoch);
-  checkExamples(model.config, data, "fit data");
-  if (val !== undefined) checkExamples(model.config, val, "validationData");
+  const lrAt = resolveSchedule(options.schedule, optimizer.lr, () => {
+    if (stream) throw new RnnError("fit options.schedule: a cosine schedule needs totalSteps when the data is a stream (its number of batches is not known in advance)");
+    return core.step + epochs * batchesPerEpoch;
+  });
+  if (!stream) checkExamples(model.config, data as Dataset, "fit data");
+  if (val !== undefined && !valStream) checkExamples(model.config, val as Dataset, "validationData");
 
   const stepOptions = { optimizer: options.optimizer, clipNorm: options.clipNorm, allowNonFinite };
   // With a seed: one stream for the whole call. Without: each epoch's shuffle is seeded by the
   // model's own generator, so epochs split across calls (or across a save and load) shuffle
-  // exactly as in one call.
+  // exactly as in one call. (A stream draws too, so that it leaves the model as an array does.)
   const fixed = options.seed !== undefined ? new Random(options.seed) : undefined;
   const epochRandom = () => fixed ?? new Random(core.random());
   const m2o = model.config.task === "many-to-one";
   // Any weight or ignored target: lossPerStep divides by the summed weight, not the step count.
-  const weighted = data.sampleWeight !== undefined || model.config.ignoreIndex !== undefined || model.config.classWeights !== undefined;
-  const steps = Array.from({ length: N }, (_, i) => stepsOf(data.inputs[i], size));
+  const weightedLoss = model.config.ignoreIndex !== undefined || model.config.classWeights !== undefined;
   let stopRequested = false;
   const control: FitControl = { stop: () => { stopRequested = true; } };
 
@@ -541,14 +617,39 @@ function* fitLoop(model: RNN, core: Core, data: Dataset, options: FitOptions, ke
   let wait = 0;
   const start = now();
   for (let epoch = initialEpoch + 1; epoch <= initialEpoch + epochs; epoch++) {
-    const batches = makeBatches(data, { batchSize, shuffle, seed: epochRandom(), buckets, stepSize: size });
+    // Drawn when the first batches are made (for a stream: once its first window has passed
+    // its checks, so that a refused first window leaves the model as it was).
+    let drawn: Random | undefined;
+    const random = () => (drawn ??= epochRandom());
+    let batches: IndexedBatch[] = [];
+    let reader: StreamReader | undefined;
+    if (stream) {
+      const it = yield* openStream(data, "fit data", epoch);
+      reader = new StreamReader(model.config, it, "fit data", (i) => `fit data: epoch ${epoch}, item ${i}`,
+        { batchSize, window, shuffle, buckets, random, stepSize: size, stopped });
+    } else {
+      batches = makeBatches(data as Dataset, { batchSize, shuffle, seed: random(), buckets, stepSize: size });
+    }
     const t0 = now();
     let lossSum = 0;
     let tokens = 0;
     let seen = 0;
     let scored = 0;
-    for (let bi = 0; bi < batches.length && !stopRequested; bi++) {
-      const batch = batches[bi];
+    let bi = 0;                                   // the batch number in this epoch
+    let at = 0;                                   // the next batch of `batches`
+    for (; !stopRequested; at++) {
+      if (at === batches.length) {
+        if (reader === undefined) break;
+        const next = yield* reader.next();        // the next window (checked whole), or the next yielded batch
+        if (next === undefined) {
+          if (reader.aborted) stopRequested = true;
+          break;
+        }
+        batches = next;
+        at = 0;
+      }
+      const batch = batches[at];
+      bi++;
       const step: Batch = { inputs: batch.inputs, targets: batch.targets, ...(batch.sampleWeight !== undefined ? { sampleWeight: batch.sampleWeight } : {}) };
       const lr = lrAt(epoch, core.step);
       const opts = options.schedule === undefined ? stepOptions : { ...stepOptions, optimizer: { ...(options.optimizer ?? { type: "adam" as const }), lr } };
@@ -557,33 +658,41 @@ function* fitLoop(model: RNN, core: Core, data: Dataset, options: FitOptions, ke
         r = K === undefined ? model.trainStep(step, opts) : trainTruncated(model, step, K, opts);
       } catch (e) {
         // Only a step the module refused gets here (everything else was checked up front).
-        if (e instanceof RnnError) throw new RnnError(`fit: epoch ${epoch}, batch ${bi + 1}: ${e.message}`);
+        if (e instanceof RnnError) throw new RnnError(`fit: epoch ${epoch}, batch ${bi}: ${e.message}`);
         throw e;
       }
       const B = batch.inputs.length;
-      const batchTokens = batch.indices.reduce((s, i) => s + steps[i], 0);
+      let batchTokens = 0;
+      for (const x of batch.inputs) batchTokens += stepsOf(x, size);
       lossSum += r.loss * B;
       tokens += batchTokens;
       seen += B;
-      scored += weighted ? lossWeight(model.config, batch.targets, batch.sampleWeight) : m2o ? B : batchTokens;
+      scored += weightedLoss || batch.sampleWeight !== undefined ? lossWeight(model.config, batch.targets, batch.sampleWeight) : m2o ? B : batchTokens;
       if (onBatch) {
         const t = now();
         onBatch({
-          epoch, batch: bi + 1, batches: batches.length, loss: r.loss, sequences: B, tokens: batchTokens,
+          epoch, batch: bi, ...(reader === undefined ? { batches: batches.length } : {}), loss: r.loss, sequences: B, tokens: batchTokens,
           tokensPerSecond: tokens / Math.max((t - t0) / 1000, 1e-9), elapsed: (t - start) / 1000,
         }, control);
       }
       if (stopped()) stopRequested = true;
       yield;
     }
-    if (seen === 0) break;
+    if (reader !== undefined && reader.done && reader.items === 0) {
+      throw new RnnError(`fit data: epoch ${epoch}: the stream yielded nothing${epoch > initialEpoch + 1 ? " (a generator can be read once: return a new one each time)" : ""}`);
+    }
+    if (seen === 0) {
+      if (stopRequested) history.stopped = "stopped";        // a stream aborted before its first window was complete
+      break;
+    }
     const trainSeconds = (now() - t0) / 1000;
     const log: EpochLog = {
       epoch, loss: lossSum / seen, lossPerStep: lossSum / scored, tokens, tokensPerSecond: tokens / Math.max(trainSeconds, 1e-9), elapsed: 0,
     };
-    const complete = seen === N;
+    // A stream's epoch is complete when it has ended and every batch of its last window trained.
+    const complete = reader !== undefined ? reader.done && at >= batches.length : seen === N;
     if (val !== undefined && complete) {
-      const ev = evaluate(model, core, val, { batchSize: valBatchSize });
+      const ev = yield* evaluateLoop(model, core, val, { batchSize: valBatchSize }, "validationData", "fit options", valStream ? epoch : undefined);
       log.valLoss = ev.loss;
       log.valLossPerStep = ev.lossPerStep;
       if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
@@ -624,23 +733,27 @@ function* fitLoop(model: RNN, core: Core, data: Dataset, options: FitOptions, ke
  * Train on a data set for a number of epochs: each batch is one trainStep (one wasm call), or
  * with `tbptt: K` one call per chunk of K steps. After each epoch the validation data (if
  * any) is evaluated, `onEpoch` is called, and early stopping may end training. Runs to the
- * end without giving the event loop a turn; see {@link fitAsync} for that.
+ * end without giving the event loop a turn; see {@link fitAsync} for that, and for streams.
  * @returns the history: one log per epoch, the loss curves, and why training stopped.
  */
 export function fit(model: RNN, core: Core, data: Dataset, options: FitOptions = {}): History {
-  const loop = fitLoop(model, core, data, options, FIT_KEYS, () => false);
-  for (;;) {
-    const r = loop.next();
-    if (r.done) return r.value;
-  }
+  return runSync(fitLoop(model, core, data, options, FIT_KEYS, () => false, false));
 }
 
 /**
  * {@link fit}, giving the event loop a turn every `yieldEvery` ms (so that a page stays
  * responsive, a worker receives messages, Ctrl-C handlers run), and stopping after the
  * current batch once `signal` is aborted. The numbers are exactly those of fit.
+ *
+ * `data` (and `validationData`) may also be a stream: an async or sync iterable of examples
+ * `{ input, target, sampleWeight? }` or of batches `{ inputs, targets, sampleWeight? }`, or a
+ * function returning one per epoch (see {@link DataStream}). Examples are gathered in windows
+ * of `window`, each checked whole, then batched (by length, with `buckets`); a yielded batch
+ * is one step as it is. A stream is not shuffled. A bad item throws an RnnError naming its
+ * epoch and index, before anything of its window (or batch) is trained; the steps before it
+ * stay applied. An error the stream itself throws is passed on as it is.
  */
-export async function fitAsync(model: RNN, core: Core, data: Dataset, options: FitAsyncOptions = {}): Promise<History> {
+export async function fitAsync(model: RNN, core: Core, data: Dataset | DataStream, options: FitAsyncOptions = {}): Promise<History> {
   checkOptionKeys("fit options", options, [...FIT_KEYS, "signal", "yieldEvery"]);
   const { signal, yieldEvery, ...rest } = options ?? {};
   if (signal !== undefined && (signal === null || typeof signal !== "object" || typeof signal.aborted !== "boolean")) {
@@ -648,14 +761,5 @@ export async function fitAsync(model: RNN, core: Core, data: Dataset, options: F
   }
   const every = yieldEvery ?? 20;
   if (typeof every !== "number" || !(every >= 0)) throw new RnnError(`fit options.yieldEvery: expected a number ≥ 0 (ms), got ${describe(yieldEvery)}`);
-  const loop = fitLoop(model, core, data, rest, FIT_KEYS, () => signal?.aborted === true);
-  let last = now();
-  for (;;) {
-    const r = loop.next();
-    if (r.done) return r.value;
-    if (now() - last >= every) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      last = now();
-    }
-  }
+  return drive(fitLoop(model, core, data, rest, FIT_KEYS, () => signal?.aborted === true, true), every);
 }

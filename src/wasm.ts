@@ -17,13 +17,13 @@ export interface RnnExports {
   /** Bytes of the parameter block for these sizes (f64, never overflows). */
   model_param_bytes(n: number, d: number, k: number, input: number, layers: number, dirs: number, emb: number): number;
   /** Bytes of a work block for exactly T × B. */
-  model_work_bytes(n: number, d: number, k: number, input: number, task: number, loss: number, layers: number, dirs: number, emb: number, dropout: number, T: number, B: number): number;
+  model_work_bytes(n: number, d: number, k: number, input: number, task: number, loss: number, layers: number, dirs: number, emb: number, dropout: number, T: number, B: number, F: number): number;
   /** Create a model (parameters initialised from the seed); returns its header pointer. */
   model_create(n: number, d: number, k: number, input: number, task: number, act: number, loss: number, layers: number, dirs: number, emb: number, dropout: number, seedLo: number, seedHi: number): number;
   /** Free a model's memory. */
   model_free(model: number): void;
   /** Plan the work block for exactly T × B: −1 too big (nothing changed), 0 already planned, 1 re-planned (pointers may have moved). */
-  model_reserve(model: number, T: number, B: number): number;
+  model_reserve(model: number, T: number, B: number, F: number): number;
   /** Parameter copy, gradient copy, optimizer moments (m then v). */
   model_params(model: number): number;
   model_grads(model: number): number;

@@ -143,24 +143,36 @@ describe("the planner: the pointers it assigns tile exactly the size it totals",
         }
         next(m.gnorm, T, "gnorm");
         next(m.gnorm2, 2 * T, "gnorm2");
-        expect<f64>(<f64>(cursor - base)).toBe(4 * work_block_floats(n, d, k, input, task, loss, L, D, e, p, T, B), `${what}: block size`);
+        expect<f64>(<f64>(cursor - base)).toBe(4 * work_block_floats(n, d, k, input, task, loss, L, D, e, p, T, B, 1), `${what}: block size`);
         expect<i32>(m.T).toBe(T); expect<i32>(m.B).toBe(B); expect<usize>(m.work).toBe(base);
         heap.free(changetype<usize>(m));
       }
+    }
+  });
+  it("feature bags: X holds F ids a step for ids input (F = 1: as one id a step); dense X ignores F", () => {
+    const base: usize = 0x30000;
+    for (let input = INPUT_IDS; input <= INPUT_DENSE; input++) {
+      const m = header(5, 6, 3, input, TASK_MANY_TO_MANY, LOSS_SOFTMAX_XENT);
+      plan_work(m, base, 7, 3, 4);
+      expect<i32>(m.F).toBe(4);
+      expect<usize>(m.targets - m.X).toBe(<usize>pad4(input == INPUT_IDS ? 7 * 3 * 4 : 7 * 3 * 5) << 2, "X's size");
+      expect<f64>(work_block_floats(5, 6, 3, input, TASK_MANY_TO_MANY, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 7, 3, 4) -
+        work_block_floats(5, 6, 3, input, TASK_MANY_TO_MANY, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 7, 3, 1)).toBe(input == INPUT_IDS ? <f64>(pad4(7 * 3 * 4) - pad4(7 * 3)) : 0);
+      heap.free(changetype<usize>(m));
     }
   });
   it("sizes are f64: T = 2^20, B = 2^12, d = 64 is sized exactly (no 32-bit wrap), sizing leaves no trace", () => {
     const T: f64 = 1048576, B: f64 = 4096, d: f64 = 64, k: f64 = 4;
     // ids, many-to-many, softmax: X T·B, targets T·B, weights T·B, lengths B, H (T+1)·B·d, Z T·B·d, dnext B·d, O and dO T·B·k, gnorm T, gnorm2 2T
     const want = T * B + T * B + T * B + B + (T + 1) * B * d + T * B * d + B * d + 2 * T * B * k + T + 2 * T;
-    expect<f64>(work_block_floats(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 1 << 20, 1 << 12)).toBe(want);
+    expect<f64>(work_block_floats(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 1 << 20, 1 << 12, 1)).toBe(want);
     expect<bool>(4 * want > 4294967296.0).toBe(true, "the case is past 2^32 bytes");
     // A model planned before and after sizing keeps its plan (sizing walks a header of its own).
     const p = model_create(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, ACT_TANH, LOSS_SOFTMAX_XENT, 2, 2, 3, 0.5, 1, 0);
-    model_reserve(p, 3, 2);
+    model_reserve(p, 3, 2, 1);
     const m = changetype<Model>(p);
     const X = m.X, H = cell(m, 3).H, out = layer(m, 1).out, gnorm = m.gnorm, offV = m.offV, offU = cell(m, 2).offU;
-    work_block_floats(7, 9, 11, INPUT_DENSE, TASK_MANY_TO_ONE, LOSS_MSE, 3, 1, 0, 0, 13, 17);
+    work_block_floats(7, 9, 11, INPUT_DENSE, TASK_MANY_TO_ONE, LOSS_MSE, 3, 1, 0, 0, 13, 17, 1);
     param_block_floats(7, 9, 11, INPUT_DENSE, 3, 1, 0);
     expect<usize>(m.X).toBe(X); expect<usize>(cell(m, 3).H).toBe(H); expect<usize>(layer(m, 1).out).toBe(out);
     expect<usize>(m.gnorm).toBe(gnorm); expect<i32>(m.offV).toBe(offV); expect<i32>(cell(m, 2).offU).toBe(offU);
@@ -178,51 +190,51 @@ describe("model_reserve: exactly T × B, re-planned in the block it has when it 
   it("0 when planned already (contents kept); 1 and a re-plan in place when smaller; a new block only when bigger", () => {
     const p = model_create(5, 6, 3, INPUT_DENSE, TASK_MANY_TO_MANY, ACT_TANH, LOSS_MSE, 1, 1, 0, 0, 3, 0);
     const m = changetype<Model>(p);
-    expect<i32>(model_reserve(p, 8, 4)).toBe(1, "first reserve");
+    expect<i32>(model_reserve(p, 8, 4, 1)).toBe(1, "first reserve");
     const block = m.work, cap = m.workBytes;
-    const bytes84 = <usize>(4 * work_block_floats(5, 6, 3, INPUT_DENSE, TASK_MANY_TO_MANY, LOSS_MSE, 1, 1, 0, 0, 8, 4));
+    const bytes84 = <usize>(4 * work_block_floats(5, 6, 3, INPUT_DENSE, TASK_MANY_TO_MANY, LOSS_MSE, 1, 1, 0, 0, 8, 4, 1));
     expect<usize>(cap).toBe(bytes84, "capacity: exactly 8 × 4");
     expect<bool>(zeroBytes(block, cap)).toBe(true, "a new block is zero");
     memory.fill(block, 0xa5, cap);                       // junk everywhere, padding lanes included
-    expect<i32>(model_reserve(p, 8, 4)).toBe(0, "same shape");
+    expect<i32>(model_reserve(p, 8, 4, 1)).toBe(0, "same shape");
     expect<u8>(load<u8>(block + cap - 1)).toBe(0xa5, "same shape: contents kept");
-    expect<i32>(model_reserve(p, 3, 5)).toBe(1, "3 × 5 fits in 8 × 4's block");
+    expect<i32>(model_reserve(p, 3, 5, 1)).toBe(1, "3 × 5 fits in 8 × 4's block");
     expect<usize>(m.work).toBe(block, "re-planned in the same block");
     expect<usize>(m.workBytes).toBe(cap, "capacity unchanged");
     expect<i32>(m.T).toBe(3); expect<i32>(m.B).toBe(5);
-    const used = <usize>(4 * work_block_floats(5, 6, 3, INPUT_DENSE, TASK_MANY_TO_MANY, LOSS_MSE, 1, 1, 0, 0, 3, 5));
+    const used = <usize>(4 * work_block_floats(5, 6, 3, INPUT_DENSE, TASK_MANY_TO_MANY, LOSS_MSE, 1, 1, 0, 0, 3, 5, 1));
     expect<usize>(m.gnorm2 + (<usize>pad4(6) << 2) - block).toBe(used, "the plan ends where its size says");
     expect<bool>(zeroBytes(block, used)).toBe(true, "the new plan's tensors (and padding lanes) are zero");
     expect<u8>(load<u8>(block + used)).toBe(0xa5, "only the part the plan uses is zeroed");
-    expect<i32>(model_reserve(p, 9, 4)).toBe(1, "9 × 4 does not fit");
-    expect<usize>(m.workBytes).toBe(<usize>(4 * work_block_floats(5, 6, 3, INPUT_DENSE, TASK_MANY_TO_MANY, LOSS_MSE, 1, 1, 0, 0, 9, 4)));
+    expect<i32>(model_reserve(p, 9, 4, 1)).toBe(1, "9 × 4 does not fit");
+    expect<usize>(m.workBytes).toBe(<usize>(4 * work_block_floats(5, 6, 3, INPUT_DENSE, TASK_MANY_TO_MANY, LOSS_MSE, 1, 1, 0, 0, 9, 4, 1)));
     expect<bool>(zeroBytes(m.work, m.workBytes)).toBe(true, "the new block is zero");
     model_free(p);
   });
   it("a long sequence then a wide batch (T = 4096, B = 1, then T = 1, B = 1900): re-planned in place, no allocation", () => {
     const p = model_create(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, ACT_TANH, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 1, 0);
     const m = changetype<Model>(p);
-    expect<i32>(model_reserve(p, 4096, 1)).toBe(1);
+    expect<i32>(model_reserve(p, 4096, 1, 1)).toBe(1);
     const block = m.work, cap = m.workBytes, pages = memory.size();
-    expect<i32>(model_reserve(p, 1, 1900)).toBe(1);
+    expect<i32>(model_reserve(p, 1, 1900, 1)).toBe(1);
     expect<usize>(m.work).toBe(block, "same block");
     expect<usize>(m.workBytes).toBe(cap, "no bigger capacity");
     expect<i32>(memory.size()).toBe(pages, "memory did not grow");
-    const grown = 4 * work_block_floats(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 4096, 1900);
+    const grown = 4 * work_block_floats(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 4096, 1900, 1);
     expect<bool>(<f64>cap * 100 < grown).toBe(true, "max T × max B would be over 100 times the block");
-    expect<i32>(model_reserve(p, 4096, 1)).toBe(1, "and back");
+    expect<i32>(model_reserve(p, 4096, 1, 1)).toBe(1, "and back");
     expect<usize>(m.work).toBe(block);
     model_free(p);
   });
   it("past MAX_BLOCK_BYTES: −1 and nothing changed", () => {
     const p = model_create(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, ACT_TANH, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 1, 0);
     const m = changetype<Model>(p);
-    model_reserve(p, 5, 3);
+    model_reserve(p, 5, 3, 1);
     const block = m.work, cap = m.workBytes, X = m.X, gnorm = m.gnorm, pages = memory.size();
     // 1 × 2^21 sequences: 2^21·(1 + 1 + 1 + 2·64 + 64 + 2·4 + 64) floats ≈ 2.1 GB
-    expect<i32>(model_reserve(p, 1, 1 << 21)).toBe(-1);
-    expect<i32>(model_reserve(p, 1 << 20, 1 << 12)).toBe(-1, "past 2^32 bytes: no wrap to a small block");
-    expect<bool>(4 * work_block_floats(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 1, 1 << 21) > MAX_BLOCK_BYTES).toBe(true);
+    expect<i32>(model_reserve(p, 1, 1 << 21, 1)).toBe(-1);
+    expect<i32>(model_reserve(p, 1 << 20, 1 << 12, 1)).toBe(-1, "past 2^32 bytes: no wrap to a small block");
+    expect<bool>(4 * work_block_floats(4, 64, 4, INPUT_IDS, TASK_MANY_TO_MANY, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 1, 1 << 21, 1) > MAX_BLOCK_BYTES).toBe(true);
     expect<usize>(m.work).toBe(block); expect<usize>(m.workBytes).toBe(cap);
     expect<usize>(m.X).toBe(X); expect<usize>(m.gnorm).toBe(gnorm);
     expect<i32>(m.T).toBe(5); expect<i32>(m.B).toBe(3);

@@ -23,7 +23,7 @@ function writeBatch(p: usize): void {
 describe("model_reserve when memory cannot grow", () => {
   it("traps in the allocation, and the model keeps its block, plan and contents", () => {
     model = model_create(4, 8, k, INPUT_IDS, TASK_MANY_TO_MANY, ACT_TANH, LOSS_SOFTMAX_XENT, 1, 1, 0, 0, 5, 0);
-    expect<i32>(model_reserve(model, T, B)).toBe(1);
+    expect<i32>(model_reserve(model, T, B, 1)).toBe(1);
     writeBatch(model);
     model_predict(model, T, B, false);
     const m = changetype<Model>(model);
@@ -35,7 +35,7 @@ describe("model_reserve when memory cannot grow", () => {
     // Few large steps: an engine may copy the whole memory on each grow.
     for (let pages = 65536 - memory.size(); pages > 0; ) if (memory.grow(pages) < 0) pages >>= 1;
     // 1 × 2^20 sequences: about 2^20·42 floats = 176 MB, under MAX_BLOCK_BYTES, more than is free.
-    expect(() => { model_reserve(model, 1, 1 << 20); }).toThrow("the allocation traps");
+    expect(() => { model_reserve(model, 1, 1 << 20, 1); }).toThrow("the allocation traps");
 
     expect<usize>(m.work).toBe(work, "block kept");
     expect<usize>(m.workBytes).toBe(cap, "capacity kept");
@@ -45,14 +45,14 @@ describe("model_reserve when memory cannot grow", () => {
       if (bitsAt(work, i) != bitsAt(before, i)) { mismatch(at(work, i), at(before, i), `work block changed at float ${i}`); break; }
     }
     // Usable: the same shape is planned already, and the next pass gives the same bits.
-    expect<i32>(model_reserve(model, T, B)).toBe(0);
+    expect<i32>(model_reserve(model, T, B, 1)).toBe(0);
     writeBatch(model);
     model_predict(model, T, B, false);
     for (let i = 0; i < T * B * k; i++) {
       if (bitsAt(model_outputs(model), i) != bitsAt(outputs, i)) { mismatch(at(model_outputs(model), i), at(outputs, i), `output ${i}`); break; }
     }
     // A smaller shape is still planned in the block it has (no memory needed).
-    expect<i32>(model_reserve(model, 2, 2)).toBe(1);
+    expect<i32>(model_reserve(model, 2, 2, 1)).toBe(1);
     expect<usize>(m.work).toBe(work);
   });
 });

@@ -32,7 +32,7 @@ const T = 3, B = 2, k = 3;
 /** A model with one batch written: ids r mod 5, lengths [3, 2], targets class (r mod 3) or k values `y`. */
 function tiny(loss: i32, y: f32 = 0.5): usize {
   const p = model_create(5, 6, k, INPUT_IDS, TASK_MANY_TO_MANY, ACT_TANH, loss, 1, 1, 0, 0, 11, 0);
-  model_reserve(p, T, B);
+  model_reserve(p, T, B, 1);
   for (let r = 0; r < T * B; r++) store<i32>(model_inputs(p) + (<usize>r << 2), r % 5);
   store<i32>(model_lengths(p), 3);
   store<i32>(model_lengths(p) + 4, 2);

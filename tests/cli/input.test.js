@@ -115,3 +115,47 @@ test("firstInvalidUtf8 agrees with the strict TextDecoder (and names the byte it
   }
   assert.equal(decodeText(Uint8Array.from([0xef, 0xbb, 0xbf, 0x61]), "f"), "a", "a byte order mark is dropped");
 });
+
+test("files are read line by line from a stream, with the lines and the messages of reading them whole", async () => {
+  const { readLines, readText } = await import("../../apps/files.js");
+  const enc = (s) => Buffer.from(s, "utf8");
+  const cases = [
+    enc("a b\nc\r\nd"), enc("\uFEFF\uFEFFx\n\uFEFFy\n"), enc("x\ry\r\n\rz\r"), enc(""), enc("\n\n"), enc("é€😀 ok\n".repeat(5)),
+    Buffer.concat([enc("a\nb\n"), Buffer.from([0xff]), enc("\n")]),                       // not UTF-8 on line 3
+    Buffer.concat([enc("a\nb\0\nc\nd"), Buffer.from([0xe9]), enc("\n")]),                  // a NUL, then bytes that are not UTF-8: those win
+    enc("BAD\nok\0\n"), enc("ok\nBAD\nBAD again\n"),                                        // a NUL wins over a parse error; the first parse error
+    Buffer.concat([enc("a\n"), Buffer.from([0xc3])]), Buffer.concat([enc("a/"), Buffer.from([0xc0, 0xaf])]),   // cut short; overlong
+    Buffer.from([0xff, 0xfe, 0x61, 0x00]), Buffer.from([0xfe]),
+  ];
+  const file = out("lines.txt");
+  /** What the whole-file reading gives: its lines, as the parsers split them, or its error. */
+  const whole = () => {
+    try {
+      const lines = readText(file, "data file").replace(/^\uFEFF/, "").split(/\r?\n/).map((raw, i) => [raw, i + 1]);
+      const bad = lines.find(([raw]) => raw.startsWith("BAD"));
+      return bad ? { lines: lines.slice(0, lines.indexOf(bad)), error: `parse error on line ${bad[1]}` } : { lines };
+    } catch (e) {
+      return { error: e.message };
+    }
+  };
+  for (const [i, bytes] of cases.entries()) {
+    writeFileSync(file, bytes);
+    const want = whole();
+    for (const chunkSize of [1, 2, 3, 5, 64 * 1024]) {
+      const lines = [];
+      let error;
+      try {
+        await readLines(file, "data file", (raw, line) => {
+          if (raw.startsWith("BAD")) throw new Error(`parse error on line ${line}`);
+          lines.push([raw, line]);
+        }, { chunkSize });
+      } catch (e) {
+        error = e.message;
+      }
+      assert.deepEqual({ lines: want.error && !/^parse/.test(want.error) ? undefined : lines, ...(error ? { error } : {}) },
+        { lines: want.error && !/^parse/.test(want.error) ? undefined : want.lines, ...(want.error ? { error: want.error } : {}) }, `case ${i}, chunks of ${chunkSize}`);
+    }
+  }
+  await assert.rejects(readLines(out("missing.txt"), "data file", () => {}), /^CliError: data file .*missing\.txt: cannot read it \(no such file\)$/);
+  await assert.rejects(readLines(dir, "data file", () => {}), /is a directory, not a file/);
+});

@@ -1,7 +1,8 @@
 /**
- * The docs' complete examples (README "Example"; docs/training.md "A complete run", "Optimizers
- * and weight decay", "Model summary") run as printed, with `rnn-wasm` resolved to the built
- * dist/, and print exactly what the page says under "It prints:" (every run is seeded).
+ * The docs' complete examples (README "Example"; docs/training.md "A complete run", "Data sets
+ * larger than memory", "Optimizers and weight decay", "Model summary") run as printed, with
+ * `rnn-wasm` resolved to the built dist/, and print exactly what the page says under "It
+ * prints:" (every run is seeded).
  * examples/quickstart.js is the first of them, word for word but its import.
  */
 import { test } from "node:test";
@@ -37,7 +38,8 @@ function run(code) {
   }
 }
 
-for (const [page, heading] of [["README.md", "Example"], ["docs/training.md", "A complete run"], ["docs/training.md", "Optimizers and weight decay"], ["docs/training.md", "Model summary"]]) {
+for (const [page, heading] of [["README.md", "Example"], ["docs/training.md", "A complete run"], ["docs/training.md", "Data sets larger than memory"],
+  ["docs/training.md", "Optimizers and weight decay"], ["docs/training.md", "Model summary"]]) {
   test(`${page} "${heading}": the code runs as printed and prints what the page says`, () => {
     const { code, printed } = example(page, heading);
     assert.equal(run(code), printed);

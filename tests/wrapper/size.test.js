@@ -1,6 +1,6 @@
 /**
  * `npm run size`, held as a test: an inference app on rnn-wasm/slim (load a model file,
- * predict, stream) bundles to at most 15 KB of gzip, without training, interop or the
+ * predict, stream) bundles to at most 16 KB of gzip, without training, interop or the
  * embedded module — tree-shaking really drops them.
  */
 import { test } from "node:test";

@@ -34,7 +34,7 @@ test("summary(): config, tensors, count, memory (the module's sizes), optimizer"
   const ex = engine.exports;
   const m = await RNN.create(CFG, { engine });
   const paramBytes = ex.model_param_bytes(7, 5, 3, 0, 1, 1, 0);
-  const work = (T, B) => ex.model_work_bytes(7, 5, 3, 0, 0, 0, 1, 1, 0, 0, T, B);
+  const work = (T, B) => ex.model_work_bytes(7, 5, 3, 0, 0, 0, 1, 1, 0, 0, T, B, 1);
   const text = (workLine, optimizerLine) => [
     "RNN: ids input, n = 7, d = 5, k = 3; many-to-many, tanh, softmax-cross-entropy",
     "  U  d×n = 5×7: 35",

@@ -319,11 +319,11 @@ function writeTargets(cfg: ResolvedConfig, plan: BatchPlan, targets: unknown, ds
 
 /**
  * What a sequence's state is, for messages: "8 numbers (hiddenSize)" for one layer in one
- * direction, "24 numbers (stateSize = layers × directions × hiddenSize)" otherwise.
+ * direction, "24 numbers (stateSize = layers × directions × hiddenSize = 3 × 1 × 8)" otherwise.
  */
 export function stateText(cfg: ResolvedConfig): string {
-  const S = stateSize(cfg);
-  return `${S} numbers (${S === cfg.hiddenSize ? "hiddenSize" : "stateSize = layers × directions × hiddenSize"})`;
+  const S = stateSize(cfg), d = cfg.hiddenSize;
+  return `${S} numbers (${S === d ? "hiddenSize" : `stateSize = layers × directions × hiddenSize = ${cfg.layers} × ${S / cfg.layers / d} × ${d}`})`;
 }
 
 /** Write (validating) initial states into H0 (B,S), rows in batch order. */

@@ -95,7 +95,7 @@ const STACK = ["layers", "bidirectional", "embeddingSize", "dropout"] as const;
  */
 export function forwardOnly(c: ResolvedConfig, what: string, doing: string): void {
   if (c.bidirectional) {
-    throw new RnnError(`${what}: this model is bidirectional; ${doing} needs a forward-only model`);
+    throw new RnnError(`${what}: this model is bidirectional; ${doing} needs a forward-only model (the reverse direction reads each sequence from its end)`);
   }
 }
 

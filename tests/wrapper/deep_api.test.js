@@ -82,16 +82,16 @@ test("h0 is B vectors of stateSize numbers (or B·S flat); messages name stateSi
   throwsRnn(() => one.forward([[1, 2], [3]], { h0: [0, 0, 0] }), /^h0: expected 2 vectors of 3 numbers \(hiddenSize\), or 6 numbers, got 3 entries$/);
   one.dispose();
   const deep = make({ layers: 2, bidirectional: true });            // S = 2 × 2 × 3 = 12
-  throwsRnn(() => deep.forward([[1, 2]], { h0: [[0, 0, 0]] }), /^h0\[0\]: expected 12 numbers \(stateSize = layers × directions × hiddenSize\), got 3$/);
-  throwsRnn(() => deep.forward([[1, 2], [3]], { h0: new Float32Array(6) }), /^h0: expected 2 vectors of 12 numbers \(stateSize = layers × directions × hiddenSize\), or 24 numbers, got 6 entries$/);
+  throwsRnn(() => deep.forward([[1, 2]], { h0: [[0, 0, 0]] }), /^h0\[0\]: expected 12 numbers \(stateSize = layers × directions × hiddenSize = 2 × 2 × 3\), got 3$/);
+  throwsRnn(() => deep.forward([[1, 2], [3]], { h0: new Float32Array(6) }), /^h0: expected 2 vectors of 12 numbers \(stateSize = layers × directions × hiddenSize = 2 × 2 × 3\), or 24 numbers, got 6 entries$/);
   throwsRnn(() => deep.computeGradients({ inputs: [[1]], targets: [[0]], h0: [new Array(11).fill(0)] }), /^batch\.h0\[0\]: expected 12 numbers \(stateSize/);
   const h0 = new Array(24).fill(0);
   h0[17] = NaN;
   throwsRnn(() => deep.predict([[1, 2], [3]], { h0 }), /^h0\[17\]: expected a finite/);
   deep.dispose();
   const stack = make({ layers: 3 });                                  // forward-only: S = 3 × 1 × 3 = 9
-  throwsRnn(() => stack.forward([[1]], { h0: [0, 0, 0] }), /expected 1 vectors of 9 numbers \(stateSize = layers × directions × hiddenSize\), or 9 numbers, got 3 entries/);
-  throwsRnn(() => stack.stepper({ h0: [0, 0, 0] }), /^stepper h0: expected 9 numbers \(stateSize = layers × directions × hiddenSize\), got 3$/);
+  throwsRnn(() => stack.forward([[1]], { h0: [0, 0, 0] }), /expected 1 vectors of 9 numbers \(stateSize = layers × directions × hiddenSize = 3 × 1 × 3\), or 9 numbers, got 3 entries/);
+  throwsRnn(() => stack.stepper({ h0: [0, 0, 0] }), /^stepper h0: expected 9 numbers \(stateSize = layers × directions × hiddenSize = 3 × 1 × 3\), got 3$/);
   stack.dispose();
 });
 
@@ -133,9 +133,9 @@ test("stepper, generate and truncated BPTT refuse a bidirectional model, naming 
   const before = DEEP ? m.save() : undefined;     // (an older rnn.wasm cannot read a deep model's tensors)
   const data = { inputs: [[1, 2, 3], [4, 5]], targets: [[2, 3, 4], [5, 0]] };
   const refusals = [
-    [() => m.stepper(), /^stepper: this model is bidirectional; streaming needs a forward-only model$/],
+    [() => m.stepper(), /^stepper: this model is bidirectional; streaming needs a forward-only model \(the reverse direction reads each sequence from its end\)$/],
     [() => m.generate({ prefix: [1], maxLength: 3 }), /^generate: this model is bidirectional; generation needs a forward-only model/],
-    [() => trainTruncated(m, data, 2), /^tbptt: this model is bidirectional; truncated BPTT needs a forward-only model$/],
+    [() => trainTruncated(m, data, 2), /^tbptt: this model is bidirectional; truncated BPTT needs a forward-only model \(/],
     [() => truncatedGradients(m, data, 2), /^tbptt: this model is bidirectional; truncated BPTT/],
     [() => m.fit(data, { epochs: 1, tbptt: 2 }), /^fit options\.tbptt: this model is bidirectional; truncated BPTT/],
   ];

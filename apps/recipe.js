@@ -22,7 +22,11 @@ export function lastModelPath(modelPath) {
   return m ? `${m[1]}.last${m[2]}` : `${modelPath}.last`;
 }
 
-/** What a recipe records about its model: the shapes, and a fingerprint of the vocabulary and labels. */
+/**
+ * What a recipe records about its model: the shapes (the stack's fields only when not a single
+ * forward layer without embedding or dropout, so such a model's recipe is as it was), and a
+ * fingerprint of the vocabulary and labels.
+ */
 export function describeModel(model) {
   const c = model.config;
   const hash = createHash("sha256");
@@ -31,6 +35,8 @@ export function describeModel(model) {
   hash.update(JSON.stringify(model.labels ? model.labels.toJSON() : null));
   return {
     input: c.input, inputSize: c.inputSize, hiddenSize: c.hiddenSize, outputSize: c.outputSize, task: c.task, loss: c.loss,
+    ...(c.layers > 1 ? { layers: c.layers } : {}), ...(c.bidirectional ? { bidirectional: true } : {}),
+    ...(c.embeddingSize !== undefined ? { embeddingSize: c.embeddingSize } : {}), ...(c.dropout > 0 ? { dropout: c.dropout } : {}),
     vocabulary: model.vocabulary ? model.vocabulary.size : null, labels: model.labels ? model.labels.size : null,
     fingerprint: hash.digest("hex").slice(0, 16),
   };
@@ -52,7 +58,8 @@ export function writeRecipe(modelPath, recipe, model, training) {
   writeAtomic(recipePath(modelPath), JSON.stringify(text, null, 2) + "\n");
 }
 
-const shape = (m) => `${m.input === "dense" ? `${m.inputSize} features` : `${m.inputSize} ids`} → ${m.hiddenSize} hidden → ${m.outputSize} outputs (${m.task}` +
+const shape = (m) => `${m.input === "dense" ? `${m.inputSize} features` : `${m.inputSize} ids`}${m.embeddingSize ? ` → embedding ${m.embeddingSize}` : ""} → ` +
+  `${m.layers > 1 ? `${m.layers} layers × ` : ""}${m.hiddenSize} hidden${m.bidirectional ? " × 2 directions" : ""} → ${m.outputSize} outputs (${m.task}` +
   `${m.vocabulary !== null && m.vocabulary !== undefined ? `, a vocabulary of ${m.vocabulary}` : ""}${m.labels !== null && m.labels !== undefined ? `, ${m.labels} labels` : ""})`;
 
 /** Why this recipe cannot be the model's (what its task needs and the model is not), or undefined. */

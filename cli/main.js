@@ -6,6 +6,9 @@ import {
   RNN, LabelEncoder, Vocabulary, ConfusionMatrix, RnnError, argmax, nextTokenData, cutSequences, labellingData, loadModelFile,
 } from "../dist/index.js";
 import { parseFlags, intFlag, numFlag, choiceFlag, boolFlag } from "../apps/args.js";
+
+/** The most layers a model has (the library's MAX_LAYERS). */
+const MAX_LAYERS = 64;
 import { CliError, EXIT } from "../apps/errors.js";
 import { readData, checkUntagged } from "./input.js";
 import { readText, readBytes } from "../apps/files.js";
@@ -69,6 +72,13 @@ the last complete epoch's model). Ctrl-C stops after the current batch. With --v
   model and training:
   --hidden D          hidden units (default 64)
   --activation F      tanh, sigmoid or relu (default tanh)
+  --layers N          a stack of N recurrent layers, 1..64 (default 1)
+  --bidirectional     add a reverse direction to every layer (tag, classify, series; not lm,
+                      whose next token the reverse direction would read; such a model cannot
+                      generate)
+  --embedding E       tag, classify, lm: a trainable embedding of E numbers per word feeds the
+                      first layer (default: none, each word's own column of weights)
+  --dropout P         dropout between layers in training, 0 <= P < 1 (default 0; needs --layers 2+)
   --epochs N          passes over the data (default 10)
   --batch-size B      sequences per step (default 32)
   --lr X              Adam learning rate (default 0.005)
@@ -149,7 +159,7 @@ const b = (extra = {}) => ({ type: "boolean", ...extra });
 const FLAGS = {
   train: {
     task: s(), data: s(), validation: s(), model: s(), config: s(), resume: b(), plot: s(), quiet: b(),
-    hidden: s(), activation: s(), epochs: s(), "batch-size": s(), lr: s(), "lr-decay": s(), "clip-norm": s(), "weight-decay": s(), seed: s(),
+    hidden: s(), activation: s(), layers: s(), bidirectional: b(), embedding: s(), dropout: s(), epochs: s(), "batch-size": s(), lr: s(), "lr-decay": s(), "clip-norm": s(), "weight-decay": s(), seed: s(),
     "min-count": s(), lowercase: b(), unk: s(), lookahead: s(), "max-length": s(), keep: s(), chars: b(),
     targets: s(), "many-to-one": b(), format: s(), help: b({ short: "h" }),
   },
@@ -162,7 +172,7 @@ const FLAGS = {
 const KEEP = ["head", "tail"];
 
 const TRAIN_DEFAULTS = {
-  model: "model.rnn", hidden: 64, activation: "tanh", epochs: 10, "batch-size": 32, lr: 0.005, "lr-decay": 1, "clip-norm": 5, "weight-decay": 0, seed: 0,
+  model: "model.rnn", hidden: 64, activation: "tanh", layers: 1, bidirectional: false, dropout: 0, epochs: 10, "batch-size": 32, lr: 0.005, "lr-decay": 1, "clip-norm": 5, "weight-decay": 0, seed: 0,
   "min-count": 1, lowercase: false, unk: "plain", lookahead: 0, chars: false, "many-to-one": false, resume: false, quiet: false,
 };
 
@@ -199,7 +209,19 @@ function trainOptions(values) {
   if (v.task === undefined) throw new CliError("rnn-wasm train: --task is required (tag, classify, lm or series)", EXIT.usage);
   if (v.data === undefined) throw new CliError("rnn-wasm train: --data is required (the training file)", EXIT.usage);
   if (explicit.has("keep") && v.task !== "classify") throw new CliError(`rnn-wasm train: --keep is for --task classify (which tokens of a long text to read), not ${v.task}`, EXIT.usage);
+  const layers = intFlag("layers", v.layers);
+  if (layers > MAX_LAYERS) throw new CliError(`--layers: expected an integer ≤ ${MAX_LAYERS}, got ${JSON.stringify(v.layers)}`, EXIT.usage);
+  const bidirectional = boolFlag("bidirectional", v.bidirectional);
+  if (bidirectional && v.task === "lm") {
+    throw new CliError("--bidirectional is not for --task lm: a language model predicts each next token, which the reverse direction would read (and generate needs a forward-only model)", EXIT.usage);
+  }
+  const embedding = v.embedding === undefined ? undefined : intFlag("embedding", v.embedding);
+  if (embedding !== undefined && v.task === "series") throw new CliError("--embedding is for tasks that read word ids (tag, classify, lm), not series, whose inputs are numbers", EXIT.usage);
+  const dropout = numFlag("dropout", v.dropout, 0, 1);
+  if (dropout >= 1) throw new CliError(`--dropout: expected a number ≥ 0 and < 1 (the probability of dropping), got ${JSON.stringify(v.dropout)}`, EXIT.usage);
+  if (dropout > 0 && layers < 2) throw new CliError(`--dropout acts between layers: it needs --layers 2 or more (got --layers ${layers})`, EXIT.usage);
   return {
+    layers, bidirectional, embedding, dropout,
     task: choiceFlag("task", v.task, TASKS), data: String(v.data), validation: v.validation === undefined ? undefined : String(v.validation),
     model: String(v.model), plot: v.plot === undefined ? undefined : String(v.plot), resume: boolFlag("resume", v.resume), quiet: boolFlag("quiet", v.quiet),
     hidden: intFlag("hidden", v.hidden), activation: choiceFlag("activation", v.activation, ["tanh", "sigmoid", "relu"]),
@@ -351,6 +373,14 @@ async function train(values) {
       model.dispose();
       throw new CliError(`--resume: ${resumeFrom} was trained with --keep ${recipe.keep ?? "head"}; it reads its texts so to the end (got --keep ${o.keep})`, EXIT.usage);
     }
+    // The stack is the saved model's: a flag may repeat it, not change it.
+    const have = { layers: model.config.layers, bidirectional: model.config.bidirectional, embedding: model.config.embeddingSize, dropout: model.config.dropout };
+    for (const key of ["layers", "bidirectional", "embedding", "dropout"]) {
+      if (o.explicit.has(key) && o[key] !== have[key]) {
+        model.dispose();
+        throw new CliError(`--resume: ${resumeFrom} has ${key === "embedding" ? (have.embedding === undefined ? "no embedding" : `--embedding ${have.embedding}`) : `${key} ${have[key]}`}; --${key} ${o[key]} cannot change a trained model (train a new one)`, EXIT.usage);
+      }
+    }
     const done = opened.recipe.training ?? {};
     if (Number.isInteger(done.epochs) && done.epochs >= 0) startEpoch = done.epochs;
     for (const [key, flag] of RESUMED) if (!o.explicit.has(flag) && typeof done[key] === "number" && Number.isFinite(done[key])) o[key] = done[key];
@@ -383,6 +413,8 @@ async function train(values) {
     model = await RNN.create({
       input, inputSize, hiddenSize: o.hidden, outputSize, task: recipe.manyToOne ? "many-to-one" : "many-to-many",
       hiddenActivation: o.activation, loss, seed: o.seed,
+      ...(o.layers !== 1 ? { layers: o.layers } : {}), ...(o.bidirectional ? { bidirectional: true } : {}),
+      ...(o.embedding !== undefined ? { embeddingSize: o.embedding } : {}), ...(o.dropout > 0 ? { dropout: o.dropout } : {}),
     });
     if (vocabulary) model.vocabulary = vocabulary;
     if (labels) model.labels = labels;
@@ -393,7 +425,8 @@ async function train(values) {
   const valData = valItems && dataset(recipe, model, valItems, o.validation);
   const c = model.config;
   const out = o.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`);
-  out(`${o.resume ? `resuming a ${recipe.task} model${startEpoch ? ` after epoch ${startEpoch}` : ""}` : `training a ${recipe.task} model`}: ${c.input === "ids" ? `${c.inputSize} ids` : `${c.inputSize} features`} → ${c.hiddenSize} hidden (${c.hiddenActivation}) → ${c.outputSize} outputs (${c.loss}, ${c.task}); ` +
+  const stack = `${c.embeddingSize !== undefined ? ` → embedding ${c.embeddingSize}` : ""} → ${c.layers > 1 ? `${c.layers} layers × ` : ""}${c.hiddenSize} hidden${c.bidirectional ? " × 2 directions" : ""} (${c.hiddenActivation}${c.dropout > 0 ? `, dropout ${c.dropout}` : ""})`;
+  out(`${o.resume ? `resuming a ${recipe.task} model${startEpoch ? ` after epoch ${startEpoch}` : ""}` : `training a ${recipe.task} model`}: ${c.input === "ids" ? `${c.inputSize} ids` : `${c.inputSize} features`}${stack} → ${c.outputSize} outputs (${c.loss}, ${c.task}); ` +
     `${trainData.inputs.length} training sequences${valData ? `, ${valData.inputs.length} held out` : ""}`);
   if (resumeFrom !== o.model) out(`going on from ${resumeFrom}, the last epoch (${o.model} holds ${best ? `epoch ${best.epoch}, the best on validation` : "the best epoch on validation"})`);
   const measure = valData && ((m) => {
@@ -667,6 +700,10 @@ async function generateCommand(v) {
   const seed = v.seed === undefined ? 0 : intFlag("seed", v.seed, 0);
   const { model, recipe } = await openModel(v.model);
   if (recipe.task !== "lm") { model.dispose(); throw new CliError(`rnn-wasm generate: ${v.model} is a ${recipe.task} model; generate needs one trained with --task lm`, EXIT.usage); }
+  if (model.config.bidirectional) {
+    model.dispose();
+    throw new CliError(`rnn-wasm generate: ${v.model} is bidirectional; generation feeds one token at a time, which needs a forward-only model (one trained without --bidirectional)`, EXIT.usage);
+  }
   const prefixText = v.prefix ?? "";
   const prefix = recipe.chars ? Array.from(prefixText) : prefixText.trim().split(/\s+/).filter(Boolean);
   const enc = recipe.chars ? { encode: (t) => model.vocabulary.encode(t) } : new WordEncoder(model.vocabulary, { unk: recipe.unk });

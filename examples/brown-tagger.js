@@ -5,6 +5,7 @@
 import { RNN, LabelEncoder, ConfusionMatrix } from "../dist/index.js";
 import { parseFlags, intFlag, numFlag, choiceFlag, runMain } from "../apps/args.js";
 import { writeAtomic } from "../apps/files.js";
+import { CliError, EXIT } from "../apps/errors.js";
 import { trainEpochs } from "../apps/loop.js";
 import { WordEncoder } from "../apps/text.js";
 import { tagDataset, evaluateTagger } from "../apps/tagging.js";
@@ -20,6 +21,10 @@ usage: npm start [-- flags]    or    node examples/brown-tagger.js [flags]
 
   --epochs N         passes over the training files (default 4)
   --hidden D         hidden units (default 64)
+  --layers N         recurrent layers (default 1; docs/layers.md)
+  --bidirectional    a reverse direction in every layer (right context; try it with --lookahead 0)
+  --embedding E      a trainable word embedding of E numbers feeds the first layer (default: none)
+  --dropout P        dropout between layers in training, 0 <= P < 1 (default 0; needs --layers 2+)
   --batch-size B     sentences per step (default 128)
   --lr X             Adam learning rate of the first epoch (default 0.01)
   --lr-decay F       the learning rate is multiplied by F after every epoch (default 0.5)
@@ -40,6 +45,8 @@ saved after every epoch), DIR/brown-tagger.rnn.json (how the CLI reads it), DIR/
 async function main(argv) {
   const { values: f } = parseFlags(argv, {
     epochs: { type: "string", default: "4" }, hidden: { type: "string", default: "64" },
+    layers: { type: "string", default: "1" }, bidirectional: { type: "boolean", default: false },
+    embedding: { type: "string" }, dropout: { type: "string", default: "0" },
     "batch-size": { type: "string", default: "128" }, lr: { type: "string", default: "0.01" },
     "lr-decay": { type: "string", default: "0.5" }, "min-count": { type: "string", default: "2" },
     unk: { type: "string", default: "shapes" }, lookahead: { type: "string", default: "1" },
@@ -53,7 +60,10 @@ async function main(argv) {
     lr: numFlag("lr", f.lr, 1e-6, 10), lrDecay: numFlag("lr-decay", f["lr-decay"], 0.01, 1), minCount: intFlag("min-count", f["min-count"]),
     unk: choiceFlag("unk", f.unk, ["shapes", "plain"]), lookahead: intFlag("lookahead", f.lookahead, 0),
     universal: f.universal, every: intFlag("every", f.every), seed: intFlag("seed", f.seed, 0), out: f.out,
+    layers: intFlag("layers", f.layers), bidirectional: f.bidirectional,
+    embedding: f.embedding === undefined ? undefined : intFlag("embedding", f.embedding), dropout: numFlag("dropout", f.dropout, 0, 0.99),
   };
+  if (o.dropout > 0 && o.layers < 2) throw new CliError(`--dropout acts between layers: it needs --layers 2 or more (got --layers ${o.layers})`, EXIT.usage);
   const started = performance.now();
   const pct = (x) => `${(100 * x).toFixed(2)}%`;
 
@@ -81,11 +91,15 @@ async function main(argv) {
   const model = await RNN.create({
     input: "ids", inputSize: encoder.vocabulary.size, hiddenSize: o.hidden, outputSize: labels.size,
     task: "many-to-many", hiddenActivation: "tanh", loss: "softmax-cross-entropy", seed: o.seed,
+    ...(o.layers > 1 ? { layers: o.layers } : {}), ...(o.bidirectional ? { bidirectional: true } : {}),
+    ...(o.embedding !== undefined ? { embeddingSize: o.embedding } : {}), ...(o.dropout > 0 ? { dropout: o.dropout } : {}),
   });
   model.vocabulary = encoder.vocabulary;
   model.labels = labels;
   const modelPath = join(o.out, "brown-tagger.rnn");
-  console.log(`model: Elman RNN, ${encoder.vocabulary.size} word ids → ${o.hidden} hidden (tanh) → ${labels.size} tags (softmax), lookahead ${o.lookahead}; ` +
+  const stack = `${o.embedding !== undefined ? ` → embedding ${o.embedding}` : ""} → ${o.layers > 1 ? `${o.layers} layers × ` : ""}${o.hidden} hidden${o.bidirectional ? " × 2 directions" : ""}` +
+    `${o.dropout > 0 ? ` (tanh, dropout ${o.dropout})` : " (tanh)"}`;
+  console.log(`model: Elman RNN, ${encoder.vocabulary.size} word ids${stack} → ${labels.size} tags (softmax), lookahead ${o.lookahead}; ` +
     `${o.epochs} epochs, batches of ${o.batchSize} sentences, Adam lr ${o.lr} × ${o.lrDecay} per epoch, clip 5\n`);
 
   // Training accuracy on a fixed sample (every 8th training sentence): cheap, and enough for the plot.

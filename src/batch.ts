@@ -1,5 +1,5 @@
 // Ragged sequences → one padded, time-major batch: inputs (T,B[,n]), targets, lengths (B),
-// h0 (B,d). Sequences are placed longest first (a stable sort), which lets the wasm side step
+// h0 (B,S: a state per layer and direction, S = stateSize(cfg)). Sequences are placed longest first (a stable sort), which lets the wasm side step
 // only the rows still running; `order` maps a row back to the caller's index.
 //
 // A batch is staged whole in JS arrays, every value validated as it is copied, before the
@@ -33,7 +33,11 @@ export interface Batch {
   inputs: ArrayLike<Sequence>;
   /** One target entry per sequence, in the loss's form. */
   targets: Targets;
-  /** Initial states: B vectors of d numbers, or one flat array of B·d. Zeros when absent. */
+  /**
+   * Initial states: B vectors of stateSize numbers (d for one layer in one direction; L·D·d for
+   * L layers and D directions, in PyTorch's h_n order: layer by layer, forward before
+   * reverse), or one flat array of B·stateSize, sequence by sequence. Zeros when absent.
+   */
   h0?: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
   /**
    * Per-sequence weights w_i: B finite numbers ≥ 0. The loss becomes (1/B) Σ_i w_i Σ_t loss_it
@@ -62,7 +66,7 @@ export interface StagedBatch extends BatchPlan {
   F: number;
   /** Class ids (rows) or k values per row; rows = T·B, or B for many-to-one. */
   targets?: Int32Array | Float32Array;
-  /** Initial states (B·d) in row order. */
+  /** Initial states (B·S, S = stateSize) in row order. */
   h0?: Float32Array;
   /**
    * The loss weight ω of every target row (the targets' layout; 0 past a sequence's end):
@@ -313,24 +317,34 @@ function writeTargets(cfg: ResolvedConfig, plan: BatchPlan, targets: unknown, ds
   }
 }
 
-/** Write (validating) initial states into H0 (B,d), rows in batch order. */
+/**
+ * What a sequence's state is, for messages: "8 numbers (hiddenSize)" for one layer in one
+ * direction, "24 numbers (stateSize = layers × directions × hiddenSize = 3 × 1 × 8)" otherwise.
+ */
+export function stateText(cfg: ResolvedConfig): string {
+  const S = stateSize(cfg), d = cfg.hiddenSize;
+  return `${S} numbers (${S === d ? "hiddenSize" : `stateSize = layers × directions × hiddenSize = ${cfg.layers} × ${S / cfg.layers / d} × ${d}`})`;
+}
+
+/** Write (validating) initial states into H0 (B,S), rows in batch order. */
 function writeH0(cfg: ResolvedConfig, plan: BatchPlan, h0: unknown, H0: Float32Array, field: string): void {
   const { B, order } = plan;
-  const d = stateSize(cfg);
-  if (!isArrayLike(h0)) throw new RnnError(`${field}: expected ${B} vectors of ${d} numbers, or ${B * d} numbers, got ${describe(h0)}`);
+  const S = stateSize(cfg);
+  const what = stateText(cfg);
+  if (!isArrayLike(h0)) throw new RnnError(`${field}: expected ${B} vectors of ${S} numbers, or ${B * S} numbers, got ${describe(h0)}`);
   const flat = h0.length > 0 && typeof h0[0] === "number";
-  if (flat ? h0.length !== B * d : h0.length !== B) {
-    throw new RnnError(`${field}: expected ${B} vectors of ${d} numbers (hiddenSize), or ${B * d} numbers, got ${h0.length} entries`);
+  if (flat ? h0.length !== B * S : h0.length !== B) {
+    throw new RnnError(`${field}: expected ${B} vectors of ${what}, or ${B * S} numbers, got ${h0.length} entries`);
   }
   for (let row = 0; row < B; row++) {
     const i = order[row];
     if (flat) {
-      for (let j = 0; j < d; j++) H0[row * d + j] = finite(h0[i * d + j], `${field}[${i * d + j}]`);
+      for (let j = 0; j < S; j++) H0[row * S + j] = finite(h0[i * S + j], `${field}[${i * S + j}]`);
       continue;
     }
     const v = h0[i];
-    if (!isArrayLike(v) || v.length !== d) throw new RnnError(`${field}[${i}]: expected ${d} numbers (hiddenSize), got ${isArrayLike(v) ? v.length : describe(v)}`);
-    for (let j = 0; j < d; j++) H0[row * d + j] = finite(v[j], `${field}[${i}][${j}]`);
+    if (!isArrayLike(v) || v.length !== S) throw new RnnError(`${field}[${i}]: expected ${what}, got ${isArrayLike(v) ? v.length : describe(v)}`);
+    for (let j = 0; j < S; j++) H0[row * S + j] = finite(v[j], `${field}[${i}][${j}]`);
   }
 }
 

@@ -5,12 +5,15 @@
 //
 //   __metadata__  format      "rnn-wasm"
 //                 version     "1"
-//                 config      JSON: the resolved RNNConfig (input, sizes, task, activation, loss, seed)
+//                 config      JSON: the resolved RNNConfig (input, sizes, task, activation, loss, seed;
+//                             layers, bidirectional, dropout only when not 1, false, 0; embeddingSize when given)
 //                 optimizer   JSON: { "type": "adam" | "adamw" | "sgd" | null, "step": <steps taken> }
 //                 rng         16 hex digits: the model's PCG32 state (a u64)
 //                 vocabulary  JSON of Vocabulary.toJSON()     (when the model has one)
 //                 labels      JSON of LabelEncoder.toJSON()   (when the model has one)
 //   tensors       U [d,n]  W [d,d]  b [d]  V [k,d]  c [k]                        F32
+//                 (the config's tensor table, in its order: E [n,e] first with an embedding, then
+//                 U, W, b of every layer and direction, U_l1 [d,D·d] … W_l1_reverse …, V [k,D·d], c)
 //                 optimizer.m.U … optimizer.m.c, optimizer.v.U … optimizer.v.c    F32, when type ≠ null
 //
 // The floats are copied byte for byte, so a loaded model continues exactly where the saved
@@ -78,7 +81,7 @@ function checkAttachments(cfg: ResolvedConfig, vocabulary: { size: number } | un
  * The config as a file keeps it: the layer, pooling and dropout fields only when they differ
  * from a one-layer, forward-only model's, so such a model's file is as it was before they existed.
  */
-function fileConfig(cfg: ResolvedConfig): Partial<ResolvedConfig> {
+export function fileConfig(cfg: ResolvedConfig): Partial<ResolvedConfig> {
   const { layers, bidirectional, dropout, pooling, inputDropout, outputDropout, ...rest } = cfg;
   return {
     ...rest, ...(layers !== 1 ? { layers } : {}), ...(bidirectional ? { bidirectional } : {}), ...(dropout !== 0 ? { dropout } : {}),

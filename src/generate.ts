@@ -5,7 +5,7 @@
 
 import { RnnError } from "./errors.js";
 import { describe, checkOptionKeys, positiveInt } from "./check.js";
-import { InferenceRNN } from "./inference.js";
+import { InferenceRNN, forwardOnly } from "./inference.js";
 import { Random } from "./data.js";
 import { Vocabulary } from "./vocab.js";
 
@@ -79,7 +79,8 @@ const KEYS = ["prefix", "maxLength", "temperature", "topK", "seed", "sos", "eos"
  * Sample a continuation from a next-token model (ids in, softmax over the same ids out):
  * run the prefix, then draw a token, feed it back, and repeat until `<eos>` or maxLength.
  * With a vocabulary, `<pad>` and `<sos>` are never drawn (no training target is either).
- * Reproducible: the same seed gives the same tokens.
+ * Reproducible: the same seed gives the same tokens. Needs a forward-only model (a
+ * bidirectional one is refused); deep ones generate as one-layer ones do.
  * @example
  * const { tokens } = model.generate({ prefix: ["the"], maxLength: 20, temperature: 0.8, seed: 7 });
  */
@@ -88,6 +89,7 @@ export function generate(model: InferenceRNN, options: GenerateOptions = {}): Ge
   const cfg = model.config;
   if (model.disposed) throw new RnnError("generate: this model has been disposed");
   checkOptionKeys("generate options", options, KEYS);
+  forwardOnly(cfg, "generate", "generation");
   if (cfg.input !== "ids" || cfg.loss !== "softmax-cross-entropy") {
     throw new RnnError(`generate: needs a next-token model (input "ids", loss "softmax-cross-entropy"), this one has input ${JSON.stringify(cfg.input)}, loss ${JSON.stringify(cfg.loss)}`);
   }

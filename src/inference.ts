@@ -13,7 +13,13 @@ import { encodeModel, decodeModel, restoreModel, type SaveOptions, type LoadOpti
 import type { Vocabulary, LabelEncoder } from "./vocab.js";
 import { Stepper } from "./stepper.js";
 
-/** The five parameter tensors, row-major: U (d×n), W (d×d), b (d), V (k×d), c (k). */
+/**
+ * The parameter tensors by name, row-major, in the module's order (PyTorch's state_dict order).
+ * One layer in one direction: U (d×n), W (d×d), b (d), V (k×d), c (k). With `embeddingSize` e,
+ * first E (n×e) and U is d×e. Every further layer ℓ and the reverse direction add their own U,
+ * W, b named with `_l{ℓ}` and `_reverse` (U_l1 is d×(D·d), D = 2 when bidirectional), and V is
+ * k×(D·d): the table is in docs/layers.md.
+ */
 export interface Parameters extends Tensors {}
 
 /** Parameters to set: each a Float32Array or number[] of exactly its shape's size. */
@@ -23,19 +29,24 @@ export type ParameterInput = { [K in keyof Parameters]: ArrayLike<number> };
 export interface ForwardResult {
   /** Per sequence, one Float32Array of k outputs per scored step (see predict). */
   outputs: Float32Array[][];
-  /** Each sequence's state at its true length, B×d row-major in the caller's order. */
+  /**
+   * Each sequence's final state, B×S row-major in the caller's order: S = d for one layer in
+   * one direction; else S = stateSize = L·D·d, every layer's and direction's state in PyTorch's
+   * h_n order (slot ℓ·D + r at [slot·d, (slot+1)·d)); the forward direction's is its state at
+   * the sequence's last step, the reverse direction's its state at step 0.
+   */
   finalState: Float32Array;
   /**
-   * With `states: true`: per sequence, the hidden state s_t (d numbers) after every real step
-   * t = 0..len−1 (the states of every layer and direction, concatenated in `h_n` order, once
-   * models have more than one).
+   * With `states: true`: per sequence, the hidden state after every real step t = 0..len−1:
+   * S numbers, every layer's and direction's state at step t in h_n order (s_t, d numbers, for
+   * one layer in one direction).
    */
   states?: Float32Array[][];
 }
 
 /** Options of predict and forward. */
 export interface PredictOptions {
-  /** Initial states: B vectors of d numbers, or B·d numbers. Zeros when absent. */
+  /** Initial states: B vectors of stateSize numbers (d for one layer in one direction), or B·stateSize numbers. Zeros when absent. */
   h0?: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
   /** forward only: also return every step's hidden state (feature extraction, plots). @default false */
   states?: boolean;
@@ -49,7 +60,7 @@ export interface CreateOptions {
 
 /** Options of {@link InferenceRNN.stepper}. */
 export interface StepperOptions {
-  /** The initial state (d numbers). @default zeros */
+  /** The initial state (stateSize numbers: d for one layer). @default zeros */
   h0?: ArrayLike<number>;
 }
 
@@ -73,6 +84,19 @@ function perStep(rows: Float32Array, width: number, batch: StagedBatch, everySte
     for (let t = 0; t < lengths[i]; t++) steps[t] = row(t * B + r);   // a loop, not Array.from: ~0.15 µs a step less
   }
   return out;
+}
+
+/** The config keys a one-layer, forward-only model leaves at their defaults; summary() shows those that are not. */
+const STACK = ["layers", "bidirectional", "embeddingSize", "dropout"] as const;
+
+/**
+ * Refuse what needs a forward-only model (streaming, generation, truncated BPTT) for a
+ * bidirectional one: its reverse direction starts at each sequence's last step.
+ */
+export function forwardOnly(c: ResolvedConfig, what: string, doing: string): void {
+  if (c.bidirectional) {
+    throw new RnnError(`${what}: this model is bidirectional; ${doing} needs a forward-only model (the reverse direction reads each sequence from its end)`);
+  }
 }
 
 /** A model of class `cls` from a checked model file. */
@@ -157,12 +181,12 @@ export class InferenceRNN {
     return encodeModel(this.#core, this, options);
   }
 
-  /** Copies of the parameters, row-major: U (d×n), W (d×d), b (d), V (k×d), c (k). */
+  /** Copies of the parameters by name, row-major: U (d×n), W (d×d), b (d), V (k×d), c (k), and E and each further layer's and direction's U, W, b when the config has them ({@link Parameters}). */
   parameters(): Parameters {
     return this.#core.read("params");
   }
 
-  /** Replace all five parameters. Every value is checked before any is written. */
+  /** Replace every parameter tensor (all the names of parameters()). Every value is checked before any is written. */
   setParameters(params: ParameterInput): void {
     const core = this.#core;
     void core.ex;
@@ -213,21 +237,27 @@ export class InferenceRNN {
     return result;
   }
 
-  /** A streaming cursor: feed one token or vector at a time, read the output, snapshot/restore the state. */
+  /**
+   * A streaming cursor: feed one token or vector at a time, read the output, snapshot/restore
+   * the state. Needs a forward-only model: a bidirectional one is refused (its reverse direction
+   * reads each sequence from its end).
+   */
   stepper(options: StepperOptions = {}): Stepper {
     void this.#core.ex;
     checkOptionKeys("stepper options", options, ["h0"]);
+    forwardOnly(this.config, "stepper", "streaming");
     return new Stepper(this, this.#core, options?.h0);
   }
 
-  /** The number of trainable floats: the sizes of U, W, b, V and c (no padding). Readable after dispose(). */
+  /** The number of trainable floats: the sizes of every tensor of parameters() (no padding). Readable after dispose(). */
   get parameterCount(): number {
     return tensorTable(this.config).reduce((sum, t) => sum + sizeOf(t.shape), 0);
   }
 
   /**
-   * The model in a few lines: its configuration, each tensor's shape and size, the parameter
-   * count, the memory it holds and the optimizer's type and step.
+   * The model in a few lines: its configuration (with a line for each of layers, bidirectional,
+   * embeddingSize and dropout when not the default), each tensor's shape and size, the
+   * parameter count, the memory it holds and the optimizer's type and step.
    * @example
    * console.log(model.summary());
    */
@@ -235,6 +265,7 @@ export class InferenceRNN {
     const core = this.#core, c = this.config;
     return [
       `RNN: ${c.input} input, n = ${c.inputSize}, d = ${c.hiddenSize}, k = ${c.outputSize}; ${c.task}, ${c.hiddenActivation}, ${c.loss}`,
+      ...STACK.filter((key) => Number(c[key] ?? 0) > (key === "layers" ? 1 : 0)).map((key) => `${key}: ${c[key]}`),
       ...tensorTable(c).map((t) => `  ${t.name}  ${shapeText(t)}: ${sizeOf(t.shape)}`),
       `parameters: ${this.parameterCount}`,
       `memory: parameter block ${core.paramBytes} bytes, work block ${core.workHeld ? core.workHeld + " bytes" : "none yet"}`,

@@ -15,14 +15,23 @@ import type { DataStream } from "./stream.js";
 import { generate, type GenerateOptions, type Generated } from "./generate.js";
 import { fit, fitAsync, evaluate, type FitOptions, type FitAsyncOptions, type History, type EvaluateOptions, type Evaluation } from "./train.js";
 
-/** Gradients of the last computeGradients/trainStep, by tensor name; `h0` when that batch had initial states (B × stateSize). */
+/**
+ * Gradients of the last computeGradients/trainStep, by tensor name (the names of
+ * parameters()); `h0` when that batch had initial states: ∂L/∂h0, B·S numbers (S = stateSize:
+ * d for one layer in one direction), sequence by sequence in the batch's order, each in h0's
+ * layout (PyTorch's h_n order: layer by layer, forward before reverse).
+ */
 export type Gradients = Parameters & { h0?: Float32Array };
 
 /** What a step returns. */
 export interface StepResult {
   /** L = (1/B) Σ_i Σ_{scored t} loss_it. */
   loss: number;
-  /** Each sequence's state at its true length, B×d row-major in the batch's order. */
+  /**
+   * Each sequence's final state, B×S row-major in the batch's order (S = stateSize: d for one
+   * layer in one direction; else every layer's and direction's, in PyTorch's h_n order, the
+   * reverse direction's being its state at step 0).
+   */
   finalState: Float32Array;
   /** The global L2 norm of the gradients before clipping (trainStep only). */
   gradNorm?: number;

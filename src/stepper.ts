@@ -1,12 +1,15 @@
 // Streaming inference: a stateful cursor over one sequence that arrives a step at a time.
 // Each step is one forward([[x]], { h0: state }) call (T = 1, B = 1); the state lives here
-// (d floats), so snapshots are cheap copies and many steppers can share one model.
+// (S = stateSize floats: d for one layer, every layer's for a deep model), so snapshots are
+// cheap copies and many steppers can share one model. Bidirectional models cannot stream
+// (model.stepper() refuses them).
 
 import { RnnError } from "./errors.js";
 import { describe, describeF32, finiteF32, FINITE_F32, isArrayLike } from "./check.js";
 import type { Core } from "./core.js";
 import type { InferenceRNN } from "./inference.js";
-import type { Sequence } from "./batch.js";
+import { stateText, type Sequence } from "./batch.js";
+import { stateSize } from "./options.js";
 
 /** Views into the model's work block for one step (T = B = 1), valid at one work epoch and memory buffer. */
 interface StepViews {
@@ -28,7 +31,7 @@ const SLAB_BYTES = 16384;
 
 /** A saved position of a {@link Stepper}. */
 export interface StepperSnapshot {
-  /** The hidden state s_t (d floats). */
+  /** The state after the last step (stateSize floats: s_t, d of them, for one layer). */
   readonly state: Float32Array;
   /** Steps fed since the last reset. */
   readonly steps: number;
@@ -81,13 +84,13 @@ export class Stepper {
 
   /**
    * @internal Made by `model.stepper()`.
-   * @param h0 the initial state (d numbers). @default zeros
+   * @param h0 the initial state (stateSize numbers). @default zeros
    */
   constructor(model: InferenceRNN, core: Core, h0?: ArrayLike<number>) {
     this.#model = model;
     this.#core = core;
     this.#alive("stepper");
-    this.#state = new Float32Array(model.config.hiddenSize);
+    this.#state = new Float32Array(stateSize(model.config));
     if (h0 !== undefined) this.#state = this.#checkState(h0, "stepper h0");
   }
 
@@ -96,12 +99,12 @@ export class Stepper {
   }
 
   #checkState(h: unknown, field: string): Float32Array {
-    const d = this.#model.config.hiddenSize;
-    if (!isArrayLike(h) || h.length !== d) {
-      throw new RnnError(`${field}: expected ${d} numbers (hiddenSize), got ${isArrayLike(h) ? h.length : describe(h)}`);
+    const S = stateSize(this.#model.config);
+    if (!isArrayLike(h) || h.length !== S) {
+      throw new RnnError(`${field}: expected ${stateText(this.#model.config)}, got ${isArrayLike(h) ? h.length : describe(h)}`);
     }
-    const out = new Float32Array(d);
-    for (let j = 0; j < d; j++) {
+    const out = new Float32Array(S);
+    for (let j = 0; j < S; j++) {
       const v = (h as ArrayLike<unknown>)[j];
       if (!finiteF32(v)) throw new RnnError(`${field}[${j}]: expected ${FINITE_F32}, got ${describeF32(v)}`);
       out[j] = v;
@@ -191,7 +194,7 @@ export class Stepper {
     return this.#output?.slice();
   }
 
-  /** The current hidden state s_t (a copy, d floats). */
+  /** The current state (a copy, stateSize floats: s_t for one layer; every layer's in h_n order for a deep model). */
   get state(): Float32Array {
     this.#alive("stepper.state");
     return this.#state.slice();
@@ -208,7 +211,7 @@ export class Stepper {
     return Object.freeze({ state: this.#state.slice(), steps: this.#steps, output: this.#output?.slice() });
   }
 
-  /** Go back to a saved position (from this stepper or another on a model of the same hiddenSize). */
+  /** Go back to a saved position (from this stepper or another on a model of the same stateSize). */
   restore(snapshot: StepperSnapshot): void {
     this.#alive("stepper.restore");
     if (snapshot === null || typeof snapshot !== "object") throw new RnnError(`stepper.restore: expected a snapshot, got ${describe(snapshot)}`);
@@ -238,7 +241,7 @@ export class Stepper {
   /** Back to the start: state zeros (or the given h0), no steps, no output. */
   reset(h0?: ArrayLike<number>): void {
     this.#alive("stepper.reset");
-    this.#state = h0 === undefined ? new Float32Array(this.#model.config.hiddenSize) : this.#checkState(h0, "stepper.reset h0");
+    this.#state = h0 === undefined ? new Float32Array(stateSize(this.#model.config)) : this.#checkState(h0, "stepper.reset h0");
     this.#steps = 0;
     this.#output = undefined;
   }

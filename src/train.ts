@@ -7,12 +7,12 @@
 // (an argmax for the metrics, which the module does not compute).
 
 import { RnnError } from "./errors.js";
-import { resolveOptimizer, resolveClipNorm, type OptimizerOptions } from "./options.js";
+import { resolveOptimizer, resolveClipNorm, stateSize, type OptimizerOptions, type ResolvedConfig } from "./options.js";
 import { describe, checkOptionKeys, positiveInt, flag, callback } from "./check.js";
 import { planBatch, stageBatch, stageTargets, checkExamples, unsortRows, lossWeight, type Batch, type Sequence, type Targets } from "./batch.js";
 import { tensorNames, type Core, type Tensors } from "./core.js";
 import type { RNN, StepResult } from "./model.js";
-import type { Parameters } from "./inference.js";
+import { forwardOnly, type Parameters } from "./inference.js";
 import { checkDataset, makeBatches, sliceSteps, stepsOf, Random, type Dataset, type IndexedBatch } from "./data.js";
 import { isStream, checkStream, openStream, StreamReader, drive, runSync, type DataStream, type Step } from "./stream.js";
 import { ConfusionMatrix, type ClassStats } from "./metrics.js";
@@ -259,10 +259,20 @@ function stepSizeOf(model: RNN): number {
 // A sequence that has ended leaves the later chunks. Many-to-one scores only a sequence's
 // last step, so a chunk runs the sequences that end in it through a training step and the
 // others through a forward pass only (no loss there: no gradient, no update for them).
+//
+// The state carried is a sequence's whole state, S = stateSize numbers (every layer's, in h_n
+// order): a deep model truncates as a one-layer one does. A bidirectional model cannot: its
+// reverse direction's state at a chunk's end would come from the chunks after it.
+
+/** Refuse truncated BPTT for a model that is not forward-only. */
+function checkTruncatable(cfg: ResolvedConfig, field: string): void {
+  forwardOnly(cfg, field, "truncated BPTT");
+}
 
 function runChunks(model: RNN, batch: Batch, K: number, step: (chunk: Batch) => StepResult): TruncatedResult {
   const cfg = model.config;
-  const d = cfg.hiddenSize;
+  checkTruncatable(cfg, "tbptt");
+  const d = stateSize(cfg);                          // the width of the state carried between chunks
   const size = stepSizeOf(model);
   // The whole batch is checked before the first chunk trains: a bad value in a later chunk
   // must not leave the earlier chunks' updates applied.
@@ -310,7 +320,8 @@ function runChunks(model: RNN, batch: Batch, K: number, step: (chunk: Batch) => 
  * One truncated-BPTT step on a batch: chunks of K steps, each one trainStep (one wasm call)
  * whose h0 is the state the previous chunk ended in; gradients stop at chunk boundaries and
  * the parameters are updated after every chunk. With K ≥ the batch's longest sequence this is
- * exactly `model.trainStep(batch, options)`.
+ * exactly `model.trainStep(batch, options)`. Deep models carry their whole state (stateSize
+ * numbers); bidirectional ones are refused.
  * @returns the loss summed over chunks (per sequence, averaged over the batch), each
  *   sequence's final state, and the number of chunks trained.
  */
@@ -550,6 +561,7 @@ function* fitLoop(model: RNN, core: Core, data: Dataset | DataStream, options: F
   const window = streamWindow("fit options", options.window, batchSize, stream);
   const valBatchSize = positiveInt("fit options.validationBatchSize", options.validationBatchSize, Math.max(batchSize, 256));
   const K = options.tbptt === undefined ? undefined : positiveInt("fit options.tbptt", options.tbptt);
+  if (K !== undefined) checkTruncatable(model.config, "fit options.tbptt");
   const shuffle = flag("fit options.shuffle", options.shuffle, !stream);
   const buckets = flag("fit options.buckets", options.buckets, true);
   const allowNonFinite = flag("fit options.allowNonFinite", options.allowNonFinite, false);

@@ -259,11 +259,11 @@ describe("bad safetensors files", () => {
     rejects(rawFile({ "rnn.weight_ih_l0": empty([2 ** 40, 0]), "rnn.weight_hh_l0": empty([2 ** 40, 2 ** 40]), "fc.weight": empty([1, 2 ** 40]) }), /needs \d+ bytes|too large/);
   });
 
-  test("more layers or directions than one Elman layer", () => {
+  test("a layer or a direction with missing tensors (issue #12: any number of layers, both directions)", () => {
     const f = readSafetensors(good);
     const entries = [...f.tensors.keys()].map((t) => [t, { shape: f.tensors.get(t).shape, data: readTensor(f, t) }]);
-    rejects(writeSafetensors([...entries, ["rnn.weight_ih_l1", { shape: [2, 2], data: new Float32Array(4) }]]), /only one recurrent layer/);
-    rejects(writeSafetensors([...entries, ["rnn.weight_ih_l0_reverse", { shape: [2, 3], data: new Float32Array(6) }]]), /bidirectional/);
+    rejects(writeSafetensors([...entries, ["rnn.weight_ih_l1", { shape: [2, 2], data: new Float32Array(4) }]]), /tensor "rnn\.weight_hh_l1" is missing: .*a 2-layer RNN/);
+    rejects(writeSafetensors([...entries, ["rnn.weight_ih_l0_reverse", { shape: [2, 3], data: new Float32Array(6) }]]), /tensor "rnn\.weight_hh_l0_reverse" is missing: .*bidirectional/);
   });
 
   test("NaN-bearing weights unless allowNonFinite", () => {

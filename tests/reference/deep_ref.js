@@ -30,6 +30,28 @@
  * for the boundary after layer ℓ (ℓ = 0 .. L−2), t < len_i (entries past len_i are ignored).
  * The layer output stays undropped in finalState / h_n (as in PyTorch).
  *
+ * Issue #14 (items 1, 6, 7), written from these equations:
+ *
+ *   feature bags    with ids input a step may be an array of ids (x_t multi-hot, a duplicate
+ *                   counts twice): U x_t = Σ_{id ∈ bag_t} column id of U (no embedding), or
+ *                   x_t^0 = Σ_{id ∈ bag_t} E[id] (embedding), summed in the bag's order; the
+ *                   gradients scatter-add back into every id of the bag. An empty bag throws.
+ *                   A single id and a bag of one give the same; bags and ids mix freely.
+ *   pooling         cfg.pooling = "last" (default: the head reads [s→_{len−1} ; s←_0]) | "mean"
+ *                   | "max", many-to-one only: with y_t = [s→_t ; s←_t] the top layer's output,
+ *                   the head reads  mean: (Σ_{t<len} y_t) / len  (step order), or
+ *                   max: per feature j, max_{t<len} y_t[j] (the FIRST step of a tie); the
+ *                   backward sends ∂L/∂ȳ / len to every real step (mean), or ∂L/∂ȳ[j] to that
+ *                   feature's argmax step alone (max).
+ *   input dropout   opts.inputDropout = { p, masks }, masks[i][t] = m_0 keep values (0 or 1):
+ *                   layer 0 reads x̃_t^0 = x_t^0 ⊙ mask_t / (1 − p), x_t^0 the embedding row
+ *                   (after the bag sum) or the dense features (ids without embedding: refused).
+ *   output dropout  opts.outputDropout = { p, masks }: the head reads h̃ = h ⊙ mask / (1 − p),
+ *                   h its input (y_t per step many-to-many: masks[i][t] = D·d keep values;
+ *                   many-to-one: the last state or the pooled vector, masks[i] = D·d values).
+ *   Both are inverted dropout as between layers; finalState (h_n) stays undropped, and so does
+ *   every state. `scale` may be given next to p to use another keep scale than 1/(1 − p).
+ *
  * Parameters, by name (parameterTable(cfg) is this table as code):
  *
  *     JS name           shape           PyTorch state_dict key (nn.Embedding `embedding`, nn.RNN `rnn`, nn.Linear `fc`)
@@ -50,10 +72,13 @@
  * order): E, then per layer forward then reverse U, W, b, then V, c.
  *
  * API (cfg is the RNN.create config plus layers (default 1), bidirectional (default false),
- * embeddingSize (ids only; default none); params are arrays by JS name):
+ * embeddingSize (ids only; default none), pooling (default "last"); params are arrays by JS
+ * name; opts = { dropout, inputDropout, outputDropout }, each { p, masks, scale? }):
  *   parameterTable(cfg)                      [{ name, shape, torch, torchZero? }] in state_dict order
  *   tensorName(base, layer, reverse)         "U" | "W" | "b" with its suffixes
- *   forwardSequence(cfg, params, seq, h0s?, masks?, p?)   one sequence, every layer and direction
+ *   forwardSequence(cfg, params, seq, h0s?, masks?, p?, io?)   one sequence, every layer and
+ *                                            direction; io = { input, output } dropout of this
+ *                                            sequence: { scale, mask } (mask[t] or, m2o output, mask)
  *   lossAndGradients(cfg, params, batch, opts?)  { loss, grads (every JS name, and h0 if given),
  *                                            finalState, logits, perSequence }
  *   lossOnly(cfg, params, batch, opts?)      the loss alone (forward only), for finite differences
@@ -78,7 +103,10 @@ function shape(cfg) {
   const d = cfg.hiddenSize;
   const k = cfg.outputSize;
   const m0 = e ?? n;
-  return { L, D, n, e, d, k, m: (l) => (l === 0 ? m0 : D * d) };
+  const pooling = cfg.pooling ?? "last";
+  if (!["last", "mean", "max"].includes(pooling)) throw new Error(`unknown pooling ${pooling}`);
+  if (pooling !== "last" && cfg.task !== "many-to-one") throw new Error("pooling needs many-to-one");
+  return { L, D, n, e, d, k, m0, pooling, m: (l) => (l === 0 ? m0 : D * d) };
 }
 
 /** The names table of the header as code: [{ name, shape, torch, torchZero? }], state_dict order. */
@@ -126,8 +154,9 @@ export function toTorch(cfg, params) {
 // ───────────────────────────── one direction of one layer (the cell) ─────────────────────────────
 
 /**
- * One Elman direction over one sequence. xs[t] is an input vector of m numbers, or an id (then
- * U x_t is column id of U). Steps run t = 0..T−1 (forward) or T−1..0 (reverse). Returns, indexed
+ * One Elman direction over one sequence. xs[t] is an input vector of m numbers, an id (then
+ * U x_t is column id of U), or a bag { bag: [ids] } (U x_t = Σ over the bag of column id of U,
+ * a duplicate twice). Steps run t = 0..T−1 (forward) or T−1..0 (reverse). Returns, indexed
  * by real time t: z[t], s[t], prev[t] (the state step t read), and last (the final state).
  */
 function cellForward(act, U, W, b, m, d, xs, h0, reverse) {
@@ -143,6 +172,7 @@ function cellForward(act, U, W, b, m, d, xs, h0, reverse) {
     for (let a = 0; a < d; a++) {
       let acc = b[a];
       if (typeof x === "number") acc += U[a * m + x];
+      else if (x.bag) for (const id of x.bag) acc += U[a * m + id];
       else for (let j = 0; j < m; j++) acc += U[a * m + j] * x[j];
       for (let j = 0; j < d; j++) acc += W[a * d + j] * h[j];
       zt[a] = acc;
@@ -169,11 +199,12 @@ function cellBackward(act, U, W, m, d, xs, run, dS, g, reverse) {
     const x = xs[t];
     const dz = new Float64Array(d);
     for (let a = 0; a < d; a++) dz[a] = (dnext[a] + dS[t][a]) * act.df(run.z[t][a], run.s[t][a]);
-    const dxt = typeof x === "number" ? null : new Float64Array(m);
+    const dxt = typeof x === "number" || x.bag ? null : new Float64Array(m);
     for (let a = 0; a < d; a++) {
       g.b[a] += dz[a];
       for (let j = 0; j < d; j++) g.W[a * d + j] += dz[a] * run.prev[t][j];
       if (typeof x === "number") g.U[a * m + x] += dz[a];
+      else if (x.bag) for (const id of x.bag) g.U[a * m + id] += dz[a];
       else
         for (let j = 0; j < m; j++) {
           g.U[a * m + j] += dz[a] * x[j];
@@ -199,18 +230,57 @@ function activation(cfg) {
   return act;
 }
 
+/** A step's ids as a list (a single id is a bag of one); an empty bag or a bad id throws. */
+function bagOf(x, n) {
+  const ids = typeof x === "number" ? [x] : Array.from(x);
+  if (ids.length === 0) throw new Error("an empty feature bag");
+  for (const id of ids) if (!Number.isInteger(id) || id < 0 || id >= n) throw new Error(`id ${id} out of 0..${n - 1}`);
+  return ids;
+}
+
+/** v ⊙ mask · scale (a fresh array). */
+const dropped = (v, mask, scale) => Float64Array.from(v, (x, j) => x * mask[j] * scale);
+
+/** { scale, mask } of one kind of dropout (opts.inputDropout / outputDropout) for sequence i, or undefined. */
+function ioOf(dr, i) {
+  if (!dr?.masks) return undefined;
+  return { scale: dr.scale ?? 1 / (1 - dr.p), mask: dr.masks[i] };
+}
+
 /**
  * Forward one sequence through every layer and direction. h0s[slot] (d numbers) or undefined;
- * masks[ℓ][t] (D·d keep values) or undefined, with p. Returns { ids, layers: [{ xs, runs, out }],
- * heads: [{ t, h, o }] (the scored reads: every t, or one at len − 1 for many-to-one), final
- * (slot → state), T }.
+ * masks[ℓ][t] (D·d keep values) or undefined, with p; io = { input, output } (each { scale,
+ * mask } or undefined: input mask[t] = m_0 values; output mask[t] many-to-many, mask (D·d)
+ * many-to-one). Returns { ids (the bags, lists of ids, for ids input), x0 (layer 0's input
+ * before input dropout), layers: [{ xs, runs, out }], heads: [{ t, y, h, o, arg? }] (the
+ * scored reads: every t, or one at len − 1 for many-to-one; y what was read (last state,
+ * pooled vector, or y_t), h = y after output dropout (what V sees), arg the max's step per
+ * feature), final (slot → state), T }.
  */
-export function forwardSequence(cfg, params, seq, h0s, masks, p = 0) {
-  const { L, D, e, d, k, m } = shape(cfg);
+export function forwardSequence(cfg, params, seq, h0s, masks, p = 0, io = {}) {
+  const { L, D, n, e, d, k, m, pooling } = shape(cfg);
   const act = activation(cfg);
-  const x0 = steps(cfg, seq);
-  const T = x0.length;
-  let xs = e !== undefined ? x0.map((id) => Float64Array.from(params.E.slice(id * e, (id + 1) * e))) : x0; // E[id]: row id
+  const raw = steps(cfg, seq);
+  const T = raw.length;
+  const ids = cfg.input === "ids" ? raw.map((x) => bagOf(x, n)) : undefined;
+  // Layer 0's input: E[id] summed over the bag (embedding), the id or { bag } (no embedding), or dense.
+  let x0;
+  if (e !== undefined) {
+    x0 = ids.map((bag) => {
+      const v = new Float64Array(e);
+      for (const id of bag) for (let j = 0; j < e; j++) v[j] += params.E[id * e + j];   // E[id]: row id
+      return v;
+    });
+  } else if (ids) {
+    x0 = raw.map((x, t) => (typeof x === "number" ? x : { bag: ids[t] }));
+  } else {
+    x0 = raw;
+  }
+  if (io.input) {
+    if (ids && e === undefined) throw new Error("input dropout needs an embedding or dense input");
+    x0 = x0.map((v, t) => dropped(v, io.input.mask[t], io.input.scale));
+  }
+  let xs = x0;
   const layers = [];
   const final = [];
   for (let l = 0; l < L; l++) {
@@ -231,23 +301,39 @@ export function forwardSequence(cfg, params, seq, h0s, masks, p = 0) {
   const top = layers[L - 1];
   let reads;
   if (cfg.task === "many-to-one") {
-    const h = new Float64Array(D * d);
-    h.set(top.runs[0].s[T - 1], 0);
-    if (D === 2) h.set(top.runs[1].s[0], d);
-    reads = [{ t: T - 1, h }];
+    const y = new Float64Array(D * d);
+    let arg;
+    if (pooling === "last") {
+      y.set(top.runs[0].s[T - 1], 0);
+      if (D === 2) y.set(top.runs[1].s[0], d);
+    } else if (pooling === "mean") {
+      for (let t = 0; t < T; t++) for (let j = 0; j < D * d; j++) y[j] += top.out[t][j];
+      for (let j = 0; j < D * d; j++) y[j] /= T;
+    } else {
+      arg = new Int32Array(D * d);
+      y.set(top.out[0]);
+      for (let t = 1; t < T; t++)
+        for (let j = 0; j < D * d; j++)
+          if (top.out[t][j] > y[j]) {
+            y[j] = top.out[t][j];
+            arg[j] = t;
+          }
+    }
+    reads = [{ t: T - 1, y, arg, mask: io.output?.mask }];
   } else {
-    reads = top.out.map((h, t) => ({ t, h }));
+    reads = top.out.map((y, t) => ({ t, y, mask: io.output?.mask[t] }));
   }
-  const heads = reads.map(({ t, h }) => {
+  const heads = reads.map(({ t, y, arg, mask }) => {
+    const h = mask ? dropped(y, mask, io.output.scale) : y;
     const o = new Float64Array(k);
     for (let r = 0; r < k; r++) {
       let acc = params.c[r];
       for (let j = 0; j < D * d; j++) acc += params.V[r * D * d + j] * h[j];
       o[r] = acc;
     }
-    return { t, h, o };
+    return { t, y, h, o, arg, mask };
   });
-  return { ids: x0, layers, heads, final, T };
+  return { ids, x0, layers, heads, final, T };
 }
 
 // ───────────────────────────── a batch ─────────────────────────────
@@ -276,6 +362,9 @@ function masksOf(opts, i) {
   return [dr.masks.map((perSeq) => perSeq[i]), dr.p];
 }
 
+/** The input and output dropout of sequence i (issue #14), as forwardSequence's io. */
+const ioMasksOf = (opts, i) => ({ input: ioOf(opts?.inputDropout, i), output: ioOf(opts?.outputDropout, i) });
+
 function zeros(cfg) {
   return Object.fromEntries(parameterTable(cfg).map((row) => [row.name, new Float64Array(size(row.shape))]));
 }
@@ -286,9 +375,10 @@ function zeros(cfg) {
  * finalState ((L·D)·B·d, h_n order), logits: [per sequence [o per scored step]],
  * perSequence: [{ loss }] (each sequence's Σ_{scored t} loss, not divided by B) }.
  * Dense inputs that are padded must come with batch.lengths (see the header).
+ * opts: { dropout, inputDropout, outputDropout } (the masks, see the header).
  */
 export function lossAndGradients(cfg, params, batch, opts = {}) {
-  const { L, D, e, d, k, m } = shape(cfg);
+  const { L, D, e, d, k, m, pooling } = shape(cfg);
   const act = activation(cfg);
   const seqs = sequencesOf(cfg, batch);
   const B = seqs.length;
@@ -300,7 +390,8 @@ export function lossAndGradients(cfg, params, batch, opts = {}) {
   let loss = 0;
   for (let i = 0; i < B; i++) {
     const [masks, p] = masksOf(opts, i);
-    const fw = forwardSequence(cfg, params, seqs[i], slotsOf(cfg, batch.h0, i, B), masks, p);
+    const io = ioMasksOf(opts, i);
+    const fw = forwardSequence(cfg, params, seqs[i], slotsOf(cfg, batch.h0, i, B), masks, p, io);
     const { T, layers, heads } = fw;
     fw.final.forEach((h, slot) => finalState.set(h, (slot * B + i) * d));
     logits.push(heads.map((hd) => hd.o));
@@ -308,12 +399,12 @@ export function lossAndGradients(cfg, params, batch, opts = {}) {
     // The head: ∂L/∂o (already / B), into V, c and ∂L/∂(top layer output) per real step.
     let dOut = Array.from({ length: T }, () => new Float64Array(D * d));
     let seqLoss = 0;
-    for (const { t, h, o } of heads) {
+    for (const { t, h, o, arg, mask } of heads) {
       const y = targetAt(cfg, batch.targets[i], t, T);
       if (y === undefined) continue;
       const r = stepLoss(cfg.loss, o, y);
       seqLoss += r.loss;
-      const dh = new Float64Array(D * d);
+      let dh = new Float64Array(D * d);
       for (let a = 0; a < k; a++) {
         const ga = r.grad[a] / B;
         g.c[a] += ga;
@@ -322,7 +413,12 @@ export function lossAndGradients(cfg, params, batch, opts = {}) {
           dh[j] += params.V[a * D * d + j] * ga;
         }
       }
-      if (cfg.task === "many-to-one") {
+      if (mask) dh = dropped(dh, mask, io.output.scale);   // ∂L/∂y = ∂L/∂h ⊙ mask · scale
+      if (cfg.task === "many-to-one" && pooling === "mean") {
+        for (let s = 0; s < T; s++) for (let j = 0; j < D * d; j++) dOut[s][j] += dh[j] / T;
+      } else if (cfg.task === "many-to-one" && pooling === "max") {
+        for (let j = 0; j < D * d; j++) dOut[arg[j]][j] += dh[j];
+      } else if (cfg.task === "many-to-one") {
         // [s→ at len − 1 ; s← at 0]: each half goes back to the step it was read at.
         for (let j = 0; j < d; j++) dOut[T - 1][j] += dh[j];
         for (let j = d; j < D * d; j++) dOut[0][j] += dh[j];
@@ -346,7 +442,13 @@ export function lossAndGradients(cfg, params, batch, opts = {}) {
         res.dx.forEach((v, t) => v && v.forEach((x, j) => (dx[t][j] += x)));
       }
       if (l > 0) dOut = masks?.[l - 1] ? dx.map((v, t) => v.map((x, j) => (x * masks[l - 1][t][j]) / (1 - p))) : dx;
-      else if (e !== undefined) fw.ids.forEach((id, t) => dx[t].forEach((x, j) => (g.E[id * e + j] += x)));
+      else if (e !== undefined) {
+        // ∂L/∂x̃ through the input dropout, then into E's row of every id of the bag (a duplicate twice).
+        const dx0 = io.input ? dx.map((v, t) => dropped(v, io.input.mask[t], io.input.scale)) : dx;
+        fw.ids.forEach((bag, t) => {
+          for (const id of bag) dx0[t].forEach((x, j) => (g.E[id * e + j] += x));
+        });
+      }
     }
   }
   const grads = { ...g };
@@ -361,7 +463,7 @@ export function lossOnly(cfg, params, batch, opts = {}) {
   let loss = 0;
   for (let i = 0; i < B; i++) {
     const [masks, p] = masksOf(opts, i);
-    const { heads, T } = forwardSequence(cfg, params, seqs[i], slotsOf(cfg, batch.h0, i, B), masks, p);
+    const { heads, T } = forwardSequence(cfg, params, seqs[i], slotsOf(cfg, batch.h0, i, B), masks, p, ioMasksOf(opts, i));
     for (const { t, o } of heads) {
       const y = targetAt(cfg, batch.targets[i], t, T);
       if (y !== undefined) loss += stepLoss(cfg.loss, o, y).loss / B;
@@ -369,6 +471,7 @@ export function lossOnly(cfg, params, batch, opts = {}) {
   }
   return loss;
 }
+
 
 /** predict/forward in f64 (no dropout): ŷ per scored step of each sequence, finalState in h_n order. */
 export function predict(cfg, params, inputs, h0) {

@@ -3,7 +3,7 @@
 // predictions back to one tag per word.
 import { argmax, labellingData, fromLookahead } from "../dist/index.js";
 
-/** { inputs, targets } for sentences [{ words, tags }]: word ids (+ L <eos>), tag ids per step. */
+/** { inputs, targets } for sentences [{ words, tags }]: word ids or feature bags (+ L <eos>), tag ids per step. */
 export function tagDataset(encoder, labels, sentences, lookahead = 0) {
   return labellingData(sentences.map((s) => encoder.encode(s.words)), sentences.map((s) => labels.encode(s.tags)), { lookahead });
 }

@@ -23,16 +23,36 @@ export function wordShape(word) {
   return `<unk:${cap}${hyphen}${suffix ? `-${suffix}` : ""}>`;
 }
 
-/** The special symbols and the unknown-word classes: never a word of its own. */
+/**
+ * A word's sub-word features, as tokens of the vocabulary: its last 1–4 letters (lower-cased,
+ * for words longer than that), its capitalisation, and whether it has a digit or a hyphen.
+ * "Running" → `<f:s1:g>` `<f:s2:ng>` `<f:s3:ing>` `<f:s4:ning>` `<f:cap:cap>`. A word's feature
+ * bag is its id and the ids of those of its features the vocabulary holds.
+ */
+export function wordFeatures(word) {
+  const lower = word.toLowerCase();
+  const out = [];
+  for (let n = 1; n <= 4; n++) if (lower.length > n) out.push(`<f:s${n}:${lower.slice(-n)}>`);
+  const caps = word.length > 1 && word === word.toUpperCase() && /[A-Z]/.test(word);
+  out.push(`<f:cap:${caps ? "caps" : /^[A-Z]/.test(word) ? "cap" : /[a-z]/.test(word) ? "low" : "none"}>`);
+  if (/\d/.test(word)) out.push("<f:digit>");
+  if (word.includes("-")) out.push("<f:hyphen>");
+  return out;
+}
+
+/** The special symbols, the unknown-word classes and the features: never a word of its own. */
 export function isWordClass(token) {
-  return Vocabulary.SPECIALS.includes(token) || /^<unk:[a-z-]+>$/i.test(token);
+  return Vocabulary.SPECIALS.includes(token) || /^<unk:[a-z-]+>$/i.test(token) || token.startsWith("<f:");
 }
 
 /**
  * Words → ids with a vocabulary built on training text: words seen at least `minCount` times
  * keep their own id; the others (in training, and any word never seen) become an unknown-word
  * class: `<unk>` (`unk: "plain"`) or their {@link wordShape} (`unk: "shapes"`, when the
- * training text had that shape among its rare words; else `<unk>`).
+ * training text had that shape among its rare words; else `<unk>`). A vocabulary built with
+ * `features` also holds the {@link wordFeatures} seen at least `featureMinCount` times, and
+ * an encoder on such a vocabulary gives each word its feature bag (an array of ids: the word's
+ * id first) instead of one id: a model file's vocabulary says how its words are encoded.
  */
 export class WordEncoder {
   /**
@@ -43,15 +63,23 @@ export class WordEncoder {
     if (unk !== "plain" && unk !== "shapes") throw new Error(`unk: expected "plain" or "shapes", got ${JSON.stringify(unk)}`);
     this.vocabulary = vocabulary;
     this.unk = unk;
+    /** Whether words are encoded as feature bags (the vocabulary holds features). */
+    this.features = vocabulary.tokens.some((t) => t.startsWith("<f:"));
+    this.bags = new Map();
   }
 
   /** Count the training words and build the vocabulary: rare words are replaced by their class first. */
-  static build(sentences, { minCount = 1, lowercase = false, unk = "plain", maxSize } = {}) {
+  static build(sentences, { minCount = 1, lowercase = false, unk = "plain", maxSize, features = false, featureMinCount = 5 } = {}) {
     const key = (w) => (lowercase ? w.toLowerCase() : w);
     const counts = new Map();
     for (const words of sentences) for (const w of words) counts.set(key(w), (counts.get(key(w)) ?? 0) + 1);
     const rare = (w) => (unk === "shapes" ? wordShape(w) : "<unk>");
     const mapped = sentences.map((words) => words.map((w) => ((counts.get(key(w)) ?? 0) >= minCount ? w : rare(w))));
+    if (features) {
+      const seen = new Map();
+      for (const words of sentences) for (const w of words) for (const f of wordFeatures(w)) seen.set(f, (seen.get(f) ?? 0) + 1);
+      mapped.push([...seen].filter(([, c]) => c >= featureMinCount).map(([f]) => f).sort());
+    }
     return new WordEncoder(Vocabulary.build(mapped, { lowercase, ...(maxSize ? { maxSize } : {}) }), { unk });
   }
 
@@ -67,8 +95,21 @@ export class WordEncoder {
     return this.vocabulary.has(word) && !isWordClass(word);
   }
 
+  /** A word's feature bag: its id, then its features' ids (cached per word). */
+  bag(word) {
+    let bag = this.bags.get(word);
+    if (bag === undefined) {
+      const v = this.vocabulary;
+      bag = [this.id(word)];
+      for (const f of wordFeatures(word)) if (v.has(f)) bag.push(v.id(f));
+      this.bags.set(word, bag);
+    }
+    return bag;
+  }
+
+  /** The ids of a sentence's words, or their feature bags when the vocabulary holds features. */
   encode(words) {
-    return words.map((w) => this.id(w));
+    return words.map((w) => (this.features ? this.bag(w) : this.id(w)));
   }
 }
 

@@ -1,5 +1,6 @@
 // The demo's Web Worker: fetches Brown corpus files from the demo server, trains a small
-// part-of-speech tagger with fitAsync (so "stop" and "tag" messages get through between
+// part-of-speech tagger (the main job's recipe, smaller: each word a feature bag, an
+// embedding, two bidirectional layers) with fitAsync (so "stop" and "tag" messages get through between
 // batches; the learning rate halves every epoch: fit's exponential schedule), reports every
 // batch's loss for the live plot and every epoch's held-out accuracy, and tags typed text.
 import { RNN, LabelEncoder } from "/dist/index.js";
@@ -8,7 +9,7 @@ import { tagDataset, evaluateTagger, predictTags } from "/apps/tagging.js";
 import { brownSentences, splitFiles, tagSet, mostFrequentTagBaseline, tagAccuracy } from "/apps/brown.js";
 import { decayingRate } from "/apps/schedule.js";
 
-let model, encoder, labels, lookahead = 1, controller;
+let model, encoder, labels, lookahead = 0, controller;
 
 async function sentencesOf(names, universal) {
   const texts = await Promise.all(names.map(async (name) => {
@@ -30,14 +31,17 @@ async function train({ files = 40, validationFiles = 3, epochs = 2, hidden = 48,
   postMessage({ type: "status", text: `fetching ${trainFiles.length + valFiles.length} Brown corpus files…` });
   const [train, validation] = await Promise.all([sentencesOf(trainFiles, universal), sentencesOf(valFiles, universal)]);
   labels = LabelEncoder.fit(tagSet({ universal }));
-  encoder = WordEncoder.build(train.map((s) => s.words), { minCount: 2, lowercase: true, unk: "shapes" });
+  encoder = WordEncoder.build(train.map((s) => s.words), { minCount: 2, lowercase: true, unk: "shapes", features: true });
   const trainData = tagDataset(encoder, labels, train, lookahead);
   const valData = tagDataset(encoder, labels, validation, lookahead);
   const baseline = mostFrequentTagBaseline(train);
   const base = tagAccuracy(validation, validation.map((s) => s.words.map(baseline.tagOf)), baseline.known).accuracy;
   const tokens = train.reduce((n, s) => n + s.words.length, 0);
   model?.dispose();
-  model = await RNN.create({ inputSize: encoder.vocabulary.size, hiddenSize: hidden, outputSize: labels.size, seed });
+  model = await RNN.create({
+    inputSize: encoder.vocabulary.size, hiddenSize: hidden, outputSize: labels.size, seed,
+    embeddingSize: hidden, layers: 2, bidirectional: true, dropout: 0.25,
+  });
   postMessage({
     type: "data", trainFiles: trainFiles.length, validationFiles: valFiles.length, sentences: train.length, tokens,
     vocabulary: encoder.vocabulary.size, tags: labels.size, baseline: base, epochs,

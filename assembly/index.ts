@@ -224,8 +224,20 @@ export function model_train_step(
   p: usize, T: i32, B: i32, hasH0: bool, maxNorm: f32, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32,
   wd: f32, decayBiases: bool, allowNonFinite: bool,
 ): f64 {
+  return model_apply_gradients(p, model_gradients(p, T, B, hasH0), maxNorm, opt, lr, a1, a2, a3, wd, decayBiases, allowNonFinite);
+}
+
+/**
+ * The second half of model_train_step: the global norm, clipping and one optimizer update
+ * from the gradients the grads copy holds now (from model_gradients, or summed there by the
+ * host from several replicas: data-parallel training), with `loss` the batch's loss for the
+ * non-finite rule. Returns `loss`; model_step_status and model_grad_norm say what it did.
+ */
+export function model_apply_gradients(
+  p: usize, loss: f64, maxNorm: f32, opt: i32, lr: f32, a1: f32, a2: f32, a3: f32,
+  wd: f32, decayBiases: bool, allowNonFinite: bool,
+): f64 {
   const m = changetype<Model>(p);
-  const loss = model_gradients(p, T, B, hasH0);
   const norm = grad_norm(m.grads, m.nparams);
   m.gradNorm = norm;
   if (!allowNonFinite) {

@@ -80,6 +80,12 @@ export interface RnnExports {
    */
   model_train_step(model: number, T: number, B: number, hasH0: number, maxNorm: number, opt: number, lr: number, a1: number, a2: number, a3: number,
     wd: number, decayBiases: number, allowNonFinite: number): number;
+  /**
+   * model_train_step's norm, clipping and update from the gradients the grads copy holds now
+   * (summed there from several replicas, for data-parallel training); `loss` for the non-finite rule.
+   */
+  model_apply_gradients(model: number, loss: number, maxNorm: number, opt: number, lr: number, a1: number, a2: number, a3: number,
+    wd: number, decayBiases: number, allowNonFinite: number): number;
 }
 
 /** Optimizer codes of model_train_step (assembly/optim.ts). */

@@ -79,6 +79,14 @@ the last complete epoch's model). Ctrl-C stops after the current batch. With --v
   --embedding E       tag, classify, lm: a trainable embedding of E numbers per word feeds the
                       first layer (default: none, each word's own column of weights)
   --dropout P         dropout between layers in training, 0 <= P < 1 (default 0; needs --layers 2+)
+  --input-dropout P   dropout on the first layer's input in training, 0 <= P < 1: the embedded
+                      words (needs --embedding) or a series' features (default 0)
+  --output-dropout P  dropout on the head's input (the top layer's output) in training,
+                      0 <= P < 1 (default 0)
+  --pooling last|mean|max
+                      classify, series --many-to-one: what the head reads, the last step's
+                      state, or the mean or the maximum of each feature over all the steps
+                      read (default last)
   --epochs N          passes over the data (default 10)
   --batch-size B      sequences per step (default 32)
   --lr X              Adam learning rate (default 0.005)
@@ -159,7 +167,7 @@ const b = (extra = {}) => ({ type: "boolean", ...extra });
 const FLAGS = {
   train: {
     task: s(), data: s(), validation: s(), model: s(), config: s(), resume: b(), plot: s(), quiet: b(),
-    hidden: s(), activation: s(), layers: s(), bidirectional: b(), embedding: s(), dropout: s(), epochs: s(), "batch-size": s(), lr: s(), "lr-decay": s(), "clip-norm": s(), "weight-decay": s(), seed: s(),
+    hidden: s(), activation: s(), layers: s(), bidirectional: b(), embedding: s(), dropout: s(), "input-dropout": s(), "output-dropout": s(), pooling: s(), epochs: s(), "batch-size": s(), lr: s(), "lr-decay": s(), "clip-norm": s(), "weight-decay": s(), seed: s(),
     "min-count": s(), lowercase: b(), unk: s(), lookahead: s(), "max-length": s(), keep: s(), chars: b(),
     targets: s(), "many-to-one": b(), format: s(), help: b({ short: "h" }),
   },
@@ -171,8 +179,18 @@ const FLAGS = {
 /** Which tokens of a text longer than maxLength a classifier reads. */
 const KEEP = ["head", "tail"];
 
+/** What a many-to-one head reads: the last step's state, or the mean or max over the steps. */
+const POOLINGS = ["last", "mean", "max"];
+
+/** A dropout probability flag: 0 ≤ P < 1. */
+function probabilityFlag(name, value) {
+  const p = numFlag(name, value, 0, 1);
+  if (p >= 1) throw new CliError(`--${name}: expected a number ≥ 0 and < 1 (the probability of dropping), got ${JSON.stringify(value)}`, EXIT.usage);
+  return p;
+}
+
 const TRAIN_DEFAULTS = {
-  model: "model.rnn", hidden: 64, activation: "tanh", layers: 1, bidirectional: false, dropout: 0, epochs: 10, "batch-size": 32, lr: 0.005, "lr-decay": 1, "clip-norm": 5, "weight-decay": 0, seed: 0,
+  model: "model.rnn", hidden: 64, activation: "tanh", layers: 1, bidirectional: false, dropout: 0, "input-dropout": 0, "output-dropout": 0, pooling: "last", epochs: 10, "batch-size": 32, lr: 0.005, "lr-decay": 1, "clip-norm": 5, "weight-decay": 0, seed: 0,
   "min-count": 1, lowercase: false, unk: "plain", lookahead: 0, chars: false, "many-to-one": false, resume: false, quiet: false,
 };
 
@@ -220,8 +238,18 @@ function trainOptions(values) {
   const dropout = numFlag("dropout", v.dropout, 0, 1);
   if (dropout >= 1) throw new CliError(`--dropout: expected a number ≥ 0 and < 1 (the probability of dropping), got ${JSON.stringify(v.dropout)}`, EXIT.usage);
   if (dropout > 0 && layers < 2) throw new CliError(`--dropout acts between layers: it needs --layers 2 or more (got --layers ${layers})`, EXIT.usage);
+  const inputDropout = probabilityFlag("input-dropout", v["input-dropout"]);
+  // (--resume: the saved model says whether it has an embedding; a changed value is refused there.)
+  if (inputDropout > 0 && v.task !== "series" && embedding === undefined && v.resume !== true) {
+    throw new CliError("--input-dropout drops the first layer's input: for word ids it needs --embedding E (it drops numbers of the embedded words; without an embedding a word picks its own column of weights, with nothing to drop)", EXIT.usage);
+  }
+  const outputDropout = probabilityFlag("output-dropout", v["output-dropout"]);
+  const pooling = choiceFlag("pooling", v.pooling, POOLINGS);
+  if (explicit.has("pooling") && !(v.task === "classify" || (v.task === "series" && v["many-to-one"] === true))) {
+    throw new CliError(`rnn-wasm train: --pooling is for many-to-one models (--task classify, or series with --many-to-one), not ${v.task === "series" ? "series without --many-to-one" : v.task}: a model with an output per step reads every step`, EXIT.usage);
+  }
   return {
-    layers, bidirectional, embedding, dropout,
+    layers, bidirectional, embedding, dropout, inputDropout, outputDropout, pooling,
     task: choiceFlag("task", v.task, TASKS), data: String(v.data), validation: v.validation === undefined ? undefined : String(v.validation),
     model: String(v.model), plot: v.plot === undefined ? undefined : String(v.plot), resume: boolFlag("resume", v.resume), quiet: boolFlag("quiet", v.quiet),
     hidden: intFlag("hidden", v.hidden), activation: choiceFlag("activation", v.activation, ["tanh", "sigmoid", "relu"]),
@@ -374,11 +402,13 @@ async function train(values) {
       throw new CliError(`--resume: ${resumeFrom} was trained with --keep ${recipe.keep ?? "head"}; it reads its texts so to the end (got --keep ${o.keep})`, EXIT.usage);
     }
     // The stack is the saved model's: a flag may repeat it, not change it.
-    const have = { layers: model.config.layers, bidirectional: model.config.bidirectional, embedding: model.config.embeddingSize, dropout: model.config.dropout };
-    for (const key of ["layers", "bidirectional", "embedding", "dropout"]) {
-      if (o.explicit.has(key) && o[key] !== have[key]) {
+    const mc = model.config;
+    const have = { layers: mc.layers, bidirectional: mc.bidirectional, embedding: mc.embeddingSize, dropout: mc.dropout, "input-dropout": mc.inputDropout, "output-dropout": mc.outputDropout, pooling: mc.pooling };
+    const given = { ...o, "input-dropout": o.inputDropout, "output-dropout": o.outputDropout };
+    for (const key of Object.keys(have)) {
+      if (o.explicit.has(key) && given[key] !== have[key]) {
         model.dispose();
-        throw new CliError(`--resume: ${resumeFrom} has ${key === "embedding" ? (have.embedding === undefined ? "no embedding" : `--embedding ${have.embedding}`) : `${key} ${have[key]}`}; --${key} ${o[key]} cannot change a trained model (train a new one)`, EXIT.usage);
+        throw new CliError(`--resume: ${resumeFrom} has ${key === "embedding" ? (have.embedding === undefined ? "no embedding" : `--embedding ${have.embedding}`) : `${key} ${have[key]}`}; --${key} ${given[key]} cannot change a trained model (train a new one)`, EXIT.usage);
       }
     }
     const done = opened.recipe.training ?? {};
@@ -415,6 +445,8 @@ async function train(values) {
       hiddenActivation: o.activation, loss, seed: o.seed,
       ...(o.layers !== 1 ? { layers: o.layers } : {}), ...(o.bidirectional ? { bidirectional: true } : {}),
       ...(o.embedding !== undefined ? { embeddingSize: o.embedding } : {}), ...(o.dropout > 0 ? { dropout: o.dropout } : {}),
+      ...(o.pooling !== "last" ? { pooling: o.pooling } : {}),
+      ...(o.inputDropout > 0 ? { inputDropout: o.inputDropout } : {}), ...(o.outputDropout > 0 ? { outputDropout: o.outputDropout } : {}),
     });
     if (vocabulary) model.vocabulary = vocabulary;
     if (labels) model.labels = labels;
@@ -425,7 +457,8 @@ async function train(values) {
   const valData = valItems && dataset(recipe, model, valItems, o.validation);
   const c = model.config;
   const out = o.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`);
-  const stack = `${c.embeddingSize !== undefined ? ` → embedding ${c.embeddingSize}` : ""} → ${c.layers > 1 ? `${c.layers} layers × ` : ""}${c.hiddenSize} hidden${c.bidirectional ? " × 2 directions" : ""} (${c.hiddenActivation}${c.dropout > 0 ? `, dropout ${c.dropout}` : ""})`;
+  const drops = [["input dropout", c.inputDropout], ["dropout", c.dropout], ["output dropout", c.outputDropout]].filter(([, p]) => p > 0).map(([name, p]) => `, ${name} ${p}`).join("");
+  const stack = `${c.embeddingSize !== undefined ? ` → embedding ${c.embeddingSize}` : ""} → ${c.layers > 1 ? `${c.layers} layers × ` : ""}${c.hiddenSize} hidden${c.bidirectional ? " × 2 directions" : ""} (${c.hiddenActivation}${drops})${c.pooling !== "last" ? ` → ${c.pooling} over the steps` : ""}`;
   out(`${o.resume ? `resuming a ${recipe.task} model${startEpoch ? ` after epoch ${startEpoch}` : ""}` : `training a ${recipe.task} model`}: ${c.input === "ids" ? `${c.inputSize} ids` : `${c.inputSize} features`}${stack} → ${c.outputSize} outputs (${c.loss}, ${c.task}); ` +
     `${trainData.inputs.length} training sequences${valData ? `, ${valData.inputs.length} held out` : ""}`);
   if (resumeFrom !== o.model) out(`going on from ${resumeFrom}, the last epoch (${o.model} holds ${best ? `epoch ${best.epoch}, the best on validation` : "the best epoch on validation"})`);

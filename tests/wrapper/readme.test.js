@@ -1,6 +1,7 @@
 /**
  * The docs' complete examples (README "Example"; docs/training.md "A complete run", "Data sets
- * larger than memory", "Optimizers and weight decay", "Model summary") run as printed, with
+ * larger than memory", "Optimizers and weight decay", "Model summary", "Feature bags", "Pooling
+ * for many-to-one", "Input and output dropout") run as printed, with
  * `rnn-wasm` resolved to the built dist/, and print exactly what the page says under "It
  * prints:" (every run is seeded).
  * examples/quickstart.js is the first of them, word for word but its import.
@@ -39,7 +40,8 @@ function run(code) {
 }
 
 for (const [page, heading] of [["README.md", "Example"], ["docs/training.md", "A complete run"], ["docs/training.md", "Data sets larger than memory"],
-  ["docs/training.md", "Optimizers and weight decay"], ["docs/training.md", "Model summary"]]) {
+  ["docs/training.md", "Optimizers and weight decay"], ["docs/training.md", "Model summary"],
+  ["docs/training.md", "Feature bags"], ["docs/training.md", "Pooling for many-to-one"], ["docs/training.md", "Input and output dropout"]]) {
   test(`${page} "${heading}": the code runs as printed and prints what the page says`, () => {
     const { code, printed } = example(page, heading);
     assert.equal(run(code), printed);

@@ -90,12 +90,16 @@ function perStep(rows: Float32Array, width: number, batch: StagedBatch, everySte
 const STACK = ["layers", "bidirectional", "embeddingSize", "dropout", "pooling", "inputDropout", "outputDropout"] as const;
 
 /**
- * Refuse what needs a forward-only model (streaming, generation, truncated BPTT) for a
- * bidirectional one: its reverse direction starts at each sequence's last step.
+ * Refuse what needs a model whose output at a step depends only on the steps so far
+ * (streaming, generation, truncated BPTT): a bidirectional one (its reverse direction starts
+ * at each sequence's last step) or one that pools over every step.
  */
 export function forwardOnly(c: ResolvedConfig, what: string, doing: string): void {
   if (c.bidirectional) {
     throw new RnnError(`${what}: this model is bidirectional; ${doing} needs a forward-only model (the reverse direction reads each sequence from its end)`);
+  }
+  if (c.pooling !== "last") {
+    throw new RnnError(`${what}: this model pools over every step (pooling ${JSON.stringify(c.pooling)}); ${doing} needs a model whose output reads the last state`);
   }
 }
 

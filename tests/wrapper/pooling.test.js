@@ -219,3 +219,20 @@ test("pooling is refused on many-to-many and when unknown", async () => {
   assert.equal(m.config.pooling, "last");
   m.dispose();
 });
+
+test("stepper and truncated BPTT refuse a pooling model (its output reads every step), naming the pooling, and change nothing", async () => {
+  const { trainTruncated } = await import("../../dist/index.js");
+  for (const pooling of ["mean", "max"]) {
+    const m = await RNN.create({ inputSize: 6, hiddenSize: 4, outputSize: 3, task: "many-to-one", pooling, seed: 2 });
+    const before = m.save();
+    const data = { inputs: [[1, 2, 3], [4, 5]], targets: [2, 0] };
+    assert.throws(() => m.stepper(), new RegExp(`^RnnError: stepper: this model pools over every step \\(pooling "${pooling}"\\); streaming needs a model whose output reads the last state$`));
+    assert.throws(() => trainTruncated(m, data, 2), /^RnnError: tbptt: this model pools over every step/);
+    assert.throws(() => m.fit(data, { epochs: 1, tbptt: 2 }), /^RnnError: fit options\.tbptt: this model pools over every step/);
+    assert.deepEqual(m.save(), before, "nothing changed");
+    m.dispose();
+  }
+  const last = await RNN.create({ inputSize: 6, hiddenSize: 4, outputSize: 3, task: "many-to-one", pooling: "last", seed: 2 });
+  assert.equal(last.stepper().feed([1, 2, 3]).length, 1, "pooling \"last\" streams as before");
+  last.dispose();
+});

@@ -46,19 +46,9 @@ export async function readLines(path, what, onLine, { chunkSize } = {}) {
   let offset = 0;                // the byte offset of the next segment
   let nul;                       // the first NUL byte: { line, offset }
   let failed;                    // the first error of onLine
-  const newlines = (bytes, end) => { let n = 0; for (let i = 0; i < end; i++) if (bytes[i] === 0x0a) n++; return n; };
   // A segment: whole lines (each ending in "\n"), or the rest of the file after the last "\n".
   const segment = (bytes, last) => {
-    if (offset === 0 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
-      throw new CliError(`${name}: UTF-16 text (it starts with a UTF-16 byte order mark): save it as UTF-8`, EXIT.data);
-    }
-    let text;
-    try {
-      text = lineDecoder.decode(bytes);
-    } catch {
-      const bad = firstInvalidUtf8(bytes);
-      throw new CliError(`${name}:${line + newlines(bytes, bad)}: not UTF-8 text (byte 0x${bytes[bad].toString(16).padStart(2, "0")} at offset ${offset + bad}): a binary file?`, EXIT.data);
-    }
+    let text = decodeUtf8(lineDecoder, bytes, name, line, offset);
     const at = nul === undefined ? bytes.indexOf(0) : -1;
     if (at >= 0) nul = { line: line + newlines(bytes, at), offset: offset + at };
     if (offset === 0) text = text.replace(/^\uFEFF/, "").replace(/^\uFEFF/, "");   // readText's decoder drops one, its callers another
@@ -92,7 +82,7 @@ export async function readLines(path, what, onLine, { chunkSize } = {}) {
     throw cannotRead(e, path, what);
   }
   segment(carry ?? new Uint8Array(0), true);
-  if (nul !== undefined) throw new CliError(`${name}:${nul.line}: a NUL byte (offset ${nul.offset}): a binary file, not text`, EXIT.data);
+  if (nul !== undefined) throw nulByte(name, nul.line, nul.offset);
   if (failed !== undefined) throw failed;
 }
 
@@ -112,27 +102,38 @@ const strict = new TextDecoder("utf-8", { fatal: true });
 
 /** UTF-8 bytes → text (a leading byte order mark dropped); anything else is a CliError `name:line: …`. */
 export function decodeText(bytes, name) {
-  const at = (offset) => `${name}:${lineAt(bytes, offset)}`;
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    throw new CliError(`${name}: UTF-16 text (it starts with a UTF-16 byte order mark): save it as UTF-8`, EXIT.data);
-  }
-  let text;
-  try {
-    text = strict.decode(bytes);
-  } catch {
-    const bad = firstInvalidUtf8(bytes);
-    throw new CliError(`${at(bad)}: not UTF-8 text (byte 0x${bytes[bad].toString(16).padStart(2, "0")} at offset ${bad}): a binary file?`, EXIT.data);
-  }
+  const text = decodeUtf8(strict, bytes, name);
   const nul = bytes.indexOf(0);
-  if (nul >= 0) throw new CliError(`${at(nul)}: a NUL byte (offset ${nul}): a binary file, not text`, EXIT.data);
+  if (nul >= 0) throw nulByte(name, 1 + newlines(bytes, nul), nul);
   return text;
 }
 
-/** The line (from 1) of a byte offset: newlines before it, plus one. */
-function lineAt(bytes, offset) {
-  let line = 1;
-  for (let i = 0; i < offset; i++) if (bytes[i] === 0x0a) line++;
-  return line;
+/**
+ * Bytes that start at line `line` and byte `offset` of a file (a whole file, or one segment of
+ * readLines) → text by `decoder` (strict UTF-8). At the file's start a UTF-16 byte order mark is
+ * refused; bytes that are not UTF-8 are a CliError naming the file, the line and the byte. One
+ * place for readText's and readLines' refusals, so the two say the same.
+ */
+function decodeUtf8(decoder, bytes, name, line = 1, offset = 0) {
+  if (offset === 0 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
+    throw new CliError(`${name}: UTF-16 text (it starts with a UTF-16 byte order mark): save it as UTF-8`, EXIT.data);
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    throw new CliError(`${name}:${line + newlines(bytes, bad)}: not UTF-8 text (byte 0x${bytes[bad].toString(16).padStart(2, "0")} at offset ${offset + bad}): a binary file?`, EXIT.data);
+  }
+}
+
+/** The refusal of a NUL byte at `line` and byte `offset` of the file. */
+const nulByte = (name, line, offset) => new CliError(`${name}:${line}: a NUL byte (offset ${offset}): a binary file, not text`, EXIT.data);
+
+/** The number of newlines in bytes[0, end). */
+function newlines(bytes, end) {
+  let n = 0;
+  for (let i = 0; i < end; i++) if (bytes[i] === 0x0a) n++;
+  return n;
 }
 
 /**

@@ -92,102 +92,11 @@ function transpose(a, rows, cols) {
   return out;
 }
 
-/**
- * The hand-written ops loop on the current backend.
- * @param {{ n, d, k }} sizes  @param params the library's { U, W, b, V, c }  @param batch { inputs, targets }
- * @returns {{ step(): Promise<number>, loss(): number, dispose(): void }}
- */
-export function makeOpsLoop(tf, { n, d, k }, params, { inputs, targets }, lr) {
-  const B = inputs.length, T = inputs[0].length;
-  const Ut = tf.variable(tf.tensor2d(transpose(params.U, d, n), [n, d]));   // embedding table: row x = U[:, x]
-  const Wt = tf.variable(tf.tensor2d(transpose(params.W, d, d), [d, d]));
-  const b = tf.variable(tf.tensor1d(params.b));
-  const Vt = tf.variable(tf.tensor2d(transpose(params.V, k, d), [d, k]));
-  const c = tf.variable(tf.tensor1d(params.c));
-  const vars = [Ut, Wt, b, Vt, c];
-  const { ids, labels } = timeMajor(tf, inputs, targets, k);
-  const h0 = tf.zeros([B, d]);
-  const opt = tf.train.sgd(lr);
-  const X = tf.tidy(() => tf.oneHot(ids, n).toFloat());   // (T·B, n)
-
-  const lossFn = () => {
-    // (T·B, d): U x_t + b for every step at once.
-    const E = tf.matMul(X, Ut).add(b);
-    const Es = tf.split(E, T, 0);                 // T × (B, d)
-    let h = h0;
-    const hs = [];
-    for (let t = 0; t < T; t++) {
-      h = tf.tanh(tf.add(Es[t], tf.matMul(h, Wt)));
-      hs.push(h);
-    }
-    const logits = tf.matMul(tf.concat(hs, 0), Vt).add(c);   // (T·B, k)
-    return tf.losses.softmaxCrossEntropy(labels, logits, undefined, 0, tf.Reduction.SUM).div(B);
-  };
-
-  return {
-    input: "one-hot matMul",
-    /** One training step; resolves to the loss before the update. */
-    async step() {
-      const cost = opt.minimize(lossFn, true, vars);
-      const v = cost.dataSync()[0];
-      cost.dispose();
-      return v;
-    },
-    /** The loss at the current parameters, no update. */
-    loss() {
-      return tf.tidy(() => lossFn().dataSync()[0]);
-    },
-    dispose() {
-      for (const v of vars) v.dispose();
-      ids.dispose(); labels.dispose(); h0.dispose(); opt.dispose(); X.dispose();
-    },
-  };
-}
-
-/**
- * The Layers-API model on the current backend, with our parameters loaded.
- * @returns {{ step(): Promise<number>, loss(): number, dispose(): void }}  losses on our scale (×T)
- */
-export function makeLayers(tf, { n, d, k }, params, { inputs, targets }, lr) {
-  const B = inputs.length, T = inputs[0].length;
-  const model = tf.sequential();
-  // Zero initialisers: the weights are overwritten below (and the default orthogonal one is slow).
-  model.add(tf.layers.simpleRNN({
-    units: d, activation: "tanh", returnSequences: true, inputShape: [T, n],
-    kernelInitializer: "zeros", recurrentInitializer: "zeros",
-  }));
-  model.add(tf.layers.timeDistributed({ layer: tf.layers.dense({ units: k, activation: "softmax" }) }));
-  model.compile({ optimizer: tf.train.sgd(lr * T), loss: "categoricalCrossentropy" });
-  const [rnn, dense] = model.layers;
-  tf.tidy(() => {
-    rnn.setWeights([tf.tensor2d(transpose(params.U, d, n), [n, d]), tf.tensor2d(transpose(params.W, d, d), [d, d]), tf.tensor1d(params.b)]);
-    dense.setWeights([tf.tensor2d(transpose(params.V, k, d), [d, k]), tf.tensor1d(params.c)]);
-  });
-  const flatIds = new Int32Array(B * T), flatYs = new Int32Array(B * T);
-  for (let i = 0; i < B; i++) for (let t = 0; t < T; t++) { flatIds[i * T + t] = inputs[i][t]; flatYs[i * T + t] = targets[i][t]; }
-  const x = tf.tidy(() => tf.oneHot(tf.tensor1d(flatIds, "int32"), n).toFloat().reshape([B, T, n]));
-  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(flatYs, "int32"), k).toFloat().reshape([B, T, k]));
-  return {
-    input: "one-hot (B, T, n)",
-    async step() {
-      const v = await model.trainOnBatch(x, y);
-      return (Array.isArray(v) ? v[0] : v) * T;
-    },
-    loss() {
-      return tf.tidy(() => tf.metrics.categoricalCrossentropy(y, model.predict(x)).mean().dataSync()[0] * T);
-    },
-    dispose() {
-      model.optimizer?.dispose();
-      model.dispose();
-      x.dispose(); y.dispose();
-    },
-  };
-}
-
-// ── deep and bidirectional configs (issue 12: S2, E) ─────────────────────────────────────
+// ── the two peers, for one layer and for deep and bidirectional configs (issue 12: S2, E) ──
 //
 // The same two ways for a stack of L Elman layers, each bidirectional when asked, with an
-// optional embedding table (ids input):
+// optional embedding table (ids input); one unidirectional layer without an embedding is the
+// one-layer model above, built by the same code:
 //
 //  layers  tf.sequential([embedding (E) | one-hot input, L × bidirectional({ layer:
 //          simpleRNN({ returnSequences: true }) }) (merge "concat": forward's d, then the
@@ -197,7 +106,8 @@ export function makeLayers(tf, { n, d, k }, params, { inputs, targets }, lr) {
 //          the forward layer's [kernel, recurrent, bias] then the reverse's.
 //  ops     per layer and direction one (T·B×m)·(m×d) matMul for the input projection of all
 //          steps, a loop of T steps (t = 0..T−1 forward, T−1..0 reverse), the two directions
-//          concatenated as the next layer's input; the head and the loss as in makeOpsLoop.
+//          concatenated as the next layer's input; one matMul for the head over all steps,
+//          and the loss as above.
 //
 // The embedding is a gather (tf.layers.embedding, or tf.gather in the ops loop). Its gradient
 // is UnsortedSegmentSum, which the wasm backend does not register (TF.js 4.22): training any
@@ -263,10 +173,12 @@ function deepShape({ n, d, layers = 1, bidirectional = false, embeddingSize }) {
 }
 
 /**
- * The Layers-API stack (see above) on the current backend, with our parameters loaded.
+ * The Layers-API model or stack (see above) on the current backend, with our parameters loaded.
+ * @param cfg { n, d, k, layers?, bidirectional?, embeddingSize? }  @param params the library's tensors by name
+ * @param batch { inputs, targets }
  * @returns {{ input: string, step(): Promise<number>, loss(): number, dispose(): void }}  losses on our scale (×T)
  */
-export function makeDeepLayers(tf, cfg, params, { inputs, targets }, lr) {
+export function makeLayers(tf, cfg, params, { inputs, targets }, lr) {
   const { n, d, k, embeddingSize: e } = cfg;
   const { D, L, m } = deepShape(cfg);
   const B = inputs.length, T = inputs[0].length;
@@ -322,10 +234,10 @@ export function makeDeepLayers(tf, cfg, params, { inputs, targets }, lr) {
 }
 
 /**
- * The hand-written deep ops loop (see above) on the current backend.
+ * The hand-written ops loop, one layer or a stack (see above), on the current backend.
  * @returns {{ input: string, step(): Promise<number>, loss(): number, dispose(): void }}
  */
-export function makeDeepOpsLoop(tf, cfg, params, { inputs, targets }, lr) {
+export function makeOpsLoop(tf, cfg, params, { inputs, targets }, lr) {
   const { n, d, k, embeddingSize: e } = cfg;
   const { D, L, m } = deepShape(cfg);
   const B = inputs.length, T = inputs[0].length;
@@ -389,3 +301,7 @@ export function makeDeepOpsLoop(tf, cfg, params, { inputs, targets }, lr) {
     },
   };
 }
+
+// The names run.js picks for deep configs: the same peers.
+export const makeDeepLayers = makeLayers;
+export const makeDeepOpsLoop = makeOpsLoop;

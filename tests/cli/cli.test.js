@@ -10,20 +10,12 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { bin, fixtures, scratch, cli } from "./support.js";
+import { bin, fixtures, scratch, cli, runMain as run } from "./support.js";
 import { RNN } from "../../dist/index.js";
-import { main } from "../../cli/main.js";
 
 const dir = scratch("cli");
 
 const out = (name) => join(dir, name);
-
-/** The same main() in this process (fast: no Node start-up), for help and usage errors. */
-async function run(args) {
-  let stdout = "", stderr = "";
-  const code = await main(args, { stdout: { write: (t) => (stdout += t) }, stderr: { write: (t) => (stderr += t) } });
-  return { code, stdout, stderr };
-}
 
 test("--help for every command, help <command>, and usage without a command", async () => {
   for (const command of ["train", "eval", "predict", "generate"]) {

@@ -10,19 +10,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { scratch, cli } from "./support.js";
+import { scratch, cli, runMain as run } from "./support.js";
 import { RNN } from "../../dist/index.js";
-import { main } from "../../cli/main.js";
 
 const dir = scratch("stack");
 const at = (name) => join(dir, name);
-
-/** main() in this process, for help and usage errors (no Node start-up). */
-async function run(args) {
-  let stdout = "", stderr = "";
-  const code = await main(args, { stdout: { write: (t) => (stdout += t) }, stderr: { write: (t) => (stderr += t) } });
-  return { code, stdout, stderr };
-}
 
 const configOf = async (path) => {
   const model = await RNN.load(readFileSync(path));

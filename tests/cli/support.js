@@ -21,3 +21,11 @@ export function cli(args, { input } = {}) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: fixtures, input, encoding: "utf8", timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** main() in this process (fast: no Node start-up), for help and usage errors: { code, stdout, stderr }. */
+export async function runMain(args) {
+  const { main } = await import("../../cli/main.js");
+  let stdout = "", stderr = "";
+  const code = await main(args, { stdout: { write: (t) => (stdout += t) }, stderr: { write: (t) => (stderr += t) } });
+  return { code, stdout, stderr };
+}

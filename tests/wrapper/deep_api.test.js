@@ -31,7 +31,7 @@ import {
   RNN, RnnError, Random, init, trainTruncated, truncatedGradients, exportSafetensors, importSafetensorsSync,
   readSafetensors, readTensor, writeSafetensors,
 } from "../../dist/index.js";
-import { main } from "../../cli/main.js";
+import { runMain as run } from "../cli/support.js";
 
 const engine = await init();
 const DEEP = typeof engine.exports.model_tensor_count === "function";
@@ -342,13 +342,6 @@ test("interop: a one-layer model's export is as before (keys and metadata withou
 });
 
 // ── CLI ──────────────────────────────────────────────────────────────────────────────────
-
-/** main() in this process: { code, stdout, stderr }. */
-async function run(args) {
-  let stdout = "", stderr = "";
-  const code = await main(args, { stdout: { write: (s) => { stdout += s; } }, stderr: { write: (s) => { stderr += s; } } });
-  return { code, stdout, stderr };
-}
 
 test("CLI: --layers, --bidirectional, --embedding, --dropout are in --help and validated before any file is read", async () => {
   const help = (await run(["train", "--help"])).stdout;

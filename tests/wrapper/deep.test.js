@@ -22,20 +22,11 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { RNN } from "../../dist/index.js";
 import * as deep from "../reference/deep_ref.js";
-import { seededRandom } from "../reference/rnn_ref.js";
-import { ACTIVATIONS, LOSSES, TASKS, makeCase, nameOf, slotToSeq, slotsOf, expectClose, showWorst, worst } from "./fixtures/deep_cases.js";
+import { ACTIVATIONS, LOSSES, TASKS, makeCase, nameOf, slotToSeq, slotsOf, expectClose, showWorst, F32, checkForward, checkFiniteDifferences } from "./fixtures/deep_cases.js";
 
-// wasm (f32) against the f64 reference, per entry |got − want| ≤ atol + rtol·|want|: a third
-// of the one-layer suite's bound (gradients.test.js); the worst seen over the grid is ~6e-7
-// absolute (printed after the run), so this leaves ~5× headroom and still catches a dropped
-// term of relative size 3e-5.
-const F32 = { atol: 3e-6, rtol: 3e-5 };
-// Central differences of the f32 computeLoss with step 1e-2: the f32 noise of the quotient is
-// ~1e-5 (the loss rounds at ~1e-7); the truncation error of the step, up to ~1e-2, is measured
-// on the same perturbation in f64 (fd64 − g64) and added, and so is the rounding of a large loss:
-// |fd − g| ≤ 1e-4 + 5e-3·|g| + 2·|fd64 − g64| + 8·|L|·2^−24 / 2ε.
-const FD = { eps: 1e-2, atol: 1e-4, rtol: 5e-3 };
-const SAMPLES = 3;   // entries per tensor: the largest |gradient| and two drawn at random
+// Tolerances: F32 (wasm against the f64 reference) and FD (central differences of the f32
+// computeLoss), explained in fixtures/deep_cases.js; 3 entries per tensor are probed by
+// finite differences (the largest |gradient| and two drawn at random).
 
 after(() => console.log(`max differences: ${showWorst()}`));
 
@@ -79,18 +70,6 @@ function refStates(fw, D) {
   return Array.from({ length: fw.T }, (_, t) => fw.layers.flatMap((layer) => layer.runs.slice(0, D).flatMap((run) => Array.from(run.s[t]))));
 }
 
-/** Entries of one tensor to probe: the largest |g| first, then SAMPLES − 1 others at random. */
-function probes(g, rand) {
-  let top = 0;
-  for (let i = 1; i < g.length; i++) if (Math.abs(g[i]) > Math.abs(g[top])) top = i;
-  const out = [top];
-  while (out.length < Math.min(SAMPLES, g.length)) {
-    const i = Math.floor(rand() * g.length);
-    if (!out.includes(i)) out.push(i);
-  }
-  return out;
-}
-
 for (const c of [...GRID, ...LARGE, ...EDGE]) {
   test(`deep gradients = reference, and = finite differences of computeLoss: ${nameOf(c)}`, async () => {
     const { cfg, params, batch, refBatch } = makeCase(c);
@@ -125,14 +104,7 @@ for (const c of [...GRID, ...LARGE, ...EDGE]) {
       for (const name of names) assert.deepEqual(g2[name], g[name], `computeLoss leaves d${name} alone`);
 
       // 3. forward: outputs, finalState, every step's states
-      const fw = model.forward(batch.inputs, { ...(c.withH0 ? { h0: batch.h0 } : {}), states: true });
-      const ref = deep.predict(cfg, params, refBatch.inputs, refBatch.h0);
-      assert.equal(fw.outputs.length, B);
-      fw.outputs.forEach((seq, i) => {
-        assert.equal(seq.length, ref.outputs[i].length, `outputs[${i}]: one per scored step`);
-        seq.forEach((y, t) => expectClose(`outputs[${i}][${t}]`, y, ref.outputs[i][t], F32, "outputs"));
-      });
-      expectClose("forward finalState", fw.finalState, slotToSeq(ref.finalState, slots, B, d), F32, "finalState");
+      const fw = checkForward(model, cfg, params, batch, refBatch, "", { states: true });
       batch.inputs.forEach((seq, i) => {
         const r = deep.forwardSequence(cfg, params, seq, refBatch.h0?.map((s) => s[i]));
         const states = refStates(r, D);
@@ -144,37 +116,7 @@ for (const c of [...GRID, ...LARGE, ...EDGE]) {
       });
 
       // 2. finite differences of computeLoss on sampled entries, every tensor and h0
-      const rand = seededRandom(c.seed + 1);
-      const fdLoss = (p, b) => model.setParameters(p) ?? model.computeLoss(b).loss;
-      for (const name of [...names, ...(c.withH0 ? ["h0"] : [])]) {
-        const isH0 = name === "h0";
-        const gm = isH0 ? g.h0 : g[name];
-        const gr = isH0 ? slotToSeq(want.grads.h0, slots, B, d) : want.grads[name];
-        for (const idx of probes(gr, rand)) {
-          const base = isH0 ? batch.h0[Math.floor(idx / S)][idx % S] : params[name][idx];
-          const hi = Math.fround(base + FD.eps), lo = Math.fround(base - FD.eps);
-          const at = (v) => {
-            if (isH0) {
-              const i = Math.floor(idx / S), j = idx % S;
-              const h0 = batch.h0.map((row, r) => (r === i ? row.map((x, q) => (q === j ? v : x)) : row));
-              const refH0 = refBatch.h0.map((slot, s) => slot.map((row, r) => (r === i && s === Math.floor(j / d) ? row.map((x, q) => (q === j % d ? v : x)) : row)));
-              return [fdLoss(params, { ...batch, h0 }), deep.lossOnly(cfg, params, { ...refBatch, h0: refH0 })];
-            }
-            const p = { ...params, [name]: params[name].map((x, q) => (q === idx ? v : x)) };
-            return [fdLoss(p, batch), deep.lossOnly(cfg, p, refBatch)];
-          };
-          const [m1, r1] = at(hi), [m0, r0] = at(lo);
-          const fdModel = (m1 - m0) / (hi - lo), fdRef = (r1 - r0) / (hi - lo);
-          const tol = FD.atol + FD.rtol * Math.abs(gr[idx]) + 2 * Math.abs(fdRef - gr[idx]) + (8 * Math.abs(want.loss) * 2 ** -24) / (hi - lo);
-          const diff = Math.abs(fdModel - gm[idx]);
-          worst.fd = Math.max(worst.fd ?? 0, diff);
-          worst["fd/tol"] = Math.max(worst["fd/tol"] ?? 0, diff / tol);
-          worst["fd-fd64"] = Math.max(worst["fd-fd64"] ?? 0, Math.abs(fdModel - fdRef));
-          assert.ok(diff <= tol, `d${name}[${idx}]: model gradient ${gm[idx]}, central difference of computeLoss ${fdModel} ` +
-            `(|Δ| ${diff.toExponential(2)} > ${tol.toExponential(2)}; f64 reference: gradient ${gr[idx]}, difference ${fdRef})`);
-        }
-      }
-      model.setParameters(params);
+      checkFiniteDifferences(model, cfg, params, batch, refBatch, g, want, c.seed + 1);
     } finally {
       model.dispose();
     }

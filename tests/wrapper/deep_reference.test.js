@@ -20,10 +20,10 @@
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import * as deep from "../reference/deep_ref.js";
 import * as one from "../reference/rnn_ref.js";
 import { seededRandom, checkTensor, randomInputsTargets, centralDifferences } from "../reference/rnn_ref.js";
+import { loadTorchFixture } from "../reference/torch_fixtures.js";
 
 const ACTIVATIONS = ["tanh", "sigmoid", "relu"];
 const LOSSES = ["softmax-cross-entropy", "sigmoid-binary-cross-entropy", "mse"];
@@ -290,29 +290,9 @@ test("the reverse direction = a forward direction over the reversed sequence (ow
 
 // ───────────────────────────── 4. PyTorch ─────────────────────────────
 
-/** A safetensors file (F32 only) → { name: Float32Array }. */
-function readSafetensors(bytes) {
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  const out = {};
-  for (const [name, info] of Object.entries(header)) {
-    if (name === "__metadata__") continue;
-    assert.equal(info.dtype, "F32");
-    const [b, e] = info.data_offsets;
-    const raw = bytes.slice(8 + n + b, 8 + n + e);
-    out[name] = new Float32Array(raw.buffer, raw.byteOffset, (e - b) / 4);
-  }
-  return out;
-}
-
-const load = (name) => ({
-  name,
-  doc: JSON.parse(readFileSync(new URL(`../fixtures/torch_${name}_outputs.json`, import.meta.url), "utf8")),
-  stateDict: readSafetensors(readFileSync(new URL(`../fixtures/torch_${name}.safetensors`, import.meta.url))),
-});
 // deep: ids + embedding, 2 layers, tanh, h0 given, softmax CE; deep_dense: dense, 3 layers,
 // relu, no h0, MSE / sigmoid BCE (scripts/make_torch_fixture.py --deep).
-const FIXTURES = [load("deep"), load("deep_dense")];
+const FIXTURES = [loadTorchFixture("deep"), loadTorchFixture("deep_dense")];
 const fixture = FIXTURES[0].doc;
 const stateDict = FIXTURES[0].stateDict;
 

@@ -14,11 +14,11 @@
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { RNN } from "../../dist/index.js";
 import * as deep from "../reference/deep_ref.js";
 import { outputActivation, checkTensor } from "../reference/rnn_ref.js";
 import { expectClose, showWorst, slotToSeq } from "./fixtures/deep_cases.js";
+import { loadTorchFixture } from "../reference/torch_fixtures.js";
 
 // The model's f32 against PyTorch's f32: per entry |got − want| ≤ 2e-6 + 1e-5·|want| (f32 sums
 // of terms ~0.1–1 in two different orders; the worst values, ~6e-7, are printed after the run).
@@ -29,27 +29,7 @@ const ADAM = { atol: 2e-6, rtol: 1e-5 };
 
 after(() => console.log(`max differences against PyTorch: ${showWorst()}`));
 
-/** A safetensors file (F32 only) → { name: Float32Array }, parsed here. */
-function readStateDict(bytes) {
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  const out = {};
-  for (const [name, info] of Object.entries(header)) {
-    if (name === "__metadata__") continue;
-    assert.equal(info.dtype, "F32");
-    const [b, e] = info.data_offsets;
-    const raw = bytes.slice(8 + n + b, 8 + n + e);
-    out[name] = new Float32Array(raw.buffer, raw.byteOffset, (e - b) / 4);
-  }
-  return out;
-}
-
-const load = (name) => ({
-  name,
-  doc: JSON.parse(readFileSync(new URL(`../fixtures/torch_${name}_outputs.json`, import.meta.url), "utf8")),
-  dict: readStateDict(readFileSync(new URL(`../fixtures/torch_${name}.safetensors`, import.meta.url))),
-});
-const FIXTURES = [load("deep"), load("deep_dense")];
+const FIXTURES = [loadTorchFixture("deep"), loadTorchFixture("deep_dense")];
 
 /** torch (L·D, B, d) nested → the API's B·S (sequence-major). */
 const torchStates = (x, B, d) => slotToSeq(x.flat(2), x.length, B, d);
@@ -58,7 +38,7 @@ const apiH0 = (h0) => h0[0].map((_, i) => h0.flatMap((slot) => slot[i]));
 /** Parameters by JS name as f32 (b = bias_ih + bias_hh, as the import does). */
 const paramsOf = (cfg, dict) => Object.fromEntries(Object.entries(deep.fromTorch(cfg, dict)).map(([k, v]) => [k, Float32Array.from(v)]));
 
-for (const { name: fname, doc, dict } of FIXTURES) {
+for (const { name: fname, doc, stateDict: dict } of FIXTURES) {
   for (const [key, task] of [["manyToMany", "many-to-many"], ["manyToOne", "many-to-one"]]) {
     const want = doc[key];
     const cfg = { ...doc.config, task, loss: want.lossKind, seed: 1 };
@@ -113,7 +93,7 @@ for (const { name: fname, doc, dict } of FIXTURES) {
 }
 
 test("the PyTorch check can fail: a shifted weight of layer 1's reverse direction is caught", async () => {
-  const { doc, dict } = FIXTURES[0];
+  const { doc, stateDict: dict } = FIXTURES[0];
   const cfg = { ...doc.config, task: "many-to-many", loss: doc.manyToMany.lossKind, seed: 1 };
   const model = await RNN.create(cfg);
   try {

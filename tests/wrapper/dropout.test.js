@@ -19,10 +19,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { RNN } from "../../dist/index.js";
 import * as deep from "../reference/deep_ref.js";
-import { makeCase, nameOf, expectClose, showWorst, slotToSeq, slotsOf, PCG32, modelRng, replayMasks, bits } from "./fixtures/deep_cases.js";
-
-// wasm (f32) against the f64 reference with replayed masks: deep.test.js's bound.
-const F32 = { atol: 3e-6, rtol: 3e-5 };
+import { makeCase, nameOf, expectClose, showWorst, slotToSeq, slotsOf, PCG32, modelRng, replayMasks, bits, F32, checkSgdStep, checkInferenceNeverDrops } from "./fixtures/deep_cases.js";
 
 after(() => console.log(`max differences: ${showWorst()}`));
 
@@ -133,17 +130,9 @@ for (const c of REPLAY) {
       assert.notEqual(losses[0], losses[1], "each pass draws new masks");
 
       // trainStep draws its masks the same way; SGD then moves every parameter by −lr·g.
-      const lr = 0.1;
       const rng = modelRng(model);
       const { masks } = replayMasks(rng, cfg, c.lengths, c.dropout);
-      const step = model.trainStep(batch, { optimizer: { type: "sgd", lr } });
-      const want = deep.lossAndGradients(cfg, params, refBatch, { dropout: { p: c.dropout, masks } });
-      expectClose("trainStep loss", [step.loss], [want.loss], F32, "replay loss");
-      const after = model.parameters();
-      for (const name of Object.keys(params)) {
-        expectClose(`${name} after one SGD step`, after[name], params[name].map((v, i) => v - lr * want.grads[name][i]), F32, "replay sgd");
-      }
-      assert.equal(modelRng(model).hex, rng.hex, "trainStep advanced the generator by its masks' draws");
+      checkSgdStep(model, cfg, params, batch, refBatch, rng, { dropout: { p: c.dropout, masks } }, 0.1);
     } finally {
       model.dispose();
     }
@@ -211,20 +200,7 @@ test("predict, forward, computeLoss and evaluate never drop: bit-identical to dr
   try {
     withDrop.setParameters(params);
     without.setParameters(params);
-    const rng = modelRng(withDrop).hex;
-    const opts = batch.h0 ? { h0: batch.h0, states: true } : { states: true };
-    const a = withDrop.forward(batch.inputs, opts), b = without.forward(batch.inputs, opts);
-    a.outputs.forEach((seq, i) => seq.forEach((y, t) => assert.deepEqual(bits(y), bits(b.outputs[i][t]), `forward outputs[${i}][${t}]`)));
-    a.states.forEach((seq, i) => seq.forEach((s, t) => assert.deepEqual(bits(s), bits(b.states[i][t]), `forward states[${i}][${t}]`)));
-    assert.deepEqual(bits(a.finalState), bits(b.finalState), "forward finalState");
-    const pa = withDrop.predict(batch.inputs, { h0: batch.h0 }), pb = without.predict(batch.inputs, { h0: batch.h0 });
-    pa.forEach((seq, i) => seq.forEach((y, t) => assert.deepEqual(bits(y), bits(pb[i][t]), `predict[${i}][${t}]`)));
-    for (let r = 0; r < 2; r++) assert.equal(withDrop.computeLoss(batch).loss, without.computeLoss(batch).loss, "computeLoss");
-    const data = { inputs: batch.inputs, targets: batch.targets };
-    assert.equal(withDrop.evaluate(data).loss, without.evaluate(data).loss, "evaluate");
-    assert.equal(modelRng(withDrop).hex, rng, "no draws in predict, forward, computeLoss or evaluate");
-    // …while a gradient pass does drop.
-    assert.notEqual(withDrop.computeGradients(batch).loss, without.computeGradients(batch).loss, "training drops");
+    checkInferenceNeverDrops(withDrop, without, batch);
   } finally {
     withDrop.dispose();
     without.dispose();

@@ -23,8 +23,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { RNN } from "../../dist/index.js";
 import * as deep from "../reference/deep_ref.js";
-import { expectClose, showWorst, modelRng, PCG32, bits } from "./fixtures/deep_cases.js";
-import { F32, makeCase14, name14, checkPass, checkReferenceByFiniteDifferences, replayPass, drawsOf } from "./fixtures/io14_cases.js";
+import { expectClose, showWorst, modelRng, PCG32, bits, F32, checkSgdStep, checkInferenceNeverDrops } from "./fixtures/deep_cases.js";
+import { makeCase14, name14, checkPass, checkReferenceByFiniteDifferences, replayPass, drawsOf } from "./fixtures/io14_cases.js";
 
 after(() => console.log(`max differences: ${showWorst()}`));
 
@@ -70,15 +70,8 @@ for (const c of REPLAY) {
       }
       assert.notEqual(losses[0], losses[1], "each pass draws new masks");
 
-      const lr = 0.1;
       const rng = modelRng(model);
-      const { opts } = replayPass(rng, cfg, c.lengths);
-      const step = model.trainStep(batch, { optimizer: { type: "sgd", lr } });
-      const want = deep.lossAndGradients(cfg, params, refBatch, opts);
-      expectClose("trainStep loss", [step.loss], [want.loss], F32, "replay loss");
-      const after = model.parameters();
-      for (const name of Object.keys(params)) expectClose(`${name} after one SGD step`, after[name], params[name].map((v, i) => v - lr * want.grads[name][i]), F32, "replay sgd");
-      assert.equal(modelRng(model).hex, rng.hex, "trainStep advanced the generator by its masks' draws");
+      checkSgdStep(model, cfg, params, batch, refBatch, rng, replayPass(rng, cfg, c.lengths).opts, 0.1);
     } finally {
       model.dispose();
     }
@@ -161,19 +154,7 @@ test("predict, forward, computeLoss and evaluate never drop: bit-identical to p 
     try {
       withDrop.setParameters(params);
       without.setParameters(params);
-      const rng = modelRng(withDrop).hex;
-      const opts = batch.h0 ? { h0: batch.h0, states: true } : { states: true };
-      const a = withDrop.forward(batch.inputs, opts), b = without.forward(batch.inputs, opts);
-      a.outputs.forEach((seq, i) => seq.forEach((y, t) => assert.deepEqual(bits(y), bits(b.outputs[i][t]), `forward outputs[${i}][${t}]`)));
-      a.states.forEach((seq, i) => seq.forEach((s, t) => assert.deepEqual(bits(s), bits(b.states[i][t]), `forward states[${i}][${t}]`)));
-      assert.deepEqual(bits(a.finalState), bits(b.finalState), "forward finalState");
-      const pa = withDrop.predict(batch.inputs, { h0: batch.h0 }), pb = without.predict(batch.inputs, { h0: batch.h0 });
-      pa.forEach((seq, i) => seq.forEach((y, t) => assert.deepEqual(bits(y), bits(pb[i][t]), `predict[${i}][${t}]`)));
-      assert.equal(withDrop.computeLoss(batch).loss, without.computeLoss(batch).loss, "computeLoss");
-      const data = { inputs: batch.inputs, targets: batch.targets };
-      assert.equal(withDrop.evaluate(data).loss, without.evaluate(data).loss, "evaluate");
-      assert.equal(modelRng(withDrop).hex, rng, "no draws in predict, forward, computeLoss or evaluate");
-      assert.notEqual(withDrop.computeGradients(batch).loss, without.computeGradients(batch).loss, "training drops");
+      checkInferenceNeverDrops(withDrop, without, batch);
     } finally {
       withDrop.dispose();
       without.dispose();

@@ -20,8 +20,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { RNN } from "../../dist/index.js";
 import * as deep from "../reference/deep_ref.js";
-import { ACTIVATIONS, LOSSES, expectClose, showWorst, slotsOf, bits } from "./fixtures/deep_cases.js";
-import { F32, makeCase14, name14, checkPass, checkFiniteDifferences, checkReferenceByFiniteDifferences, checkForward } from "./fixtures/io14_cases.js";
+import { ACTIVATIONS, LOSSES, expectClose, showWorst, bits, F32, checkFiniteDifferences, checkForward } from "./fixtures/deep_cases.js";
+import { makeCase14, name14, checkPass, checkReferenceByFiniteDifferences, checkPaddedBatch } from "./fixtures/io14_cases.js";
 
 after(() => console.log(`max differences: ${showWorst()}`));
 
@@ -160,33 +160,10 @@ test('pooling "last" is the default: bit-identical losses, gradients and outputs
   }
 });
 
-const ROW = { atol: 1e-6, rtol: 1e-6 };
-const SUM = { atol: 1e-6, rtol: 1e-5 };
-
 for (const pooling of ["mean", "max"]) {
   test(`pooling ${pooling}: a padded batch = each sequence alone (bidirectional, ragged)`, async () => {
     const c = { act: "tanh", loss: "softmax-cross-entropy", task: "many-to-one", input: "dense", layers: 2, bidirectional: true, pooling, n: 4, d: 6, k: 3, lengths: [2, 7, 1, 4, 7], withH0: true, seed: 14510 };
-    const { cfg, params, batch } = makeCase14(c);
-    const model = await RNN.create(cfg);
-    try {
-      model.setParameters(params);
-      const B = c.lengths.length, S = slotsOf(cfg) * c.d;
-      const run = (b) => ({ ...model.computeGradients(b), grads: model.gradients(), outputs: model.predict(b.inputs, { h0: b.h0 }) });
-      const all = run(batch);
-      const alone = batch.inputs.map((_, i) => run({ inputs: [batch.inputs[i]], targets: [batch.targets[i]], h0: [batch.h0[i]] }));
-      expectClose("loss", [all.loss], [alone.reduce((s, r) => s + r.loss, 0) / B], SUM, "padding");
-      for (const name of Object.keys(params)) {
-        const mean = new Float64Array(all.grads[name].length);
-        for (const r of alone) r.grads[name].forEach((v, j) => (mean[j] += v / B));
-        expectClose(`d${name}`, all.grads[name], mean, SUM, "padding");
-      }
-      for (let i = 0; i < B; i++) {
-        expectClose(`dh0[${i}]`, all.grads.h0.subarray(i * S, (i + 1) * S), Array.from(alone[i].grads.h0, (v) => v / B), ROW, "padding");
-        expectClose(`outputs[${i}]`, all.outputs[i][0], alone[i].outputs[0][0], ROW, "padding");
-      }
-    } finally {
-      model.dispose();
-    }
+    await checkPaddedBatch(c);
   });
 }
 

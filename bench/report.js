@@ -143,6 +143,24 @@ export function renderMarkdown(res) {
     L.push("");
   }
 
+  // Data-parallel training.
+  const wk = res.workers;
+  if (wk) {
+    L.push(`### Data-parallel training (fitAsync \`workers\`; config M, ${wk.cores ?? "?"} cores)`);
+    L.push("");
+    if (wk.error) L.push(`n/a: ${cell(wk.error)}`);
+    else {
+      const rates = (t) => `${rate(t.median)} (${rate(t.min)} – ${rate(t.max)})`;
+      const ratio = (r) => `${fix(r.median)}× (quartiles ${fix(r.q1)} – ${fix(r.q3)})`;
+      L.push(`| | tokens/s | ms per step | start-up (ms) |`);
+      L.push(`| --- | --- | --- | --- |`);
+      for (const r of Object.values(wk.results)) L.push(`| ${cell(r.label)} | ${rates(r.tokensPerS)} | ${fix(r.stepMs.median, 1)} | ${fix(r.startupMs.median, 0)} |`);
+      L.push("");
+      L.push(`2 workers ÷ 1 worker: **${ratio(wk.ratios.w2OverW1)}**; 2 workers ÷ no workers: ${ratio(wk.ratios.w2OverThread)}; 1 worker ÷ no workers: ${ratio(wk.ratios.w1OverThread)}. ${wk.rounds} rounds of ${wk.stepsPerRound} steps each, ${wk.order}; each figure is timed between onBatch calls inside one fitAsync call (start-up apart), ratios are medians of per-round ratios.`);
+    }
+    L.push("");
+  }
+
   // Inference.
   const inf = res.inference;
   if (inf) {

@@ -44,8 +44,14 @@
 // is spent (a row with fewer than the usual ≥ 10 steps says how many), and a peer whose
 // estimated step time exceeds --max-step is not run at that config (the table says so).
 //
+// Data-parallel training (fitAsync's `workers`): at config M, fitAsync on this thread, with 1
+// worker and with 2, interleaved round by round (alternating order); each round times a few
+// steps of each from inside one fitAsync call (between onBatch calls: the workers' start-up
+// is reported apart), and the ratios are medians of per-round ratios.
+//
 // Usage: node bench/run.js [--quick | --check] [--only ours,tfjs,plain,torch] [--configs S,M,L]
 //          [--budget SECONDS] [--max-step SECONDS] [--no-gemm] [--no-inference] [--no-breakdown]
+//          [--no-workers] [--workers-only]
 // --check: does every path run? S only, 2 steps or rounds per measurement, no GEMM, inference
 // or breakdown; exits 1 if a peer failed or PyTorch's losses disagree with rnn-wasm's.
 // Writes bench/out/results.json, results.md and chart.svg; a full run (all configs, all
@@ -109,7 +115,7 @@ export const flopPerToken = (cfg) => {
 // ── options ──────────────────────────────────────────────────────────────────────────────
 
 function parseArgs(argv) {
-  const o = { quick: false, check: false, only: null, configs: null, budget: null, maxStep: null, gemm: true, inference: true, breakdown: true };
+  const o = { quick: false, check: false, only: null, configs: null, budget: null, maxStep: null, gemm: true, inference: true, breakdown: true, workers: true, workersOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -127,6 +133,8 @@ function parseArgs(argv) {
     else if (name === "--no-gemm") o.gemm = false;
     else if (name === "--no-inference") o.inference = false;
     else if (name === "--no-breakdown") o.breakdown = false;
+    else if (name === "--no-workers") o.workers = false;
+    else if (name === "--workers-only") { o.workersOnly = true; o.only = ["ours"]; o.gemm = o.inference = o.breakdown = false; }
     else if (name === "--help" || name === "-h") { console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith("//"))).map((l) => l.slice(3)).join("\n")); process.exit(0); }
     else if (/^(S2|[SMLE])(,(S2|[SMLE]))*$/i.test(a)) o.configs = a.toUpperCase().split(",");
     else throw new Error(`unknown option ${a} (try --help)`);
@@ -137,6 +145,7 @@ function parseArgs(argv) {
   for (const c of o.configs ?? []) if (!CONFIGS[c]) throw new Error(`--configs: unknown "${c}" (${Object.keys(CONFIGS).join(", ")})`);
   // --quick: S alone; --check: S and the issue-12 configs (each of their paths is new).
   o.configs ??= o.check ? ["S", "S2", "E"] : o.quick ? ["S"] : Object.keys(CONFIGS);
+  if (o.workersOnly) o.configs = [];
   o.budget ??= o.quick ? 3 : 12;
   o.maxStep ??= o.quick ? 10 : 45;
   // Step policy: at least minSteps timed steps and minTime seconds for fast implementations.
@@ -145,7 +154,7 @@ function parseArgs(argv) {
   o.minTime = o.quick ? 0.3 : 1.5;
   o.warmup = o.quick ? 1 : 2;
   if (o.check) Object.assign(o, { minSteps: 2, maxSteps: 2, minTime: 0, budget: Math.min(o.budget, 2) });
-  o.full = !o.quick && o.only === null && o.configs.length === Object.keys(CONFIGS).length && o.gemm && o.inference;
+  o.full = !o.quick && o.only === null && o.configs.length === Object.keys(CONFIGS).length && o.gemm && o.inference && o.workers;
   return o;
 }
 
@@ -555,6 +564,66 @@ async function benchTorch(cfg, batch, entry, opts, clock, torch) {
   }
 }
 
+// ── data-parallel training: fitAsync with 1 and 2 workers, interleaved ───────────────────
+
+/**
+ * fitAsync at config M on this thread, with `workers: 1` and with `workers: 2`, round by round
+ * in alternating order. In a round each contestant runs one fitAsync call of 1 + q batches of
+ * B sequences of T tokens (SGD, no shuffle); its figure is q·B·T tokens over the time from the
+ * first batch's onBatch to the last (so the steady state: posting parameters and shards,
+ * gradients back, the sum, the update), and the time to the first onBatch less one step is its
+ * start-up (spawning workers, instantiating the module in each). Ratios: medians of per-round
+ * ratios, quartiles beside them.
+ */
+async function benchWorkers(opts) {
+  const cfg = CONFIGS.M;
+  const q = opts.check ? 1 : opts.quick ? 2 : 4;
+  const minRounds = opts.check ? 1 : opts.quick ? 3 : 9;
+  const { inputs, targets } = makeBatch({ ...cfg, B: cfg.B * (q + 1) }, 7);
+  const data = { inputs, targets };
+  const tokensPerStep = cfg.B * cfg.T;
+  const contestants = [
+    { id: "thread", label: "fitAsync, no workers", workers: undefined },
+    { id: "w1", label: "fitAsync, workers: 1", workers: 1 },
+    { id: "w2", label: "fitAsync, workers: 2", workers: 2 },
+  ];
+  const one = async (c) => {
+    const model = await RNN.create(modelConfig(cfg));
+    try {
+      const at = [];
+      const t0 = now();
+      await model.fitAsync(data, {
+        epochs: 1, batchSize: cfg.B, shuffle: false, buckets: false, optimizer: { type: "sgd", lr: LR },
+        ...(c.workers ? { workers: c.workers } : {}), onBatch: () => at.push(now()),
+      });
+      const stepMs = (at[at.length - 1] - at[0]) / q;
+      return { tokensPerS: (q * tokensPerStep) / ((at[at.length - 1] - at[0]) / 1e3), stepMs, startupMs: Math.max(0, at[0] - t0 - stepMs) };
+    } finally {
+      model.dispose();
+    }
+  };
+  for (const c of contestants) await one(c);                      // warm-up: JIT, page faults
+  const rounds = [];
+  const start = now();
+  for (let r = 0; ; r++) {
+    const row = {};
+    for (const c of r % 2 ? [...contestants].reverse() : contestants) row[c.id] = await one(c);
+    rounds.push(row);
+    if (rounds.length >= minRounds && (now() - start) / 1e3 >= (opts.check ? 0 : opts.quick ? 2 : 8)) break;
+    if (rounds.length >= 41) break;
+  }
+  const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), q1: quantile(xs, 0.25), q3: quantile(xs, 0.75) });
+  const results = Object.fromEntries(contestants.map((c) => [c.id, {
+    label: c.label, tokensPerS: stats(rounds.map((r) => r[c.id].tokensPerS)), stepMs: stats(rounds.map((r) => r[c.id].stepMs)),
+    startupMs: stats(rounds.map((r) => r[c.id].startupMs)),
+  }]));
+  const ratio = (a, b) => stats(rounds.map((r) => r[a].tokensPerS / r[b].tokensPerS));
+  return {
+    config: "M", ...cfg, cores: cpus().length, stepsPerRound: q, rounds: rounds.length, order: "forward in even rounds, reverse in odd rounds",
+    results, ratios: { w2OverW1: ratio("w2", "w1"), w2OverThread: ratio("w2", "thread"), w1OverThread: ratio("w1", "thread") }, perRound: rounds,
+  };
+}
+
 // ── our step, phase by phase (raw ABI of the engine) ─────────────────────────────────────
 
 /**
@@ -836,6 +905,16 @@ async function main() {
         }
       }
     }
+    if (opts.workers) {
+      try {
+        const w = extra.workers = await benchWorkers(opts);
+        for (const r of Object.values(w.results)) console.log(`workers M: ${r.label.padEnd(22)} ${fmtRate(r.tokensPerS.median).padStart(8)} tokens/s (${fmtRate(r.tokensPerS.min)}–${fmtRate(r.tokensPerS.max)}), start-up ${r.startupMs.median.toFixed(0)} ms`);
+        console.log(`workers M: 2 workers ÷ 1 worker ${w.ratios.w2OverW1.median.toFixed(2)}× (quartiles ${w.ratios.w2OverW1.q1.toFixed(2)}–${w.ratios.w2OverW1.q3.toFixed(2)}), ÷ no workers ${w.ratios.w2OverThread.median.toFixed(2)}×; ${w.rounds} rounds × ${w.stepsPerRound} steps, ${w.cores} cores`);
+      } catch (e) {
+        extra.workers = { error: String(e.message ?? e) };
+        console.log(`workers M: n/a (${e.message})`);
+      }
+    }
     if (opts.inference) {
       extra.inference = await inference(opts);
       const inf = extra.inference;
@@ -914,6 +993,7 @@ async function main() {
         if (r.lossRelDiff && !(Math.max(...r.lossRelDiff) <= 1e-5)) problems.push(`${c.name} ${id}: losses differ from rnn-wasm's by ${Math.max(...r.lossRelDiff).toExponential(1)} (relative)`);
       }
     }
+    if (results.workers?.error) problems.push(`workers: ${results.workers.error}`);
     for (const c of configs) {
       const s = c.sanity;
       if (s?.refLoss !== undefined && !(s.relLossDiff <= 1e-4)) problems.push(`${c.name}: rnn-wasm's loss differs from the f64 reference's by ${s.relLossDiff.toExponential(1)} (relative)`);

@@ -1,6 +1,7 @@
 // Build: rnn.wasm (AssemblyScript, release or --debug), rnn-fma.wasm (the same source with
 // relaxed SIMD: fused multiply-adds in the GEMM micro-kernels, release always), the ESM bundle
-// with rnn.wasm embedded (esbuild's binary loader), and the .d.ts types (tsc). Output: dist/.
+// with rnn.wasm embedded (esbuild's binary loader), the worker of fitAsync's `workers`, and the
+// .d.ts types (tsc). Output: dist/.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
@@ -36,6 +37,9 @@ const common = {
 await build({ ...common, outfile: "dist/index.js", loader: { ".wasm": "binary" } });
 // dist/slim.js: inference only, no module embedded (the app passes rnn.wasm to init).
 await build({ ...common, entryPoints: ["src/slim.ts"], outfile: "dist/slim.js" });
+// dist/worker.js: a replica for fitAsync's `workers` (src/worker.ts); the caller posts it the
+// compiled module, so it embeds none. The bundle finds it as new URL("./worker.js", import.meta.url).
+await build({ ...common, entryPoints: ["src/worker.ts"], outfile: "dist/worker.js" });
 // Edge runtimes forbid compiling from bytes but compile a bundle's .wasm imports at deploy
 // time: the same code with the import left for the platform, as its bundler spells it
 // (package.json "exports" conditions workerd and edge-light pick these).

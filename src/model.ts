@@ -2,13 +2,13 @@
 // gradients, steps, fit, evaluate — on the same core. Models created without an engine use
 // the module embedded in the bundle.
 
-import { RnnError } from "./errors.js";
-import { STEP_APPLIED, STEP_NONFINITE_LOSS, STEP_NONFINITE_GRAD, STEP_NONFINITE_UPDATE, type Engine } from "./wasm.js";
+import type { Engine } from "./wasm.js";
+import { applyUpdate } from "./update.js";
 import { embeddedEngine } from "./embedded.js";
 import { resolveOptimizer, resolveClipNorm, type TrainStepOptions } from "./options.js";
 import { checkOptionKeys, flag } from "./check.js";
 import { stageBatch, stageTargets, type Batch, type StagedBatch } from "./batch.js";
-import { Core, type Tensors } from "./core.js";
+import { Core } from "./core.js";
 import { InferenceRNN, type Parameters } from "./inference.js";
 import type { Dataset } from "./data.js";
 import type { DataStream } from "./stream.js";
@@ -36,13 +36,6 @@ export interface StepResult {
   /** The global L2 norm of the gradients before clipping (trainStep only). */
   gradNorm?: number;
 }
-
-/** Why a training step was not applied (model_step_status). */
-const REFUSED: Record<number, string> = {
-  [STEP_NONFINITE_LOSS]: "the loss is non-finite",
-  [STEP_NONFINITE_GRAD]: "the gradient norm is non-finite",
-  [STEP_NONFINITE_UPDATE]: "the update would make parameters non-finite",
-};
 
 /**
  * An Elman RNN: s_t = f1(U x_t + W s_{t−1} + b), ŷ_t = f2(V s_t + c), trained and run inside
@@ -107,32 +100,15 @@ export class RNN extends InferenceRNN {
     const allow = flag("trainStep options.allowNonFinite", options.allowNonFinite, false);
     const staged = this.#stage(batch);
     const ex = core.ex;
-    const previous = core.optimizer;
-    let before: { m: Tensors; v: Tensors; step: number } | undefined;   // the state a switch of optimizer resets
-    if (previous !== opt.type) {
-      if (previous !== undefined) {
-        before = { m: core.read("m"), v: core.read("v"), step: core.step };
-        core.resetOptimizer();
-      }
-      core.optimizer = opt.type;
-    }
-    const loss = ex.model_train_step(core.ptr, staged.T, staged.B, staged.h0 ? 1 : 0, clip, opt.code, opt.lr, opt.a1, opt.a2, opt.a3,
-      opt.wd, opt.decayBiases ? 1 : 0, allow ? 1 : 0);
-    const result = this.#finish(staged, loss);
-    result.gradNorm = ex.model_grad_norm(core.ptr);
-    const status = ex.model_step_status(core.ptr);
-    if (status !== STEP_APPLIED) {
-      if (previous !== opt.type) {                       // nothing was applied: not even the switch
-        core.optimizer = previous;
-        if (before) {
-          core.write("m", before.m);
-          core.write("v", before.v);
-          core.step = before.step;
-        }
-      }
-      throw new RnnError(`trainStep: not applied: ${REFUSED[status] ?? `status ${status}`} (loss ${loss}, gradient norm ${result.gradNorm}); parameters and optimizer state are unchanged. Lower the learning rate or set clipNorm; allowNonFinite: true applies such steps anyway`);
-    }
-    return result;
+    let result: StepResult | undefined;
+    const { gradNorm } = applyUpdate(core, opt, "trainStep", () => {
+      const loss = ex.model_train_step(core.ptr, staged.T, staged.B, staged.h0 ? 1 : 0, clip, opt.code, opt.lr, opt.a1, opt.a2, opt.a3,
+        opt.wd, opt.decayBiases ? 1 : 0, allow ? 1 : 0);
+      result = this.#finish(staged, loss);
+      return loss;
+    });
+    result!.gradNorm = gradNorm;
+    return result!;
   }
 
   /**

@@ -16,6 +16,7 @@ import { forwardOnly, type Parameters } from "./inference.js";
 import { checkDataset, makeBatches, sliceSteps, stepsOf, Random, type Dataset, type IndexedBatch } from "./data.js";
 import { isStream, checkStream, openStream, StreamReader, drive, runSync, type DataStream, type Step } from "./stream.js";
 import { ConfusionMatrix, type ClassStats } from "./metrics.js";
+import { DataParallel, MAX_WORKERS } from "./parallel.js";
 
 /** What {@link fit} reports after each batch. */
 export interface BatchLog {
@@ -148,6 +149,15 @@ export interface FitOptions {
   initialEpoch?: number;
   /** Apply steps whose loss, gradient norm or update is not finite (see trainStep). @default false */
   allowNonFinite?: boolean;
+  /**
+   * Data-parallel training (fitAsync): each batch is split into this many contiguous shards,
+   * whose gradients replicas of the model compute in as many workers (worker_threads in
+   * Node.js, Web Workers in browsers and Deno); they are summed in a fixed order and applied
+   * here as one update. A given N gives the same bits on every run; N = 1 gives exactly fit's
+   * (see docs/training.md). Not with tbptt. In fit, only 1 (trained in-process).
+   * @default undefined (no workers: every step on the caller's thread)
+   */
+  workers?: number;
   /** Called after every batch; `control.stop()` ends training after this batch. */
   onBatch?: (log: BatchLog, control: FitControl) => void;
   /** Called after every epoch; `control.stop()` ends training after this epoch. */
@@ -183,6 +193,11 @@ export interface FitAsyncOptions extends FitOptions {
   signal?: AbortSignal;
   /** Give the event loop a turn when this many milliseconds of training have passed since the last. @default 20 */
   yieldEvery?: number;
+  /**
+   * With `workers`: the URL of the package's `dist/worker.js`, where a bundler or a server put
+   * it elsewhere. @default new URL("./worker.js", import.meta.url) of the bundle
+   */
+  workerUrl?: string | URL;
 }
 
 /** Options of {@link evaluate}. */
@@ -490,7 +505,7 @@ function streamWindow(field: string, value: unknown, batchSize: number, stream: 
 // ── fit ──────────────────────────────────────────────────────────────────────────────────
 
 const FIT_KEYS = ["epochs", "batchSize", "optimizer", "clipNorm", "shuffle", "seed", "buckets", "window", "validationData",
-  "validationBatchSize", "earlyStopping", "tbptt", "schedule", "initialEpoch", "allowNonFinite", "onBatch", "onEpoch"];
+  "validationBatchSize", "earlyStopping", "tbptt", "schedule", "initialEpoch", "allowNonFinite", "workers", "onBatch", "onEpoch"];
 
 /** The learning rate of a batch under a schedule, checked (a function may return anything). */
 type LrAt = (epoch: number, step: number) => number;
@@ -548,7 +563,8 @@ function resolveSchedule(schedule: unknown, base: number, stepsAhead: () => numb
  * the event loop a turn between batches and awaits a stream's items (see stream.ts).
  * `stopped()` is polled after every batch (and, for a stream, after every item read).
  */
-function* fitLoop(model: RNN, core: Core, data: Dataset | DataStream, options: FitOptions, keys: string[], stopped: () => boolean, canWait: boolean): Generator<Step, History> {
+function* fitLoop(model: RNN, core: Core, data: Dataset | DataStream, options: FitOptions, keys: string[], stopped: () => boolean, canWait: boolean,
+  parallel?: (count: number) => DataParallel): Generator<Step, History> {
   // Everything is checked before the first effect (an update, or a draw from the model's
   // generator): options, then every example of the training and validation data. A stream is
   // checked as it is read: every window (or yielded batch) before any of it is trained.
@@ -562,6 +578,12 @@ function* fitLoop(model: RNN, core: Core, data: Dataset | DataStream, options: F
   const valBatchSize = positiveInt("fit options.validationBatchSize", options.validationBatchSize, Math.max(batchSize, 256));
   const K = options.tbptt === undefined ? undefined : positiveInt("fit options.tbptt", options.tbptt);
   if (K !== undefined) checkTruncatable(model.config, "fit options.tbptt");
+  const workers = options.workers === undefined ? 0 : positiveInt("fit options.workers", options.workers);
+  if (workers > MAX_WORKERS) throw new RnnError(`fit options.workers: expected at most ${MAX_WORKERS}, got ${workers}`);
+  if (workers > 1 && !canWait) {
+    throw new RnnError(`fit options.workers: ${workers} workers need fitAsync, which can wait for them (fit runs on the caller's thread): await model.fitAsync(data, { workers: ${workers} })`);
+  }
+  if (workers > 0 && K !== undefined) throw new RnnError("fit options.workers: not with tbptt (truncated BPTT updates after every chunk, on the caller's thread)");
   const shuffle = flag("fit options.shuffle", options.shuffle, !stream);
   const buckets = flag("fit options.buckets", options.buckets, true);
   const allowNonFinite = flag("fit options.allowNonFinite", options.allowNonFinite, false);
@@ -598,6 +620,17 @@ function* fitLoop(model: RNN, core: Core, data: Dataset | DataStream, options: F
   });
   if (!stream) checkExamples(model.config, data as Dataset, "fit data");
   if (val !== undefined && !valStream) checkExamples(model.config, val as Dataset, "validationData");
+  // Workers are started on the first step (after every check), by fitAsync's factory; fit's
+  // `workers: 1` trains here, which is the same.
+  const replicas = workers > 0 && canWait && parallel ? parallel(workers) : undefined;
+  if (replicas) {
+    try {
+      yield* replicas.ready();
+    } catch (e) {
+      if (e instanceof RnnError) throw new RnnError(`fit options.workers: ${e.message}`);
+      throw e;
+    }
+  }
 
   const stepOptions = { optimizer: options.optimizer, clipNorm: options.clipNorm, allowNonFinite };
   // With a seed: one stream for the whole call. Without: each epoch's shuffle is seeded by the
@@ -655,7 +688,7 @@ function* fitLoop(model: RNN, core: Core, data: Dataset | DataStream, options: F
       const opts = options.schedule === undefined ? stepOptions : { ...stepOptions, optimizer: { ...(options.optimizer ?? { type: "adam" as const }), lr } };
       let r: StepResult;
       try {
-        r = K === undefined ? model.trainStep(step, opts) : trainTruncated(model, step, K, opts);
+        r = replicas ? yield* replicas.step(step, opts) : K === undefined ? model.trainStep(step, opts) : trainTruncated(model, step, K, opts);
       } catch (e) {
         // Only a step the module refused gets here (everything else was checked up front).
         if (e instanceof RnnError) throw new RnnError(`fit: epoch ${epoch}, batch ${bi}: ${e.message}`);
@@ -754,12 +787,22 @@ export function fit(model: RNN, core: Core, data: Dataset, options: FitOptions =
  * stay applied. An error the stream itself throws is passed on as it is.
  */
 export async function fitAsync(model: RNN, core: Core, data: Dataset | DataStream, options: FitAsyncOptions = {}): Promise<History> {
-  checkOptionKeys("fit options", options, [...FIT_KEYS, "signal", "yieldEvery"]);
-  const { signal, yieldEvery, ...rest } = options ?? {};
+  checkOptionKeys("fit options", options, [...FIT_KEYS, "signal", "yieldEvery", "workerUrl"]);
+  const { signal, yieldEvery, workerUrl, ...rest } = options ?? {};
+  if (workerUrl !== undefined && !(typeof workerUrl === "string" || workerUrl instanceof URL)) {
+    throw new RnnError(`fit options.workerUrl: expected a URL or a string, got ${describe(workerUrl)}`);
+  }
+  if (workerUrl !== undefined && rest.workers === undefined) throw new RnnError("fit options.workerUrl: only with workers");
   if (signal !== undefined && (signal === null || typeof signal !== "object" || typeof signal.aborted !== "boolean")) {
     throw new RnnError(`fit options.signal: expected an AbortSignal, got ${describe(signal)}`);
   }
   const every = yieldEvery ?? 20;
   if (typeof every !== "number" || !(every >= 0)) throw new RnnError(`fit options.yieldEvery: expected a number ≥ 0 (ms), got ${describe(yieldEvery)}`);
-  return drive(fitLoop(model, core, data, rest, FIT_KEYS, () => signal?.aborted === true, true), every);
+  let replicas: DataParallel | undefined;
+  const parallel = (count: number) => (replicas = new DataParallel(core, count, workerUrl));
+  try {
+    return await drive(fitLoop(model, core, data, rest, FIT_KEYS, () => signal?.aborted === true, true, parallel), every);
+  } finally {
+    replicas?.close();                            // completed, stopped, aborted or failed: no worker outlives the call
+  }
 }

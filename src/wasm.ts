@@ -278,8 +278,17 @@ function engineFrom(module: WebAssembly.Module, instance: WebAssembly.Instance, 
     throw new RnnError(`${from} has ABI version ${abi}, this rnn-wasm needs ${ABI_VERSION}; use the rnn.wasm of the same rnn-wasm version`);
   }
   const engine: Engine = { exports, features: { simd: true, relaxedSimd: hasRelaxedSimd(), fma } };
+  modules.set(engine, module);
   first ??= engine;
   return engine;
+}
+
+/** The compiled module of every engine, for workers (a WebAssembly.Module can be posted to one). */
+const modules = new WeakMap<Engine, WebAssembly.Module>();
+
+/** The compiled module an engine was instantiated from. */
+export function moduleOf(engine: Engine): WebAssembly.Module | undefined {
+  return modules.get(engine);
 }
 
 function readAbortMessage(memory: WebAssembly.Memory, ptr: number): string {

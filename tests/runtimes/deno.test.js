@@ -3,7 +3,9 @@
  * - deno_smoke.ts loads rnn.wasm every way (embedded, bytes, file URL, fetch, Response,
  *   precompiled Module; async and sync) and trains: every hash equals Node's, bit for bit;
  * - bad input there is an RnnError too (not wasm, truncated, a missing file, a 404 Response);
- * - the README's Deno snippet runs with no permissions at all ("npm:rnn-wasm" mapped to dist/).
+ * - the README's Deno snippet runs with no permissions at all ("npm:rnn-wasm" mapped to dist/);
+ * - fitAsync with `workers` (Deno's Web Workers): N = 1 and N = 2 give Node's bits, N = 1 plain
+ *   fitAsync's, and deno exits by itself afterwards.
  * Deno missing is a failure (it is a devDependency), in CI and out.
  */
 import { test, before } from "node:test";
@@ -14,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import * as lib from "../../dist/index.js";
 import { fingerprint } from "./fingerprint.js";
 import { readmeSnippet } from "./readme.js";
+import { workersFingerprint } from "./workers_fingerprint.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const deno = process.env.DENO_BIN ?? fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
@@ -56,4 +59,14 @@ test("Deno: the README snippet runs as printed, with no permissions", { timeout:
   const r = await runDeno(["run", "--no-prompt", "--no-lock", "--import-map=tests/runtimes/deno_import_map.json", "-"], readmeSnippet("Deno"));
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^loss \d+\.\d+\n$/);
+});
+
+test("Deno: fitAsync with workers gives Node's bits (N = 1: plain fitAsync's), and deno exits", { timeout: 60_000 }, async () => {
+  const r = await runDeno(["run", "--no-prompt", "--no-lock", "--allow-read=dist,tests", "tests/runtimes/workers_fingerprint.js"]);
+  assert.equal(r.code, 0, `deno exited ${r.code} ${r.signal ?? ""}\n${r.stderr}`);
+  const deno = JSON.parse(r.stdout);
+  const ours = await workersFingerprint(lib);
+  assert.deepEqual(deno, ours);
+  assert.equal(ours[1], ours[0], "workers: 1 is plain fitAsync");
+  assert.notEqual(ours[2], ours[0], "workers: 2 draws other dropout masks");
 });

@@ -75,10 +75,12 @@ async function spawn(url: URL | string, receive: (reply: Reply) => void, failed:
   if (node) {
     const spec = ["node:worker_threads"][0];                 // computed: bundlers for the web leave it alone
     const { Worker } = (await import(/* @vite-ignore */ spec)) as typeof import("node:worker_threads");
-    // A worker inherits node's options; --input-type (node --input-type=module -e …) is refused
-    // there, and says nothing about a worker's script, which is a module file.
+    // A worker would inherit node's options, and some of them are refused in a worker
+    // (--input-type, or the process-wide options some builds of node report, such as
+    // --secure-heap): it gets only the WebAssembly flags, which the module may need (relaxed
+    // SIMD on Node 20).
     const argv = (globalThis as unknown as { process: { execArgv: string[] } }).process.execArgv;
-    const execArgv = argv.filter((a, i) => !a.startsWith("--input-type") && argv[i - 1] !== "--input-type");
+    const execArgv = argv.filter((a) => /^--(no-)?(experimental-)?wasm/.test(a));
     const w = new Worker(url, { execArgv });
     w.on("message", receive);
     w.on("error", (e) => failed(`it threw ${message(e)}`));

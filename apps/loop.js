@@ -25,6 +25,8 @@ import { decayingRate, rateAt } from "./schedule.js";
  * @param model      an RNN
  * @param train      { inputs, targets }
  * @param options.epochs, batchSize, lr, lrDecay (1), clipNorm, seed, weightDecay (0: Adam; > 0: AdamW)
+ * @param options.workers    data-parallel training in N workers (fitAsync's `workers`); 1
+ *                           (default): none, on this thread, as before the option existed
  * @param options.evaluate   (model) → { loss, accuracy? } on held-out data, after every epoch
  * @param options.trainAccuracy (model) → accuracy on (a sample of) the training data, after every epoch
  * @param options.startEpoch epochs the model has already done (a resumed run; default 0)
@@ -40,7 +42,7 @@ import { decayingRate, rateAt } from "./schedule.js";
  * @returns { epochs: [{ epoch, loss, valLoss?, accuracy?, valAccuracy?, seconds, lr, best? }], interrupted, seconds, best? }
  */
 export async function trainEpochs(model, train, options) {
-  const { epochs, batchSize = 32, lr = 0.001, lrDecay = 1, clipNorm, seed = 0, weightDecay = 0, startEpoch = 0, evaluate, trainAccuracy, modelPath, recipe, plot, unit = "tok", quiet = false } = options;
+  const { epochs, batchSize = 32, lr = 0.001, lrDecay = 1, clipNorm, seed = 0, weightDecay = 0, workers = 1, startEpoch = 0, evaluate, trainAccuracy, modelPath, recipe, plot, unit = "tok", quiet = false } = options;
   const keepBest = modelPath && evaluate ? options.keepBest : undefined;
   let best = keepBest?.best;
   let replaces = options.replaces ?? [];
@@ -73,6 +75,7 @@ export async function trainEpochs(model, train, options) {
       const history = await model.fitAsync(train, {
         ...decayingRate({ lr, gamma: lrDecay, done: epoch - 1, epochs: 1, weightDecay }), batchSize, seed: seed + epoch,
         ...(clipNorm ? { clipNorm } : {}),
+        ...(workers > 1 ? { workers } : {}),
         signal: controller.signal,
         onBatch: (b) => progress.batch(b, epoch),
       });
@@ -90,8 +93,9 @@ export async function trainEpochs(model, train, options) {
       if (modelPath) {
         saving = true;
         try {
-          // weightDecay only when set: a recipe without it resumes as plain Adam, as before it existed.
-          const training = { epochs: epoch, lr, lrDecay, seed, batchSize, clipNorm: clipNorm ?? 0, ...(weightDecay > 0 ? { weightDecay } : {}) };
+          // weightDecay and workers only when set: a recipe without them resumes as plain Adam on
+          // one thread, as before they existed (and a run without them writes the same recipe).
+          const training = { epochs: epoch, lr, lrDecay, seed, batchSize, clipNorm: clipNorm ?? 0, ...(weightDecay > 0 ? { weightDecay } : {}), ...(workers > 1 ? { workers } : {}) };
           if (keepBest) {
             // The best first, then the last: stopped between the two, --resume (from the last)
             // trains this epoch again, exactly, and writes the same best.

@@ -50,7 +50,7 @@ export function recipeFields(recipe) {
 
 /**
  * Write MODEL.json for `model` as just saved to `modelPath`: `recipe` (task, unk, …), the
- * training state `training` ({ epochs, lr, lrDecay, seed, batchSize, clipNorm, weightDecay?, best? }) and the model's
+ * training state `training` ({ epochs, lr, lrDecay, seed, batchSize, clipNorm, weightDecay?, workers?, best? }) and the model's
  * description. Atomic: a temporary file renamed over the old one.
  */
 export function writeRecipe(modelPath, recipe, model, training) {

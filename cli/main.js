@@ -9,6 +9,8 @@ import { parseFlags, intFlag, numFlag, choiceFlag, boolFlag } from "../apps/args
 
 /** The most layers a model has (the library's MAX_LAYERS). */
 const MAX_LAYERS = 64;
+/** The most workers fitAsync starts (the library's MAX_WORKERS). */
+const MAX_WORKERS = 256;
 import { CliError, EXIT } from "../apps/errors.js";
 import { readData, checkUntagged } from "./input.js";
 import { readText, readBytes } from "../apps/files.js";
@@ -64,8 +66,9 @@ the last complete epoch's model). Ctrl-C stops after the current batch. With --v
   --resume            continue training the model in --model (its last epoch: MODEL.last.rnn
                       when there is one; its vocabulary and classes): the
                       epochs count on from its last one, and --lr, --lr-decay, --seed,
-                      --batch-size, --clip-norm and --weight-decay default to its run's, so
-                      --epochs 2 trains the same model as --epochs 1, then --resume --epochs 1
+                      --batch-size, --clip-norm, --weight-decay and --workers default to its
+                      run's, so --epochs 2 trains the same model as --epochs 1, then
+                      --resume --epochs 1
   --plot FILE         an SVG of the loss and accuracy per epoch
   --quiet             no progress bar
 
@@ -95,6 +98,10 @@ the last complete epoch's model). Ctrl-C stops after the current batch. With --v
   --weight-decay L    AdamW's decoupled weight decay on the weight matrices, in 0..1
                       (default 0: plain Adam; switching it on or off restarts Adam's moments)
   --seed S            initial weights and shuffling (default 0)
+  --workers N         data-parallel training: split every batch across N worker threads, each
+                      with a replica of the model, 1..256 (default 1: no workers, on this
+                      thread). A given N gives the same model every run; another N, a model
+                      that differs in the last bits (and other dropout masks)
 
   text (tag, classify, lm):
   --min-count N       words seen fewer times are unknown words (default 1)
@@ -167,7 +174,7 @@ const b = (extra = {}) => ({ type: "boolean", ...extra });
 const FLAGS = {
   train: {
     task: s(), data: s(), validation: s(), model: s(), config: s(), resume: b(), plot: s(), quiet: b(),
-    hidden: s(), activation: s(), layers: s(), bidirectional: b(), embedding: s(), dropout: s(), "input-dropout": s(), "output-dropout": s(), pooling: s(), epochs: s(), "batch-size": s(), lr: s(), "lr-decay": s(), "clip-norm": s(), "weight-decay": s(), seed: s(),
+    hidden: s(), activation: s(), layers: s(), bidirectional: b(), embedding: s(), dropout: s(), "input-dropout": s(), "output-dropout": s(), pooling: s(), epochs: s(), "batch-size": s(), lr: s(), "lr-decay": s(), "clip-norm": s(), "weight-decay": s(), seed: s(), workers: s(),
     "min-count": s(), lowercase: b(), unk: s(), lookahead: s(), "max-length": s(), keep: s(), chars: b(),
     targets: s(), "many-to-one": b(), format: s(), help: b({ short: "h" }),
   },
@@ -190,7 +197,7 @@ function probabilityFlag(name, value) {
 }
 
 const TRAIN_DEFAULTS = {
-  model: "model.rnn", hidden: 64, activation: "tanh", layers: 1, bidirectional: false, dropout: 0, "input-dropout": 0, "output-dropout": 0, pooling: "last", epochs: 10, "batch-size": 32, lr: 0.005, "lr-decay": 1, "clip-norm": 5, "weight-decay": 0, seed: 0,
+  model: "model.rnn", hidden: 64, activation: "tanh", layers: 1, bidirectional: false, dropout: 0, "input-dropout": 0, "output-dropout": 0, pooling: "last", epochs: 10, "batch-size": 32, lr: 0.005, "lr-decay": 1, "clip-norm": 5, "weight-decay": 0, seed: 0, workers: 1,
   "min-count": 1, lowercase: false, unk: "plain", lookahead: 0, chars: false, "many-to-one": false, resume: false, quiet: false,
 };
 
@@ -227,6 +234,8 @@ function trainOptions(values) {
   if (v.task === undefined) throw new CliError("rnn-wasm train: --task is required (tag, classify, lm or series)", EXIT.usage);
   if (v.data === undefined) throw new CliError("rnn-wasm train: --data is required (the training file)", EXIT.usage);
   if (explicit.has("keep") && v.task !== "classify") throw new CliError(`rnn-wasm train: --keep is for --task classify (which tokens of a long text to read), not ${v.task}`, EXIT.usage);
+  const workers = intFlag("workers", v.workers);
+  if (workers > MAX_WORKERS) throw new CliError(`--workers: expected an integer ≤ ${MAX_WORKERS}, got ${JSON.stringify(v.workers)}`, EXIT.usage);
   const layers = intFlag("layers", v.layers);
   if (layers > MAX_LAYERS) throw new CliError(`--layers: expected an integer ≤ ${MAX_LAYERS}, got ${JSON.stringify(v.layers)}`, EXIT.usage);
   const bidirectional = boolFlag("bidirectional", v.bidirectional);
@@ -249,7 +258,7 @@ function trainOptions(values) {
     throw new CliError(`rnn-wasm train: --pooling is for many-to-one models (--task classify, or series with --many-to-one), not ${v.task === "series" ? "series without --many-to-one" : v.task}: a model with an output per step reads every step`, EXIT.usage);
   }
   return {
-    layers, bidirectional, embedding, dropout, inputDropout, outputDropout, pooling,
+    layers, bidirectional, embedding, dropout, inputDropout, outputDropout, pooling, workers,
     task: choiceFlag("task", v.task, TASKS), data: String(v.data), validation: v.validation === undefined ? undefined : String(v.validation),
     model: String(v.model), plot: v.plot === undefined ? undefined : String(v.plot), resume: boolFlag("resume", v.resume), quiet: boolFlag("quiet", v.quiet),
     hidden: intFlag("hidden", v.hidden), activation: choiceFlag("activation", v.activation, ["tanh", "sigmoid", "relu"]),
@@ -378,7 +387,7 @@ function dataset(recipe, model, items, path) {
 // ── train ────────────────────────────────────────────────────────────────────────────────
 
 /** Settings of the saved run that --resume keeps unless a flag (or the config file) sets them. */
-const RESUMED = [["lr", "lr"], ["lrDecay", "lr-decay"], ["seed", "seed"], ["batchSize", "batch-size"], ["clipNorm", "clip-norm"], ["weightDecay", "weight-decay"]];
+const RESUMED = [["lr", "lr"], ["lrDecay", "lr-decay"], ["seed", "seed"], ["batchSize", "batch-size"], ["clipNorm", "clip-norm"], ["weightDecay", "weight-decay"], ["workers", "workers"]];
 
 async function train(values) {
   const o = trainOptions(values);
@@ -414,6 +423,10 @@ async function train(values) {
     const done = opened.recipe.training ?? {};
     if (Number.isInteger(done.epochs) && done.epochs >= 0) startEpoch = done.epochs;
     for (const [key, flag] of RESUMED) if (!o.explicit.has(flag) && typeof done[key] === "number" && Number.isFinite(done[key])) o[key] = done[key];
+    if (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > MAX_WORKERS) {
+      model.dispose();
+      throw new CliError(`--resume: ${recipePath(resumeFrom)} says the run had ${JSON.stringify(o.workers)} workers: expected an integer 1..${MAX_WORKERS} (pass --workers N)`, EXIT.data);
+    }
     if (done.best && Number.isInteger(done.best.epoch)) best = { ...done.best, valLoss: done.best.valLoss ?? NaN };
   }
   const trainItems = await readFor(recipe, o.data, { format: o.format });
@@ -460,7 +473,7 @@ async function train(values) {
   const drops = [["input dropout", c.inputDropout], ["dropout", c.dropout], ["output dropout", c.outputDropout]].filter(([, p]) => p > 0).map(([name, p]) => `, ${name} ${p}`).join("");
   const stack = `${c.embeddingSize !== undefined ? ` → embedding ${c.embeddingSize}` : ""} → ${c.layers > 1 ? `${c.layers} layers × ` : ""}${c.hiddenSize} hidden${c.bidirectional ? " × 2 directions" : ""} (${c.hiddenActivation}${drops})${c.pooling !== "last" ? ` → ${c.pooling} over the steps` : ""}`;
   out(`${o.resume ? `resuming a ${recipe.task} model${startEpoch ? ` after epoch ${startEpoch}` : ""}` : `training a ${recipe.task} model`}: ${c.input === "ids" ? `${c.inputSize} ids` : `${c.inputSize} features`}${stack} → ${c.outputSize} outputs (${c.loss}, ${c.task}); ` +
-    `${trainData.inputs.length} training sequences${valData ? `, ${valData.inputs.length} held out` : ""}`);
+    `${trainData.inputs.length} training sequences${valData ? `, ${valData.inputs.length} held out` : ""}${o.workers > 1 ? `; ${o.workers} workers` : ""}`);
   if (resumeFrom !== o.model) out(`going on from ${resumeFrom}, the last epoch (${o.model} holds ${best ? `epoch ${best.epoch}, the best on validation` : "the best epoch on validation"})`);
   const measure = valData && ((m) => {
     if (recipe.task === "tag") return evaluateTagger(m, valData, valItems, recipe.lookahead);
@@ -468,7 +481,7 @@ async function train(values) {
     return { loss: ev.lossPerStep, accuracy: ev.accuracy };
   });
   const run = await trainEpochs(model, trainData, {
-    epochs: o.epochs, startEpoch, batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, clipNorm: o.clipNorm, seed: o.seed, weightDecay: o.weightDecay,
+    epochs: o.epochs, startEpoch, batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, clipNorm: o.clipNorm, seed: o.seed, weightDecay: o.weightDecay, workers: o.workers,
     evaluate: measure, modelPath: o.model, recipe, quiet: o.quiet, unit: recipe.chars ? "char" : c.input === "dense" ? "step" : "tok",
     // With validation data, MODEL is the best epoch and MODEL.last.rnn the last; without, MODEL
     // is the last and an older run's MODEL.last.rnn would be resumed from wrongly: it goes.

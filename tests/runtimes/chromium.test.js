@@ -6,6 +6,8 @@
  * - every way of loading (embedded, URL, fetch promise, Response, the wrong MIME type's
  *   fallback, initSync on bytes, a precompiled Module, a module Web Worker) gives Node's
  *   fingerprint, bit for bit;
+ * - fitAsync with workers 0, 1 and 2 (module Web Workers, each posted the compiled module)
+ *   gives Node's model files, bit for bit, and leaves no worker running;
  * - bad input is an RnnError (404, an HTML page, HTML served as wasm, truncated bytes), and a
  *   Content-Security-Policy without 'wasm-unsafe-eval' gets an error that names it.
  * The browser: $CHROMIUM_PATH, else /usr/bin/chromium. Missing under CI=true: a failure.
@@ -16,6 +18,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import * as lib from "../../dist/index.js";
 import { fingerprint } from "./fingerprint.js";
+import { workersFingerprint } from "./workers_fingerprint.js";
 import { readmeSnippet } from "./readme.js";
 import { serve } from "./server.js";
 
@@ -144,6 +147,43 @@ postMessage((await fingerprint(lib, lib.initSync(bytes))).hash);`,
       "embedded (RNN.create)": 0, "init()": 0, "init(URL)": 1, "init(string)": 1, "init(fetch promise)": 1, "init(Response)": 1,
       "init(octet-stream URL)": 0, "initSync(bytes)": 0, "init(Module)": 0,
     });
+    assert.deepEqual(errors, []);
+  });
+
+  test("fitAsync with workers 0, 1, 2 gives Node's model files, bit for bit; every worker is terminated", async () => {
+    const ours = await workersFingerprint(lib);
+    await page.goto(`${server.base}/`);
+    const opened = [], closed = [];
+    const onWorker = (w) => { opened.push(w.url()); w.once("close", () => closed.push(w.url())); };
+    page.on("worker", onWorker);
+    const started = performance.now();
+    const out = await page.evaluate(async () => {
+      const lib = await import("/dist/index.js");
+      const { workersFingerprint } = await import("/tests/runtimes/workers_fingerprint.js");
+      // Count the workers fitAsync starts and terminates (it finds Worker on globalThis when it spawns).
+      const counts = { started: 0, terminated: 0 };
+      const Original = globalThis.Worker;
+      globalThis.Worker = class extends Original {
+        constructor(...args) { super(...args); counts.started++; }
+        terminate() { counts.terminated++; super.terminate(); }
+      };
+      try {
+        return { hashes: await workersFingerprint(lib), counts };
+      } finally {
+        globalThis.Worker = Original;
+      }
+    });
+    console.log(`Chromium fitAsync with workers 0/1/2 in ${Math.round(performance.now() - started)} ms`);
+    assert.deepEqual(out.hashes, ours, "Chromium's model files are Node's");
+    assert.equal(ours[1], ours[0], "workers: 1 is plain fitAsync");
+    assert.notEqual(ours[2], ours[0], "workers: 2 draws other dropout masks");
+    assert.deepEqual(out.counts, { started: 3, terminated: 3 }, "1 + 2 workers started, each terminated");
+    for (let i = 0; i < 50 && closed.length < opened.length; i++) await new Promise((r) => setTimeout(r, 20));
+    page.off("worker", onWorker);
+    assert.equal(opened.length, 3);
+    assert.ok(opened.every((u) => u.endsWith("/dist/worker.js")), `workers ran ${opened}`);
+    assert.equal(closed.length, 3, "no worker is left running");
+    assert.deepEqual(page.workers(), []);
     assert.deepEqual(errors, []);
   });
 

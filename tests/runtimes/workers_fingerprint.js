@@ -1,6 +1,7 @@
 // fitAsync with workers: 1 and 2 (and none) on a small model with dropout: the SHA-256 of each
 // model file after training. tests/runtimes/deno.test.js runs this in Deno (`deno run` with
-// this file as the main module prints the JSON) and compares with Node's, computed in-process.
+// this file as the main module prints the JSON), tests/runtimes/chromium.test.js in a page
+// (imported from the test server); both compare with Node's, computed in-process.
 import * as lib from "../../dist/index.js";
 
 export async function workersFingerprint({ RNN, Random } = lib) {

@@ -215,6 +215,8 @@ export function renderMarkdown(res) {
   for (const name of ["M", "L"]) {
     const c = configs.find((x) => x.name === name);
     if (c?.ratios?.["torch-1"] !== undefined) L.push(`| ${name} training ≥ 1.0× PyTorch 1 thread (issue 13) | ${times(c.ratios["torch-1"])} | ${yes(c.ratios["torch-1"] >= 1)} |`);
+    const f = c?.torch?.fma?.ratios?.["torch-1"];
+    if (f) L.push(`| ${name} training with the FMA module ≥ 1.0× PyTorch 1 thread (issue 13) | ${times(f.median)} | ${yes(f.median >= 1)} |`);
   }
   for (const c of configs.filter((x) => depth(x) && x.results.ours?.tokensPerS)) {
     const wasmPeers = ["tfjs-wasm-ops", "tfjs-wasm-layers"].filter((id) => c.ratios?.[id] !== undefined);
@@ -271,6 +273,11 @@ function torchSection(res) {
     const rel = Math.max(...Object.values(ls.peers).flatMap((p) => p.relDiff));
     const peerLosses = Object.values(ls.peers)[0]?.losses ?? [];
     L.push(`| ${configLabel(c)} | ${rate(c.torch.ours.tokensPerS.median)} | ${rc(p1)} | ${ratio(p1, "torch-1")} | ${rc(pa)} | ${ratio(pa, "torch-all")} | ${c.torch.rounds} | ${c.torch.oneHotExtraFlop ? `+${(100 * c.torch.oneHotExtraFlop).toFixed(0)}%` : "none (nn.Embedding)"} | ${ls.ours.map((x) => fix(x, 6)).join(", ")} / ${peerLosses.map((x) => fix(x, 6)).join(", ")} (${rel.toExponential(1)}) |`);
+    const f = c.torch.fma;
+    if (f) {
+      const fr = (id) => (f.ratios[id] ? `${times(f.ratios[id].median)} (${fix(f.ratios[id].q1)}–${fix(f.ratios[id].q3)})` : "—");
+      L.push(`| ${configLabel(c)}, FMA module | ${rate(f.tokensPerS.median)} (${times(f.overStrict.median)} the strict one) | | ${fr("torch-1")} | | ${fr("torch-all")} | ${c.torch.rounds} | | |`);
+    }
   }
   if (weightNotes.length) L.push("", `Weights: ${weightNotes.map(cell).join("; ")}.`);
   return L;

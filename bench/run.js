@@ -474,20 +474,30 @@ async function benchTorch(cfg, batch, entry, opts, clock, torch) {
     }
 
     model = await RNN.create(modelConfig(cfg));
+    // The FMA module (issue 13) as one more contestant, where the engine has relaxed SIMD
+    // (Node ≥ 22): the same weights, the same steps, in the same rounds.
+    const fmaEngine = await init({ fma: readFileSync(fileURLToPath(new URL("../dist/rnn-fma.wasm", import.meta.url))) }).catch(() => null);
+    let fmaModel = null;
+    if (fmaEngine?.features?.fma) {
+      fmaModel = await RNN.create(modelConfig(cfg), { engine: fmaEngine });
+      fmaModel.setParameters(model.parameters());
+    }
+    const timeSteps = (m) => async (q) => {
+      const ms = [], cpuMs = [];
+      for (let i = 0; i < q; i++) {
+        const c0 = cpuNow(), t0 = now();
+        m.trainStep(batch, sgd);
+        ms.push(now() - t0);
+        cpuMs.push(cpuNow() - c0);
+      }
+      return { ms, cpuMs };
+    };
     const contestants = [
       {
         id: "ours", label: "rnn-wasm",
-        run: async (q) => {
-          const ms = [], cpuMs = [];
-          for (let i = 0; i < q; i++) {
-            const c0 = cpuNow(), t0 = now();
-            model.trainStep(batch, sgd);
-            ms.push(now() - t0);
-            cpuMs.push(cpuNow() - c0);
-          }
-          return { ms, cpuMs };
-        },
+        run: timeSteps(model),
       },
+      ...(fmaModel ? [{ id: "ours-fma", label: "rnn-wasm FMA", run: timeSteps(fmaModel) }] : []),
       ...live.map((p) => ({ id: p.id, label: p.label, peer: p, settle: p.threads !== "1", run: (q) => p.peer.request({ op: "run", steps: q }) })),
     ];
     // Run one contestant; a failing peer leaves the contest (and its earlier rounds are dropped).
@@ -539,6 +549,19 @@ async function benchTorch(cfg, batch, entry, opts, clock, torch) {
     const extraFlop = cfg.embeddingSize !== undefined ? 0 : (4 * cfg.n * cfg.d * dirsOf(cfg)) / flopPerToken(cfg);
     entry.torch = { ours, losses: check, rounds: rounds.length, order: "forward in even rounds, reverse in odd rounds", oneHotExtraFlop: extraFlop, perRound: rounds };
     console.log(`  ${"rnn-wasm (interleaved)".padEnd(24)} ${fmtRate(ours.tokensPerS.median).padStart(8)} tokens/s  (${fmtRate(ours.tokensPerS.min)}–${fmtRate(ours.tokensPerS.max)}, ${rounds.length} rounds × ${q.ours} steps)`);
+    if (q["ours-fma"]) {
+      const fma = { ...sum("ours-fma"), steps: rounds.length * q["ours-fma"], ratios: {} };
+      for (const p of live) {
+        if (!rounds.every((r) => r[p.id])) continue;
+        const ratios = rounds.map((r) => r[p.id].ms / r["ours-fma"].ms);
+        fma.ratios[p.id] = { median: median(ratios), q1: quantile(ratios, 0.25), q3: quantile(ratios, 0.75) };
+      }
+      const strict = rounds.map((r) => r.ours.ms / r["ours-fma"].ms);
+      fma.overStrict = { median: median(strict), q1: quantile(strict, 0.25), q3: quantile(strict, 0.75) };
+      entry.torch.fma = fma;
+      console.log(`  ${"rnn-wasm FMA".padEnd(24)} ${fmtRate(fma.tokensPerS.median).padStart(8)} tokens/s  FMA ÷ strict ${fma.overStrict.median.toFixed(2)}×` +
+        Object.entries(fma.ratios).map(([id, r]) => `; FMA ÷ ${id} ${r.median.toFixed(2)}× (quartiles ${r.q1.toFixed(2)}–${r.q3.toFixed(2)})`).join(""));
+    }
     for (const p of live) {
       if (entry.results[p.id]?.error) continue;
       const ratios = rounds.map((r) => r[p.id].ms / r.ours.ms);   // per round: rnn-wasm tokens/s ÷ PyTorch tokens/s

@@ -18,7 +18,7 @@
  *   largest u rounds to exactly 1.5 (checked below as ≤ hi, and noted in the report).
  * - Same seed, same stream; another seed, another stream.
  */
-import { pcg32_next, pcg32_seed, pcg32_uniform, f32_fill_uniform } from "../../assembly/rng";
+import { pcg32_next, pcg32_seed, pcg32_uniform, f32_fill_uniform, f32_fill_normal } from "../../assembly/rng";
 import { guarded, freeGuarded, expectGuards, at, bitsAt, mismatch } from "./util";
 
 // ── the reference, transcribed from pcg_basic.c ───────────────────────────────────────
@@ -227,6 +227,45 @@ describe("f32_fill_uniform", () => {
     store<u64>(S, TOP_STATE);
     f32_fill_uniform(D, 1, 0, 1, S);
     expect<f32>(at(D, 0)).toBeLessThan(1, "[0, 1) at the largest u");
+    freeGuarded(D); freeGuarded(S);
+  });
+});
+
+describe("f32_fill_normal", () => {
+  it("writes Box–Muller from two uniforms per value, n values and nothing past n, 2n draws (n = 0, 1, 3, 4, 7, 64)", () => {
+    const sizes: i32[] = [0, 1, 3, 4, 7, 64];
+    for (let s = 0; s < sizes.length; s++) {
+      const n = sizes[s];
+      const D = guarded(n), S = newState();
+      pcg32_seed(S, 7);
+      refSeed(7, DEFAULT_SEQ);
+      f32_fill_normal(D, n, S);
+      for (let i = 0; i < n; i++) {
+        const u1 = <f64>(<f32>(refNext() >>> 8) * (1.0 / 16777216.0)), u2 = <f64>(<f32>(refNext() >>> 8) * (1.0 / 16777216.0));
+        const want = <f32>(Math.sqrt(-2.0 * Math.log(1.0 - u1)) * Math.cos(2.0 * Math.PI * u2));
+        if (bitsAt(D, i) != reinterpret<u32>(want)) { mismatch(at(D, i), want, `n=${n} at ${i}`); break; }
+      }
+      expect<u64>(load<u64>(S)).toBe(refState, `n=${n}: exactly 2n draws consumed`);
+      expectGuards(D, n, `fill_normal n=${n}`);
+      freeGuarded(D); freeGuarded(S);
+    }
+  });
+  it("is standard normal: mean within 4 standard errors of 0 and variance within 4 of 1 over 20,000 values, all finite", () => {
+    const n = 20000;
+    const D = guarded(n), S = newState();
+    pcg32_seed(S, 2026);
+    f32_fill_normal(D, n, S);
+    let sum: f64 = 0, sq: f64 = 0, finite = true;
+    for (let i = 0; i < n; i++) {
+      const x = <f64>at(D, i);
+      if (!isFinite(x)) finite = false;
+      sum += x;
+      sq += x * x;
+    }
+    const mean = sum / n, variance = sq / n - mean * mean;
+    expect<bool>(finite).toBe(true, "every value finite (u1 = 0 gives log 1 = 0, never log 0)");
+    expect<bool>(Math.abs(mean) < 4 / Math.sqrt(<f64>n)).toBe(true, `mean ${mean}`);
+    expect<bool>(Math.abs(variance - 1) < 4 * Math.sqrt(2 / <f64>n)).toBe(true, `variance ${variance}`);
     freeGuarded(D); freeGuarded(S);
   });
 });

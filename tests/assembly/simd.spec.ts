@@ -1,7 +1,7 @@
 /**
  * The helpers of assembly/simd.ts against plain scalar loops written here.
  *
- * Every buffer kernel (f32_fill, f32_copy, f32_add_acc, f32_scale, f32_sumsq_f64,
+ * Every buffer kernel (f32_fill, f32_copy, f32_add_acc, f32_mul_acc, f32_scale, f32_sumsq_f64,
  * f32_colsum_acc, f32_rows_set) runs on n = 0, tail only (1–3), one vector
  * (4), multiples (8, 16, 64) and vector + tail (5, 7, 19, 67), on guarded buffers: results
  * must equal the loop (bit for bit, except f32_sumsq_f64 whose f64 sum is reassociated, to
@@ -12,7 +12,7 @@
  * rounded then an add rounded, per lane: a case where fusing would differ proves it unfused.
  */
 import {
-  hsum4, hmax4, pad4, fmadd4, f32_fill, f32_copy, f32_add_acc, f32_scale, f32_sumsq_f64,
+  hsum4, hmax4, pad4, fmadd4, f32_fill, f32_copy, f32_add_acc, f32_mul_acc, f32_scale, f32_sumsq_f64,
   f32_colsum_acc, f32_rows_set,
 } from "../../assembly/simd";
 import {
@@ -162,6 +162,29 @@ describe("f32_add_acc", () => {
       expectSame(X, X0, n, `add_acc n=${n}: x changed`);
       expectGuards(Y, n, `add_acc n=${n}`);
       expectGuards(X, n, `add_acc n=${n} (x)`);
+      freeGuarded(Y); freeGuarded(X); heap.free(W); heap.free(X0);
+    }
+  });
+});
+
+describe("f32_mul_acc", () => {
+  beforeAll(() => { reseed(15); });
+  it("y[i] *= x[i] (dropout masks), bit for bit with the loop, for every size class (special values too); x untouched; nothing past n", () => {
+    const special: f32[] = [0, -0, Infinity, -Infinity, NaN, 3.4e38, -1e-45, 2];
+    for (let s = 0; s < SIZES.length; s++) {
+      const n = SIZES[s];
+      const Y = guarded(n), X = guarded(n);
+      fillRandom(Y, n, -10, 10);
+      fillRandom(X, n, -10, 10);
+      for (let i = 0; i < n; i += 3) put(X, i, special[(i / 3) % special.length]);
+      for (let i = 1; i < n; i += 5) put(Y, i, special[(i / 5 + 2) % special.length]);
+      const W = copyOf(Y, n), X0 = copyOf(X, n);
+      for (let i = 0; i < n; i++) put(W, i, at(W, i) * at(X, i));
+      f32_mul_acc(Y, X, n);
+      expectSame(Y, W, n, `mul_acc n=${n}`);
+      expectSame(X, X0, n, `mul_acc n=${n}: x changed`);
+      expectGuards(Y, n, `mul_acc n=${n}`);
+      expectGuards(X, n, `mul_acc n=${n} (x)`);
       freeGuarded(Y); freeGuarded(X); heap.free(W); heap.free(X0);
     }
   });

@@ -3,7 +3,7 @@
 // Sizes are validated by the wrapper before any call (the release build has no asserts).
 
 import {
-  Model, Cell, cell, MAX_BLOCK_BYTES, param_block_floats, plan_params, work_block_floats, model_work_floats, plan_work, header_bytes, link_header,
+  Model, cell, MAX_BLOCK_BYTES, param_block_floats, plan_params, work_block_floats, model_work_floats, plan_work, header_bytes, link_header,
 } from "./layout";
 import { rnn_forward, rnn_loss, rnn_outputs, rnn_backward } from "./rnn";
 import {

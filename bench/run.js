@@ -268,9 +268,7 @@ async function makeStep(impl, cfg, p0, batch) {
   }
   const { tf, mod } = await tfjsPeers();
   await tf.setBackend(impl.backend);
-  const peer = isDeep(cfg)
-    ? (impl.kind === "ops" ? mod.makeDeepOpsLoop : mod.makeDeepLayers)(tf, cfg, p0, batch, LR)
-    : (impl.kind === "ops" ? mod.makeOpsLoop : mod.makeLayers)(tf, cfg, p0, batch, LR);
+  const peer = (impl.kind === "ops" ? mod.makeOpsLoop : mod.makeLayers)(tf, cfg, p0, batch, LR);   // one layer or a deep stack
   return { step: () => peer.step(), dispose: () => peer.dispose(), note: `input: ${peer.input}` };
 }
 

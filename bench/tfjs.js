@@ -116,9 +116,6 @@ function transpose(a, rows, cols) {
 // of e numbers, a few µs), so the wasm backend can train the model at all; the cpu backend has
 // its own. Without an embedding (S2) the input is one-hot, as in the one-layer peers.
 
-/** Whether a bench config needs the deep peers (more than one layer, a reverse direction, or an embedding). */
-export const isDeep = (cfg) => (cfg.layers ?? 1) > 1 || !!cfg.bidirectional || cfg.embeddingSize !== undefined;
-
 /**
  * Why TF.js cannot be timed on this backend at this config, or null. The cpu backend's
  * UnsortedSegmentSum (the embedding's gradient) loops over the n segments, and for each one
@@ -301,7 +298,3 @@ export function makeOpsLoop(tf, cfg, params, { inputs, targets }, lr) {
     },
   };
 }
-
-// The names run.js picks for deep configs: the same peers.
-export const makeDeepLayers = makeLayers;
-export const makeDeepOpsLoop = makeOpsLoop;

@@ -286,6 +286,33 @@ describe("sgd_update with weight decay λ: g ← g + λ·p, then the step", () =
   });
 });
 
+/**
+ * Two Adam steps with weight decay λ = 0.5 (lr 0.1, β = (0.9, 0.999), ε = 1e−8) from p0 = ±1,
+ * g1 = ±1, g2 = ±2 on every size class, the signs alternating by element (the whole run maps to
+ * its negative); want = m, v, p after step 1 then after step 2 (for the + elements; v is even),
+ * within tol. Guards must be untouched.
+ */
+function twoDecayedAdamSteps(decoupled: bool, want: f64[], tol: f64[]): void {
+  for (let s = 0; s < SIZES.length; s++) {
+    const n = SIZES[s];
+    const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
+    for (let i = 0; i < n; i++) { const sg: f32 = i & 1 ? -1 : 1; put(P, i, sg); put(G, i, sg); put(M, i, 0); put(V, i, 0); }
+    for (let step = 1; step <= 2; step++) {
+      if (step == 2) for (let i = 0; i < n; i++) put(G, i, i & 1 ? -2 : 2);
+      adam_update(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, step, 0.5, decoupled);
+      const o = 3 * (step - 1);
+      for (let i = 0; i < n; i++) {
+        const sg: f64 = i & 1 ? -1 : 1;
+        near(<f64>at(M, i), want[o] * sg, tol[o], `n=${n} m after step ${step} at ${i}`);
+        near(<f64>at(V, i), want[o + 1], tol[o + 1], `n=${n} v after step ${step} at ${i}`);
+        near(<f64>at(P, i), want[o + 2] * sg, tol[o + 2], `n=${n} p after step ${step} at ${i}`);
+      }
+    }
+    expectGuards(P, n, "params"); expectGuards(M, n, "m"); expectGuards(V, n, "v");
+    freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
+  }
+}
+
 describe("adam_update with weight decay", () => {
   it("L2 (torch.optim.Adam weight_decay), two steps by hand: lr 0.1, β = (0.9, 0.999), ε = 1e−8, λ = 0.5, p0 = 1, g1 = 1, g2 = 2", () => {
     // step 1 (t = 1): g' = 1 + 0.5·1 = 1.5     m = 0.1·1.5 = 0.15     v = 0.001·1.5² = 0.00225
@@ -296,28 +323,8 @@ describe("adam_update with weight decay", () => {
     //   p = 0.9000000006667 − 0.1·2.0000000002/2.0315483246 = 0.9000000006667 − 0.0984470793 = 0.8015529214
     // Elements alternate the sign of p0 and g: (p, g) → (−p, −g) maps the whole run to its negative.
     // Tolerances as in the Adam test above (f32 β: m 3e−7·|m|, v 2e−5·|v|, p 2e−7).
-    for (let s = 0; s < SIZES.length; s++) {
-      const n = SIZES[s];
-      const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
-      for (let i = 0; i < n; i++) { const sg: f32 = i & 1 ? -1 : 1; put(P, i, sg); put(G, i, sg); put(M, i, 0); put(V, i, 0); }
-      adam_update(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 1, 0.5, false);
-      for (let i = 0; i < n; i++) {
-        const sg: f64 = i & 1 ? -1 : 1;
-        near(<f64>at(M, i), 0.15 * sg, 5e-8, `n=${n} m after step 1 at ${i}`);
-        near(<f64>at(V, i), 0.00225, 5e-8, `n=${n} v after step 1 at ${i}`);
-        near(<f64>at(P, i), 0.9000000006667 * sg, 2e-7, `n=${n} p after step 1 at ${i}`);
-      }
-      for (let i = 0; i < n; i++) put(G, i, i & 1 ? -2 : 2);
-      adam_update(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 2, 0.5, false);
-      for (let i = 0; i < n; i++) {
-        const sg: f64 = i & 1 ? -1 : 1;
-        near(<f64>at(M, i), 0.38 * sg, 1.2e-7, `n=${n} m after step 2 at ${i}`);
-        near(<f64>at(V, i), 0.00825025, 1.7e-7, `n=${n} v after step 2 at ${i}`);
-        near(<f64>at(P, i), 0.8015529214 * sg, 2e-7, `n=${n} p after step 2 at ${i}`);
-      }
-      expectGuards(P, n, "params"); expectGuards(M, n, "m"); expectGuards(V, n, "v");
-      freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
-    }
+    // want: m, v, p after step 1, then after step 2; tol: the same, the tolerances.
+    twoDecayedAdamSteps(false, [0.15, 0.00225, 0.9000000006667, 0.38, 0.00825025, 0.8015529214], [5e-8, 5e-8, 2e-7, 1.2e-7, 1.7e-7, 2e-7]);
   });
 
   it("decoupled (torch.optim.AdamW), two steps by hand: the same run with p ← p·(1 − 0.1·0.5) = 0.95·p first", () => {
@@ -327,28 +334,7 @@ describe("adam_update with weight decay", () => {
     //   p = 0.80750000095 − 0.0965182020 = 0.7109817990
     // The factor 1 − lr·λ is computed in f64 from the f32 lr (0.1f = 0.100000001490) and rounded
     // once: 0.95f = 0.949999988; it moves p by 1.2e−8·|p| at most, inside the 2e−7.
-    for (let s = 0; s < SIZES.length; s++) {
-      const n = SIZES[s];
-      const P = guarded(n), G = guarded(n), M = guarded(n), V = guarded(n);
-      for (let i = 0; i < n; i++) { const sg: f32 = i & 1 ? -1 : 1; put(P, i, sg); put(G, i, sg); put(M, i, 0); put(V, i, 0); }
-      adam_update(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 1, 0.5, true);
-      for (let i = 0; i < n; i++) {
-        const sg: f64 = i & 1 ? -1 : 1;
-        near(<f64>at(M, i), 0.1 * sg, 3e-8, `n=${n} m after step 1 at ${i}`);
-        near(<f64>at(V, i), 0.001, 2e-8, `n=${n} v after step 1 at ${i}`);
-        near(<f64>at(P, i), 0.850000001 * sg, 2e-7, `n=${n} p after step 1 at ${i}`);
-      }
-      for (let i = 0; i < n; i++) put(G, i, i & 1 ? -2 : 2);
-      adam_update(P, G, M, V, n, 0.1, 0.9, 0.999, 1e-8, 2, 0.5, true);
-      for (let i = 0; i < n; i++) {
-        const sg: f64 = i & 1 ? -1 : 1;
-        near(<f64>at(M, i), 0.29 * sg, 9e-8, `n=${n} m after step 2 at ${i}`);
-        near(<f64>at(V, i), 0.004999, 1e-7, `n=${n} v after step 2 at ${i}`);
-        near(<f64>at(P, i), 0.7109817990 * sg, 2e-7, `n=${n} p after step 2 at ${i}`);
-      }
-      expectGuards(P, n, "params"); expectGuards(M, n, "m"); expectGuards(V, n, "v");
-      freeGuarded(P); freeGuarded(G); freeGuarded(M); freeGuarded(V);
-    }
+    twoDecayedAdamSteps(true, [0.1, 0.001, 0.850000001, 0.29, 0.004999, 0.7109817990], [3e-8, 2e-8, 2e-7, 9e-8, 1e-7, 2e-7]);
   });
 
   it("random values, steps 1–3 and t = 1000, both forms: within a few f32 roundings of PyTorch's algorithm in f64", () => {

@@ -144,49 +144,43 @@ describe("f32_copy", () => {
   });
 });
 
+/**
+ * An element-wise kernel y[i] = y[i] ∘ x[i] against the loop, bit for bit, for every size class,
+ * special values in both operands; x untouched; nothing written past n.
+ */
+function checkElementwise(kernel: (y: usize, x: usize, n: i32) => void, op: (a: f32, b: f32) => f32, what: string, special: f32[]): void {
+  for (let s = 0; s < SIZES.length; s++) {
+    const n = SIZES[s];
+    const Y = guarded(n), X = guarded(n);
+    fillRandom(Y, n, -10, 10);
+    fillRandom(X, n, -10, 10);
+    for (let i = 0; i < n; i += 3) put(X, i, special[(i / 3) % special.length]);
+    for (let i = 1; i < n; i += 5) put(Y, i, special[(i / 5 + 2) % special.length]);
+    const W = copyOf(Y, n), X0 = copyOf(X, n);
+    for (let i = 0; i < n; i++) put(W, i, op(at(W, i), at(X, i)));
+    kernel(Y, X, n);
+    expectSame(Y, W, n, `${what} n=${n}`);
+    expectSame(X, X0, n, `${what} n=${n}: x changed`);
+    expectGuards(Y, n, `${what} n=${n}`);
+    expectGuards(X, n, `${what} n=${n} (x)`);
+    freeGuarded(Y); freeGuarded(X); heap.free(W); heap.free(X0);
+  }
+}
+
+function add(a: f32, b: f32): f32 { return a + b; }
+function mul(a: f32, b: f32): f32 { return a * b; }
+
 describe("f32_add_acc", () => {
   beforeAll(() => { reseed(13); });
   it("y[i] += x[i], bit for bit with the loop, for every size class (special values too); x untouched; nothing past n", () => {
-    const special: f32[] = [0, -0, Infinity, -Infinity, NaN, 3.4e38, -1e-45];
-    for (let s = 0; s < SIZES.length; s++) {
-      const n = SIZES[s];
-      const Y = guarded(n), X = guarded(n);
-      fillRandom(Y, n, -10, 10);
-      fillRandom(X, n, -10, 10);
-      for (let i = 0; i < n; i += 3) put(X, i, special[(i / 3) % special.length]);
-      for (let i = 1; i < n; i += 5) put(Y, i, special[(i / 5 + 2) % special.length]);
-      const W = copyOf(Y, n), X0 = copyOf(X, n);
-      for (let i = 0; i < n; i++) put(W, i, at(W, i) + at(X, i));
-      f32_add_acc(Y, X, n);
-      expectSame(Y, W, n, `add_acc n=${n}`);
-      expectSame(X, X0, n, `add_acc n=${n}: x changed`);
-      expectGuards(Y, n, `add_acc n=${n}`);
-      expectGuards(X, n, `add_acc n=${n} (x)`);
-      freeGuarded(Y); freeGuarded(X); heap.free(W); heap.free(X0);
-    }
+    checkElementwise(f32_add_acc, add, "add_acc", [0, -0, Infinity, -Infinity, NaN, 3.4e38, -1e-45]);
   });
 });
 
 describe("f32_mul_acc", () => {
   beforeAll(() => { reseed(15); });
   it("y[i] *= x[i] (dropout masks), bit for bit with the loop, for every size class (special values too); x untouched; nothing past n", () => {
-    const special: f32[] = [0, -0, Infinity, -Infinity, NaN, 3.4e38, -1e-45, 2];
-    for (let s = 0; s < SIZES.length; s++) {
-      const n = SIZES[s];
-      const Y = guarded(n), X = guarded(n);
-      fillRandom(Y, n, -10, 10);
-      fillRandom(X, n, -10, 10);
-      for (let i = 0; i < n; i += 3) put(X, i, special[(i / 3) % special.length]);
-      for (let i = 1; i < n; i += 5) put(Y, i, special[(i / 5 + 2) % special.length]);
-      const W = copyOf(Y, n), X0 = copyOf(X, n);
-      for (let i = 0; i < n; i++) put(W, i, at(W, i) * at(X, i));
-      f32_mul_acc(Y, X, n);
-      expectSame(Y, W, n, `mul_acc n=${n}`);
-      expectSame(X, X0, n, `mul_acc n=${n}: x changed`);
-      expectGuards(Y, n, `mul_acc n=${n}`);
-      expectGuards(X, n, `mul_acc n=${n} (x)`);
-      freeGuarded(Y); freeGuarded(X); heap.free(W); heap.free(X0);
-    }
+    checkElementwise(f32_mul_acc, mul, "mul_acc", [0, -0, Infinity, -Infinity, NaN, 3.4e38, -1e-45, 2]);
   });
 });
 

@@ -3,9 +3,9 @@
 // the same compiled module; the model on the caller's thread stays the one that is trained.
 //
 //   a batch of B sequences      split into N contiguous shards: B_w = ⌊B/N⌋, +1 for w < B mod N
-//   replica w                   gets the current parameters (a copy, transferred), its shard
-//                               (staged here, so checked here), a generator state; runs
-//                               model_gradients: gradients g_w and loss L_w of its shard
+//   replica w                   gets the current parameters, its shard (staged here, so
+//                               checked here), a generator state; runs model_gradients:
+//                               gradients g_w and loss L_w of its shard
 //   here                        grads = Σ_w (B_w/B)·g_w in f32, w = 0..N−1 in that order,
 //                               L = Σ_w (B_w/B)·L_w in f64, then model_apply_gradients (norm,
 //                               clipping, the non-finite rule, one update), as trainStep does
@@ -24,6 +24,16 @@
 // terminated or refuses its shard rejects the step, the model stays as it was before it, and
 // fitAsync throws an RnnError (and terminates every worker, as it does when it ends anyway).
 //
+// Where the parameters and gradients live. Where SharedArrayBuffer is usable (Node.js and Deno;
+// browsers only when the page is cross-origin isolated), one shared block per fitAsync holds
+// the parameters (written here once per step, not copied once per worker) and one gradient
+// slot per replica (written by the replica, read here in place). Elsewhere the parameters go
+// out and the gradients come back as transferred copies in the messages. Only that differs:
+// the requests, the sum, its order and the error handling are the same code, so both give the
+// same bits (tests/wrapper/workers.test.js compares them). The staged shards stay transferred
+// messages either way: stageBatch allocates them fresh each step, and a transfer moves them
+// without a copy, where a shared block would add one.
+//
 // Only the few lines of `spawn` (here) and the end of worker.ts differ between runtimes.
 
 import { RnnError } from "./errors.js";
@@ -35,16 +45,28 @@ import type { Core } from "./core.js";
 import type { Step } from "./stream.js";
 import type { TrainStepOptions } from "./options.js";
 
-/** What the caller's thread asks of a replica. */
-export type Request =
-  | { type: "init"; id: number; module: WebAssembly.Module; config: ResolvedConfig }
-  | { type: "step"; id: number; params: Float32Array; rng: [number, number]; batch: StagedBatch };
+/**
+ * A replica's views of the shared block: `seq[0]` is the step whose parameters `params` holds,
+ * `seq[1 + slot]` the step whose gradients `grads` (this replica's slot) holds. Each is written
+ * with Atomics.store after the floats it vouches for and read with Atomics.load before them:
+ * that orders the plain reads after the plain writes in ECMAScript's memory model itself (not
+ * only through whatever postMessage does), and a mismatch shows a slot not written for this step.
+ */
+export interface SharedViews { seq: Int32Array; params: Float32Array; grads: Float32Array; slot: number }
 
-/** What a replica answers: one reply per request, with the request's id. */
+/** What the caller's thread asks of a replica. `params` only without a shared block. */
+export type Request =
+  | { type: "init"; id: number; module: WebAssembly.Module; config: ResolvedConfig; shared?: SharedViews }
+  | { type: "step"; id: number; step: number; params?: Float32Array; rng: [number, number]; batch: StagedBatch };
+
+/** What a replica answers: one reply per request, with the request's id. `grads` only without a shared block. */
 export type Reply =
   | { type: "ready"; id: number }
-  | { type: "done"; id: number; loss: number; grads: Float32Array; rng: [number, number] }
+  | { type: "done"; id: number; loss: number; grads?: Float32Array; rng: [number, number] }
   | { type: "error"; id: number; message: string };
+
+/** Where fitAsync's parameters and gradients travel: a SharedArrayBuffer, or copies in the messages. */
+export type WorkerMemory = "shared" | "copies";
 
 type Done = Extract<Reply, { type: "done" }>;
 
@@ -182,13 +204,65 @@ export function shardSizes(B: number, N: number): number[] {
 
 const part = <T>(x: ArrayLike<T>, a: number, b: number): T[] => Array.prototype.slice.call(x, a, b) as T[];
 
+/**
+ * SharedArrayBuffer's constructor where a worker can be given one: Node.js and Deno always;
+ * browsers only in a cross-origin isolated page (elsewhere they hide the constructor, or
+ * refuse to post it). Looked up at each fitAsync call, not once at load.
+ */
+function sharedArrayBuffer(): SharedArrayBufferConstructor | undefined {
+  const g = globalThis as { SharedArrayBuffer?: SharedArrayBufferConstructor; crossOriginIsolated?: boolean };
+  return typeof g.SharedArrayBuffer === "function" && typeof Atomics === "object" && g.crossOriginIsolated !== false ? g.SharedArrayBuffer : undefined;
+}
+
+/**
+ * One fitAsync call's shared block: a header of 1 + N step numbers (Int32), then the
+ * parameters, then N gradient slots, each of n floats padded to 64 bytes so that two replicas
+ * writing their slots at once do not share a cache line.
+ */
+class SharedBlock {
+  readonly seq: Int32Array;
+  readonly params: Float32Array;
+  readonly #slots: Float32Array[];
+
+  constructor(SAB: SharedArrayBufferConstructor, n: number, count: number) {
+    const stride = Math.ceil(n / 16) * 64;
+    const head = Math.ceil((4 * (1 + count)) / 64) * 64;
+    const buffer = new SAB(head + stride * (1 + count));
+    this.seq = new Int32Array(buffer, 0, 1 + count);
+    this.params = new Float32Array(buffer, head, n);
+    this.#slots = Array.from({ length: count }, (_, w) => new Float32Array(buffer, head + stride * (1 + w), n));
+  }
+
+  /** What replica w is given once, at init. */
+  views(w: number): SharedViews {
+    return { seq: this.seq, params: this.params, grads: this.#slots[w], slot: w };
+  }
+
+  /** Publish the parameters of `step` (the replicas read them after the messages that follow). */
+  write(params: Float32Array, step: number): void {
+    this.params.set(params);
+    Atomics.store(this.seq, 0, step);
+  }
+
+  /** Replica w's gradients of `step`, in place. */
+  grads(w: number, step: number): Float32Array {
+    const at = Atomics.load(this.seq, 1 + w);
+    if (at !== step) throw new RnnError(`worker ${w}: its shared gradient slot holds step ${at}, expected ${step}`);
+    return this.#slots[w];
+  }
+}
+
 /** The replicas of one fitAsync call: started on its first step, terminated by close(). */
 export class DataParallel {
   readonly count: number;
   #core: Core;
   #url: URL | string;
   #replicas: Replica[] | undefined;
+  #shared: SharedBlock | undefined;
+  #steps = 0;
   #closed = false;
+  /** Where the parameters and gradients travel, decided when the workers start. */
+  memory: WorkerMemory | undefined;
 
   constructor(core: Core, count: number, url: URL | string = defaultWorkerUrl()) {
     this.#core = core;
@@ -200,12 +274,23 @@ export class DataParallel {
   async #start(): Promise<Replica[]> {
     const module = moduleOf(this.#core.engine);
     if (module === undefined) throw new RnnError("fit options.workers: this model's engine has no compiled module to give the workers");
+    const SAB = sharedArrayBuffer();
+    const core = this.#core;
+    const n = core.ex.model_nparams(core.ptr);
+    let shared: SharedBlock | undefined;
+    try {
+      shared = SAB ? new SharedBlock(SAB, n, this.count) : undefined;
+    } catch {
+      shared = undefined;                                 // no room for (1 + N) × the parameters at once: copies, one step's worth at a time
+    }
+    this.#shared = shared;
+    this.memory = shared ? "shared" : "copies";
     const replicas = Array.from({ length: this.count }, (_, w) => new Replica(w));
     this.#replicas = replicas;
     await Promise.all(replicas.map(async (r) => {
       await r.start(this.#url);
       if (this.#closed) return;
-      await r.ask({ type: "init", module, config: this.#core.config as ResolvedConfig });
+      await r.ask({ type: "init", module, config: core.config as ResolvedConfig, ...(shared ? { shared: shared.views(r.index) } : {}) });
     }));
     if (this.#closed) throw new RnnError("workers: closed");
     return replicas;
@@ -231,28 +316,32 @@ export class DataParallel {
     const cfg = core.config as ResolvedConfig;
     const ex = core.ex, p = core.ptr, n = ex.model_nparams(p);
     const rng = core.rng;
+    const shared = this.#shared;
+    const step = ++this.#steps;
     const asks: Promise<Reply>[] = [];
     const scales: number[] = [];
+    shared?.write(core.f32(ex.model_params(p), n), step);
     for (let w = 0, a = 0; w < this.count && sizes[w] > 0; a += sizes[w], w++) {
       const b = a + sizes[w];
       const sw = batch.sampleWeight;
       const shard = { inputs: part(batch.inputs, a, b), targets: part(batch.targets, a, b), ...(sw !== undefined ? { sampleWeight: part(sw, a, b) } : {}) };
       const staged = stageBatch(cfg, shard, stageTargets, undefined, undefined, core.checkRoom);
-      const params = core.f32(ex.model_params(p), n).slice();
-      const transfer: Transferable[] = [params.buffer, staged.X.buffer, staged.rowLengths.buffer];
-      for (const t of [staged.targets, staged.weights, staged.h0]) if (t) transfer.push(t.buffer);
-      asks.push(replicas[w].ask({ type: "step", params, rng: w === 0 ? rng : mixRng(rng, w), batch: staged }, transfer));
+      const params = shared ? undefined : core.f32(ex.model_params(p), n).slice();
+      const transfer: Transferable[] = [staged.X.buffer, staged.rowLengths.buffer];
+      for (const t of [params, staged.targets, staged.weights, staged.h0]) if (t) transfer.push(t.buffer);
+      asks.push(replicas[w].ask({ type: "step", step, ...(params ? { params } : {}), rng: w === 0 ? rng : mixRng(rng, w), batch: staged }, transfer));
       scales.push(sizes[w] / B);
     }
     const replies = (yield* wait(Promise.all(asks))) as Done[];
     // Every replica answered: now, and only now, the model changes.
     const ex2 = core.ex;                                  // throws if the model was disposed meanwhile
+    const grads = replies.map((r, w) => r.grads ?? shared?.grads(w, step) ?? new Float32Array(0));
+    for (const g of grads) if (g.length !== n) throw new RnnError(`workers: a replica returned ${g.length} gradients, expected ${n}`);
     const G = core.f32(ex2.model_grads(p), n);
-    for (const r of replies) if (r.grads.length !== n) throw new RnnError(`workers: a replica returned ${r.grads.length} gradients, expected ${n}`);
-    const s0 = Math.fround(scales[0]), g0 = replies[0].grads;
+    const s0 = Math.fround(scales[0]), g0 = grads[0];
     for (let j = 0; j < n; j++) G[j] = s0 * g0[j];        // f32 product (exact in f64, rounded once on store)
-    for (let w = 1; w < replies.length; w++) {
-      const s = Math.fround(scales[w]), g = replies[w].grads;
+    for (let w = 1; w < grads.length; w++) {
+      const s = Math.fround(scales[w]), g = grads[w];
       for (let j = 0; j < n; j++) G[j] += Math.fround(s * g[j]);
     }
     let loss = 0;

@@ -16,7 +16,7 @@ import { forwardOnly, type Parameters } from "./inference.js";
 import { checkDataset, makeBatches, sliceSteps, stepsOf, Random, type Dataset, type IndexedBatch } from "./data.js";
 import { isStream, checkStream, openStream, StreamReader, drive, runSync, type DataStream, type Step } from "./stream.js";
 import { ConfusionMatrix, type ClassStats } from "./metrics.js";
-import { DataParallel, MAX_WORKERS } from "./parallel.js";
+import { DataParallel, MAX_WORKERS, type WorkerMemory } from "./parallel.js";
 
 /** What {@link fit} reports after each batch. */
 export interface BatchLog {
@@ -83,6 +83,12 @@ export interface History {
   stopped: "completed" | "early-stopping" | "stopped";
   /** Whether the parameters were set back to those of `bestEpoch`. */
   restoredBest: boolean;
+  /**
+   * With fitAsync's `workers`: how many, and where the parameters and gradients traveled:
+   * `"shared"`, one SharedArrayBuffer (Node.js, Deno, cross-origin isolated pages), or
+   * `"copies"` in the messages (elsewhere). The numbers are the same bits either way.
+   */
+  workers?: { count: number; memory: WorkerMemory };
 }
 
 /** Early stopping on the validation loss. */
@@ -645,6 +651,7 @@ function* fitLoop(model: RNN, core: Core, data: Dataset | DataStream, options: F
   const control: FitControl = { stop: () => { stopRequested = true; } };
 
   const history: History = { epochs: [], loss: [], valLoss: [], valAccuracy: [], stopped: "completed", restoredBest: false };
+  if (replicas?.memory) history.workers = { count: replicas.count, memory: replicas.memory };
   let best = Infinity;
   let bestParams: Parameters | undefined;
   let wait = 0;

@@ -5,7 +5,10 @@
  * and agrees with fit within f32 rounding (the gradients are summed in another order); the
  * callbacks, abort, early stopping, schedules and streams keep working; a replica that throws,
  * exits or refuses its shard leaves the model as it was before that step and is an RnnError;
- * node exits by itself afterwards (child processes); the option is checked.
+ * node exits by itself afterwards (child processes); the option is checked. Node has
+ * SharedArrayBuffer, so the parameters and gradients travel through a shared block; with the
+ * global hidden (as a page that is not cross-origin isolated hides it) they travel as copies,
+ * and the bits are the same.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -57,8 +60,19 @@ const CASES = [
 ];
 
 const sha = (bytes) => createHash("sha256").update(bytes).digest("hex");
-/** The history without its clocks. */
-const numbers = (h) => ({ ...h, epochs: h.epochs.map(({ elapsed, tokensPerSecond, ...e }) => e) });
+/** The history without its clocks, and without `workers` (which plain fit has not). */
+const numbers = ({ workers, ...h }) => ({ ...h, epochs: h.epochs.map(({ elapsed, tokensPerSecond, ...e }) => e) });
+
+/** Run `f` with SharedArrayBuffer hidden from the library (fitAsync then falls back to copies). */
+async function withoutSharedMemory(f) {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, "SharedArrayBuffer");
+  delete globalThis.SharedArrayBuffer;
+  try {
+    return await f();
+  } finally {
+    Object.defineProperty(globalThis, "SharedArrayBuffer", descriptor);
+  }
+}
 
 for (const c of CASES) {
   test(`workers: 1 is bit for bit fit: ${c.name}`, async () => {
@@ -69,10 +83,34 @@ for (const c of CASES) {
     const hPar = await par.fitAsync(data, { ...c.options, workers: 1 });
     assert.equal(sha(par.save()), sha(plain.save()), "parameters, optimizer state and generator (the model file)");
     assert.deepEqual(numbers(hPar), numbers(hPlain));
+    assert.deepEqual(hPar.workers, { count: 1, memory: "shared" });
+    assert.equal(hPlain.workers, undefined);
     plain.dispose();
     par.dispose();
   });
 }
+
+test("a shared block and copies in the messages give the same bits (N = 1, 2, 3)", async () => {
+  for (const c of CASES) {
+    const data = c.data();
+    for (const workers of [1, 2, 3]) {
+      const run = async () => {
+        const m = await RNN.create(c.config);
+        const h = await m.fitAsync(data, { ...c.options, workers });
+        const bytes = sha(m.save());
+        m.dispose();
+        return { bytes, h };
+      };
+      const shared = await run();
+      const copies = await withoutSharedMemory(run);
+      assert.deepEqual(shared.h.workers, { count: workers, memory: "shared" });
+      assert.deepEqual(copies.h.workers, { count: workers, memory: "copies" });
+      assert.equal(copies.bytes, shared.bytes, `${c.name}, ${workers} workers: the model files`);
+      assert.deepEqual(numbers(copies.h), numbers(shared.h));
+    }
+  }
+  assert.equal(typeof SharedArrayBuffer, "function", "the global is back");
+});
 
 test("workers: 2 gives the same bits on two runs, and fit's numbers within f32 rounding", async () => {
   for (const c of CASES) {
@@ -176,7 +214,8 @@ test("with workers, callbacks, stop(), early stopping, schedules and streams wor
 });
 
 /** Run fitAsync through the faulty replica; the model must be as it was after the last applied step. */
-async function faulty(fault, { workers = 2, at = 3 } = {}) {
+async function faulty(fault, { workers = 2, at = 3, copies = false } = {}) {
+  if (copies) return withoutSharedMemory(() => faulty(fault, { workers, at }));
   process.env.RNN_WASM_TEST_FAULT = `${fault}:${at}`;
   try {
     const model = await RNN.create({ inputSize: 11, hiddenSize: 8, outputSize: 11, seed: 21 });
@@ -192,14 +231,16 @@ async function faulty(fault, { workers = 2, at = 3 } = {}) {
   }
 }
 
-test("a replica that throws, exits or refuses its shard: an RnnError, and the model as it was before that step", async () => {
-  for (const [fault, says] of [["throw", /worker \d: it threw injected fault/], ["exit", /worker \d: it exited \(code 7\)/], ["refuse", /worker \d: 1 parameters for a model of \d+/], ["odd", /worker 0: 1 parameters/]]) {
-    const { model, error, last, batches } = await faulty(fault);
-    assert.ok(error instanceof RnnError, `${fault}: ${error}`);
-    assert.match(error.message, /^fit: epoch 1, batch 3: /, fault);
-    assert.match(error.message, says, fault);
-    assert.equal(batches, 2, `${fault}: two steps were applied`);
-    assert.equal(sha(model.save()), sha(last), `${fault}: parameters, optimizer state and generator are those after step 2`);
+test("a replica that throws, exits or refuses its shard: an RnnError, and the model as it was before that step (shared block and copies)", async () => {
+  const faults = [["throw", /worker \d: it threw injected fault/], ["exit", /worker \d: it exited \(code 7\)/], ["refuse", /worker \d: 1 parameters for a model of \d+/], ["odd", /worker 0: 1 parameters/]];
+  for (const [fault, says, copies] of faults.flatMap((f) => [[...f, false], [...f, true]])) {
+    const { model, error, last, batches } = await faulty(fault, { copies });
+    const what = `${fault} (${copies ? "copies" : "shared block"})`;
+    assert.ok(error instanceof RnnError, `${what}: ${error}`);
+    assert.match(error.message, /^fit: epoch 1, batch 3: /, what);
+    assert.match(error.message, says, what);
+    assert.equal(batches, 2, `${what}: two steps were applied`);
+    assert.equal(sha(model.save()), sha(last), `${what}: parameters, optimizer state and generator are those after step 2`);
     // The model still trains, on this thread and with (sound) workers.
     model.fit(tokens(9, 11, 7), { epochs: 1, batchSize: 9 });
     await model.fitAsync(tokens(9, 11, 7), { epochs: 1, batchSize: 9, workers: 2 });

@@ -7,7 +7,9 @@
  *   fallback, initSync on bytes, a precompiled Module, a module Web Worker) gives Node's
  *   fingerprint, bit for bit;
  * - fitAsync with workers 0, 1 and 2 (module Web Workers, each posted the compiled module)
- *   gives Node's model files, bit for bit, and leaves no worker running;
+ *   gives Node's model files, bit for bit, and leaves no worker running: on a page that is not
+ *   cross-origin isolated (no SharedArrayBuffer: copies in the messages) and on one that is
+ *   (a second server sends COOP and COEP on every response: a shared block);
  * - bad input is an RnnError (404, an HTML page, HTML served as wasm, truncated bytes), and a
  *   Content-Security-Policy without 'wasm-unsafe-eval' gets an error that names it.
  * The browser: $CHROMIUM_PATH, else /usr/bin/chromium. Missing under CI=true: a failure.
@@ -43,7 +45,7 @@ const countStreaming = () => {
 
 if (missing && !ci) test("Chromium", { skip: `SKIPPED: no browser at ${executablePath} (CHROMIUM_PATH overrides)` }, () => {});
 else describe("Chromium", { timeout: 120_000 }, () => {
-  let browser, page, server, node;
+  let browser, page, server, isolated, node;
   const errors = [];
 
   before(async () => {
@@ -68,6 +70,15 @@ postMessage((await fingerprint(lib, lib.initSync(bytes))).hash);`,
         },
       },
     });
+    // The same files from another origin whose every response makes the page cross-origin
+    // isolated (SharedArrayBuffer, shareable with its workers); require-corp is satisfied
+    // because everything is same-origin.
+    isolated = await serve({
+      root,
+      mounts: { "/dist/": "dist", "/tests/runtimes/": "tests/runtimes" },
+      pages: { "/": { body: html("") } },
+      headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" },
+    });
     const { chromium } = await import("playwright-core");
     const started = performance.now();
     browser = await chromium.launch({
@@ -86,6 +97,7 @@ postMessage((await fingerprint(lib, lib.initSync(bytes))).hash);`,
   after(async () => {
     await browser?.close();
     await server?.close();
+    await isolated?.close();
   });
 
   test("the README's Browser page: embedded, then the served rnn.wasm streamed as application/wasm", async () => {
@@ -150,9 +162,9 @@ postMessage((await fingerprint(lib, lib.initSync(bytes))).hash);`,
     assert.deepEqual(errors, []);
   });
 
-  test("fitAsync with workers 0, 1, 2 gives Node's model files, bit for bit; every worker is terminated", async () => {
-    const ours = await workersFingerprint(lib);
-    await page.goto(`${server.base}/`);
+  /** workers_fingerprint.js in a page of `base`; the workers it started and terminated. */
+  async function workersIn(base) {
+    await page.goto(`${base}/`);
     const opened = [], closed = [];
     const onWorker = (w) => { opened.push(w.url()); w.once("close", () => closed.push(w.url())); };
     page.on("worker", onWorker);
@@ -168,24 +180,39 @@ postMessage((await fingerprint(lib, lib.initSync(bytes))).hash);`,
         terminate() { counts.terminated++; super.terminate(); }
       };
       try {
-        return { hashes: await workersFingerprint(lib), counts };
+        return { ...(await workersFingerprint(lib)), counts, isolated: globalThis.crossOriginIsolated, sab: typeof SharedArrayBuffer };
       } finally {
         globalThis.Worker = Original;
       }
     });
-    console.log(`Chromium fitAsync with workers 0/1/2 in ${Math.round(performance.now() - started)} ms`);
-    assert.deepEqual(out.hashes, ours, "Chromium's model files are Node's");
-    assert.equal(ours[1], ours[0], "workers: 1 is plain fitAsync");
-    assert.notEqual(ours[2], ours[0], "workers: 2 draws other dropout masks");
-    assert.deepEqual(out.counts, { started: 3, terminated: 3 }, "1 + 2 workers started, each terminated");
+    const ms = Math.round(performance.now() - started);
     for (let i = 0; i < 50 && closed.length < opened.length; i++) await new Promise((r) => setTimeout(r, 20));
     page.off("worker", onWorker);
-    assert.equal(opened.length, 3);
-    assert.ok(opened.every((u) => u.endsWith("/dist/worker.js")), `workers ran ${opened}`);
-    assert.equal(closed.length, 3, "no worker is left running");
-    assert.deepEqual(page.workers(), []);
-    assert.deepEqual(errors, []);
-  });
+    return { ...out, opened, closed, ms };
+  }
+
+  for (const isolation of [false, true]) {
+    const label = isolation ? "cross-origin isolated: a shared block" : "not cross-origin isolated: copies";
+    test(`fitAsync with workers 0, 1, 2 gives Node's model files, bit for bit; every worker is terminated (${label})`, async () => {
+      const ours = await workersFingerprint(lib);
+      const out = await workersIn(isolation ? isolated.base : server.base);
+      console.log(`Chromium fitAsync with workers 0/1/2/2 (${label}) in ${out.ms} ms`);
+      assert.equal(out.isolated, isolation, "crossOriginIsolated");
+      assert.equal(out.sab, isolation ? "function" : "undefined", "SharedArrayBuffer is there only when isolated");
+      assert.deepEqual(out.hashes, ours.hashes, "Chromium's model files are Node's");
+      assert.equal(ours.hashes[1], ours.hashes[0], "workers: 1 is plain fitAsync");
+      assert.notEqual(ours.hashes[2], ours.hashes[0], "workers: 2 draws other dropout masks");
+      assert.equal(ours.hashes["2 copies"], ours.hashes[2], "copies give the shared block's bits");
+      const memory = isolation ? "shared" : "copies";
+      assert.deepEqual(out.memory, { 1: memory, 2: memory, "2 copies": "copies" });
+      assert.deepEqual(out.counts, { started: 5, terminated: 5 }, "1 + 2 + 2 workers started, each terminated");
+      assert.equal(out.opened.length, 5);
+      assert.ok(out.opened.every((u) => u.endsWith("/dist/worker.js")), `workers ran ${out.opened}`);
+      assert.equal(out.closed.length, 5, "no worker is left running");
+      assert.deepEqual(page.workers(), []);
+      assert.deepEqual(errors, []);
+    });
+  }
 
   test("bad input is an RnnError: 404, an HTML page, HTML served as wasm, truncated bytes", async () => {
     await page.goto(`${server.base}/`);

@@ -4,7 +4,8 @@
  *   precompiled Module; async and sync) and trains: every hash equals Node's, bit for bit;
  * - bad input there is an RnnError too (not wasm, truncated, a missing file, a 404 Response);
  * - the README's Deno snippet runs with no permissions at all ("npm:rnn-wasm" mapped to dist/);
- * - fitAsync with `workers` (Deno's Web Workers): N = 1 and N = 2 give Node's bits, N = 1 plain
+ * - fitAsync with `workers` (Deno's Web Workers, a SharedArrayBuffer, and copies with it
+ *   hidden): N = 1 and N = 2 give Node's bits, N = 1 plain
  *   fitAsync's, and deno exits by itself afterwards.
  * Deno missing is a failure (it is a devDependency), in CI and out.
  */
@@ -66,7 +67,11 @@ test("Deno: fitAsync with workers gives Node's bits (N = 1: plain fitAsync's), a
   assert.equal(r.code, 0, `deno exited ${r.code} ${r.signal ?? ""}\n${r.stderr}`);
   const deno = JSON.parse(r.stdout);
   const ours = await workersFingerprint(lib);
-  assert.deepEqual(deno, ours);
-  assert.equal(ours[1], ours[0], "workers: 1 is plain fitAsync");
-  assert.notEqual(ours[2], ours[0], "workers: 2 draws other dropout masks");
+  assert.deepEqual(deno.hashes, ours.hashes);
+  assert.equal(ours.hashes[1], ours.hashes[0], "workers: 1 is plain fitAsync");
+  assert.notEqual(ours.hashes[2], ours.hashes[0], "workers: 2 draws other dropout masks");
+  assert.equal(ours.hashes["2 copies"], ours.hashes[2], "copies give the shared block's bits");
+  const expected = { 1: "shared", 2: "shared", "2 copies": "copies" };
+  assert.deepEqual(ours.memory, expected, "Node: a SharedArrayBuffer");
+  assert.deepEqual(deno.memory, expected, "Deno: a SharedArrayBuffer");
 });

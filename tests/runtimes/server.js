@@ -11,8 +11,9 @@ const typeOf = (name) => TYPES[name.slice(name.lastIndexOf("."))] ?? "applicatio
  * @param root   file URL of the repository root
  * @param pages  extra routes: path → { body, type?, headers? }
  * @param mounts url prefix → directory (relative to root) whose files (one level, plain names) are served
+ * @param headers sent with every response (a page's own headers win), e.g. cross-origin isolation's
  */
-export async function serve({ root, pages = {}, mounts = {}, lifetimeMs = 120_000 }) {
+export async function serve({ root, pages = {}, mounts = {}, headers: common = {}, lifetimeMs = 120_000 }) {
   const requests = [];
   const server = createServer((req, res) => {
     const path = new URL(req.url, "http://x").pathname;
@@ -30,7 +31,7 @@ export async function serve({ root, pages = {}, mounts = {}, lifetimeMs = 120_00
       status = 404; type = "text/plain"; body = `not found: ${path}`;
     }
     requests.push({ path, status, type });
-    res.writeHead(status, { "Content-Type": type, "Cache-Control": "no-store", ...headers });
+    res.writeHead(status, { "Content-Type": type, "Cache-Control": "no-store", ...common, ...headers });
     res.end(body);
   });
   await new Promise((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));

@@ -28,6 +28,9 @@
 // with relaxed SIMD enabled) turns every multiply-add below into fmadd4's f32x4.relaxed_madd:
 // same order of terms, but each term may be one fused rounding instead of two, as the engine
 // and CPU decide; results then match the reference within f32 tolerances, not bit for bit.
+// The FMA build also runs most rows through a 5×8 tile (micro_5x8: ten accumulators, as a
+// fused multiply-add's longer latency wants), packing A in 5-row micro-panels and blocks of
+// MC = 130 rows; what M % 5 leaves takes the 4×8 and single-row paths as in the strict build.
 
 import { fmadd4 } from "./simd";
 
@@ -38,7 +41,11 @@ import { fmadd4 } from "./simd";
 // @ts-ignore: decorator
 @inline export const KC = 256;   // rows of B (columns of A) per chunk: a panel chunk is 8 KiB, L1-resident
 // @ts-ignore: decorator
-@inline export const MC = 128;   // rows of A per block: a packed block is 128 KiB, L2-resident
+@inline export const MC = ASC_FEATURE_RELAXED_SIMD ? 130 : 128;   // rows of A per block (FMA build: a multiple of 5): a packed block is ~128 KiB, L2-resident
+// @ts-ignore: decorator
+@inline const MR5 = 5;           // rows per packed A micro-panel of the FMA build's 5×8 tile
+// @ts-ignore: decorator
+@inline const MRE = ASC_FEATURE_RELAXED_SIMD ? MR5 : MR;   // rows of the edge tile
 
 /** Floats of a packed copy of a K×N matrix: ⌈N/8⌉ panels of K×8. */
 export function f32_packed_floats(K: i32, N: i32): i32 {
@@ -47,10 +54,11 @@ export function f32_packed_floats(K: i32, N: i32): i32 {
 
 /**
  * Floats of the scratch the kernels need for N columns (in f64, so a planner can size any
- * request): a packed A block (MC×KC), a 4×8 edge tile, one packed K-chunk of B (f32_gemm only).
+ * request): a packed A block (MC×KC), an edge tile (4×8; 5×8 in the FMA build), one packed
+ * K-chunk of B (f32_gemm only).
  */
 export function f32_gemm_scratch_floats(N: f64): f64 {
-  return <f64>(MC * KC + MR * NR) + Math.ceil(N / NR) * NR * KC;
+  return <f64>(MC * KC + MRE * NR) + Math.ceil(N / NR) * NR * KC;
 }
 
 /** Pack rows p0..p0+kc of B (row-major, ldb) into panels of 8 (panel stride kc·8 floats). */
@@ -188,6 +196,117 @@ function pack_a(Ap: usize, A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i
 }
 
 /**
+ * pack_a for the FMA build's 5-row micro-panels: rows i0..i0+mc (mc a multiple of 5), micro-
+ * panel r holding A'[i0+5r+ii][p0+p] at (r·kc + p)·5 + ii. Rows 0..3 of a panel go as pack_a
+ * moves them, row 4 one float at a time.
+ */
+function pack_a5(Ap: usize, A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i32, kc: i32): void {
+  for (let r = 0; r * MR5 < mc; r++) {
+    let dst = Ap + (<usize>(r * kc * MR5) << 2);
+    const src = A + (<usize>((i0 + r * MR5) * rsA + p0 * csA) << 2);
+    if (rsA == 1) {
+      // A stored K×M (the Aᵀ·B form): the 5 rows of one column are adjacent.
+      let ps = src;
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(ps));
+        store<f32>(dst, load<f32>(ps, 16), 16);
+        dst += MR5 << 2;
+        ps += <usize>csA << 2;
+      }
+      continue;
+    }
+    if (csA == 1) {
+      // A row-major (the A·B form): rows 0..3 as 4×4 blocks loaded by rows and stored by columns.
+      const r0 = src, r1 = r0 + (<usize>rsA << 2), r2 = r1 + (<usize>rsA << 2), r3 = r2 + (<usize>rsA << 2);
+      const r4 = r3 + (<usize>rsA << 2);
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const o = <usize>p << 2;
+        const va = v128.load(r0 + o), vb = v128.load(r1 + o), vc = v128.load(r2 + o), vd = v128.load(r3 + o);
+        const vab01 = i32x4.shuffle(va, vb, 0, 4, 1, 5), vcd01 = i32x4.shuffle(vc, vd, 0, 4, 1, 5);
+        const vab23 = i32x4.shuffle(va, vb, 2, 6, 3, 7), vcd23 = i32x4.shuffle(vc, vd, 2, 6, 3, 7);
+        v128.store(dst, i32x4.shuffle(vab01, vcd01, 0, 1, 4, 5));
+        v128.store(dst, i32x4.shuffle(vab01, vcd01, 2, 3, 6, 7), 20);
+        v128.store(dst, i32x4.shuffle(vab23, vcd23, 0, 1, 4, 5), 40);
+        v128.store(dst, i32x4.shuffle(vab23, vcd23, 2, 3, 6, 7), 60);
+        store<f32>(dst, load<f32>(r4 + o), 16); store<f32>(dst, load<f32>(r4 + o, 4), 36);
+        store<f32>(dst, load<f32>(r4 + o, 8), 56); store<f32>(dst, load<f32>(r4 + o, 12), 76);
+        dst += MR5 * 4 << 2;
+      }
+      for (; p < kc; p++) {
+        const o = <usize>p << 2;
+        store<f32>(dst, load<f32>(r0 + o)); store<f32>(dst, load<f32>(r1 + o), 4);
+        store<f32>(dst, load<f32>(r2 + o), 8); store<f32>(dst, load<f32>(r3 + o), 12);
+        store<f32>(dst, load<f32>(r4 + o), 16);
+        dst += MR5 << 2;
+      }
+      continue;
+    }
+    for (let p = 0; p < kc; p++) {
+      for (let ii = 0; ii < MR5; ii++) store<f32>(dst + (<usize>ii << 2), load<f32>(src + (<usize>(ii * rsA + p * csA) << 2)));
+      dst += MR5 << 2;
+    }
+  }
+}
+
+/**
+ * The FMA build's 5×8 micro-kernel: C rows c0..c4 × 8 columns += micro-panel pa (kc×5) · panel
+ * chunk pb (kc×8). A fused multiply-add's latency (4 cycles) over two FMA pipes needs 8
+ * chains in flight: 4×8's 8 accumulators leave no slack, 10 do. V8 issues every load of a
+ * step before its arithmetic, so a step's loads all hold registers at once: five
+ * load32_splat broadcasts (10 + 2 + 5 = 17 registers) and a 6×8 tile both spilled
+ * accumulators to the stack every step (V8's x64 output). Here rows 0..3 come from one v128
+ * load and are broadcast by shuffles, which V8 places next to their multiply-adds: 10
+ * accumulators + 2 B + 1 A + 1 broadcast + row 4's = 14 of the 15 registers, no spill.
+ */
+// @ts-ignore: decorator
+@inline function micro_5x8(c0: usize, ldc: i32, pa: usize, pb: usize, kc: i32): void {
+  const c1 = c0 + (<usize>ldc << 2), c2 = c1 + (<usize>ldc << 2), c3 = c2 + (<usize>ldc << 2);
+  const c4 = c3 + (<usize>ldc << 2);
+  let vacc0x0123 = v128.load(c0), vacc0x4567 = v128.load(c0, 16);
+  let vacc1x0123 = v128.load(c1), vacc1x4567 = v128.load(c1, 16);
+  let vacc2x0123 = v128.load(c2), vacc2x4567 = v128.load(c2, 16);
+  let vacc3x0123 = v128.load(c3), vacc3x4567 = v128.load(c3, 16);
+  let vacc4x0123 = v128.load(c4), vacc4x4567 = v128.load(c4, 16);
+  const end = pa + <usize>(kc * MR5 * 4);
+  while (pa < end) {
+    const vb0123 = v128.load(pb);
+    const vb4567 = v128.load(pb, 16);
+    const va0123 = v128.load(pa);
+    let va = i32x4.shuffle(va0123, va0123, 0, 0, 0, 0);
+    vacc0x0123 = fmadd4(va, vb0123, vacc0x0123);
+    vacc0x4567 = fmadd4(va, vb4567, vacc0x4567);
+    va = i32x4.shuffle(va0123, va0123, 1, 1, 1, 1);
+    vacc1x0123 = fmadd4(va, vb0123, vacc1x0123);
+    vacc1x4567 = fmadd4(va, vb4567, vacc1x4567);
+    va = i32x4.shuffle(va0123, va0123, 2, 2, 2, 2);
+    vacc2x0123 = fmadd4(va, vb0123, vacc2x0123);
+    vacc2x4567 = fmadd4(va, vb4567, vacc2x4567);
+    va = i32x4.shuffle(va0123, va0123, 3, 3, 3, 3);
+    vacc3x0123 = fmadd4(va, vb0123, vacc3x0123);
+    vacc3x4567 = fmadd4(va, vb4567, vacc3x4567);
+    va = v128.load32_splat(pa, 16);
+    vacc4x0123 = fmadd4(va, vb0123, vacc4x0123);
+    vacc4x4567 = fmadd4(va, vb4567, vacc4x4567);
+    pa += MR5 * 4;
+    pb += NR * 4;
+  }
+  v128.store(c0, vacc0x0123); v128.store(c0, vacc0x4567, 16);
+  v128.store(c1, vacc1x0123); v128.store(c1, vacc1x4567, 16);
+  v128.store(c2, vacc2x0123); v128.store(c2, vacc2x4567, 16);
+  v128.store(c3, vacc3x0123); v128.store(c3, vacc3x4567, 16);
+  v128.store(c4, vacc4x0123); v128.store(c4, vacc4x4567, 16);
+}
+
+/** A 5-row micro-panel × the last, narrower panel (nr < 8 columns): through a 5×8 edge tile. */
+function edge_tile_5(c0: usize, ldc: i32, nr: i32, pa: usize, pb: usize, kc: i32, edge: usize): void {
+  memory.fill(edge, 0, MR5 * NR * 4);
+  for (let ii = 0; ii < MR5; ii++) memory.copy(edge + (<usize>(ii * NR) << 2), c0 + (<usize>(ii * ldc) << 2), <usize>nr << 2);
+  micro_5x8(edge, NR, pa, pb, kc);
+  for (let ii = 0; ii < MR5; ii++) memory.copy(c0 + (<usize>(ii * ldc) << 2), edge + (<usize>(ii * NR) << 2), <usize>nr << 2);
+}
+
+/**
  * The 1×8 micro-kernel for a row left over by M % 4: one row of A' from pa, `sa` bytes
  * from one step of p to the next (a packed micro-panel's 16, or A's own column stride).
  */
@@ -273,7 +392,7 @@ function edge_tile_1(c0: usize, nr: i32, pa: usize, sa: usize, pb: usize, kc: i3
 /**
  * C += A'·B over one K-chunk (columns p0..p0+kc of A'), with that chunk of B packed at Bp
  * (panels `panelStride` floats apart). A' is packed in blocks of MC rows; full 4×8 tiles
- * run in place in C, rows left by M % 4 run 1×24 / 1×8 in place, and the panel cut by N
+ * (5×8 first in the FMA build) run in place in C, rows left by M % 4 run 1×24 / 1×8 in place, and the panel cut by N
  * runs on an edge tile copied in and out.
  */
 function gemm_chunk(
@@ -287,17 +406,38 @@ function gemm_chunk(
   const panelBytes = <usize>panelStride << 2;
   for (let i0 = 0; i0 < M; i0 += MC) {
     const mc = min(MC, M - i0);
-    const m4 = mc & ~(MR - 1);
+    // The FMA build first runs whole 5-row micro-panels (micro_5x8), then what mc % 5 leaves
+    // as below: a 4-row micro-panel if 4 or more rows remain, then single rows.
+    let m5 = 0;
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      m5 = mc - mc % MR5;
+      if (m5 > 0) {
+        pack_a5(Ap, A, rsA, csA, i0, m5, p0, kc);
+        for (let q = 0; q <= full; q++) {
+          if (q == full && nr == 0) break;
+          const pb = Bp + <usize>q * panelBytes;
+          const j = q * NR;
+          for (let r = 0; r < m5; r += MR5) {
+            const pa = Ap + (<usize>(r * kc) << 2);
+            const c0 = C + (<usize>((i0 + r) * ldc + j) << 2);
+            if (q < full) micro_5x8(c0, ldc, pa, pb, kc);
+            else edge_tile_5(c0, ldc, nr, pa, pb, kc, edge);
+          }
+        }
+      }
+    }
+    const i4 = i0 + m5;
+    const m4 = (mc - m5) & ~(MR - 1);
     // Whole micro-panels (4 rows) from packed A: panel by panel, so a panel chunk stays in L1.
     if (m4 > 0) {
-      pack_a(Ap, A, rsA, csA, i0, m4, p0, kc);
+      pack_a(Ap, A, rsA, csA, i4, m4, p0, kc);
       for (let q = 0; q <= full; q++) {
         if (q == full && nr == 0) break;
         const pb = Bp + <usize>q * panelBytes;
         const j = q * NR;
         for (let r = 0; r < m4; r += MR) {
           const pa = Ap + (<usize>(r * kc) << 2);
-          const c0 = C + (<usize>((i0 + r) * ldc + j) << 2);
+          const c0 = C + (<usize>((i4 + r) * ldc + j) << 2);
           if (q < full) micro_4x8(c0, ldc, pa, pb, kc);
           else edge_tile_4(c0, ldc, nr, pa, pb, kc, edge);
         }
@@ -305,7 +445,7 @@ function gemm_chunk(
     }
     // Rows left by mc % 4 (every row at batch size 1), one at a time across the panels,
     // reading A in place: packing would cost as much as the product.
-    for (let i = i0 + m4; i < i0 + mc; i++) {
+    for (let i = i4 + m4; i < i0 + mc; i++) {
       const pa = A + (<usize>(i * rsA + p0 * csA) << 2);
       const sa = <usize>csA << 2;
       const c0 = C + (<usize>(i * ldc) << 2);
@@ -340,7 +480,7 @@ export function f32_gemm(
   C: usize, ldc: i32, A: usize, rsA: i32, csA: i32, B: usize, ldb: i32,
   M: i32, N: i32, K: i32, scratch: usize,
 ): void {
-  const Bc = scratch + (<usize>(MC * KC + MR * NR) << 2);
+  const Bc = scratch + (<usize>(MC * KC + MRE * NR) << 2);
   for (let p0 = 0; p0 < K; p0 += KC) {
     const kc = min(KC, K - p0);
     pack_b_rows(Bc, B, ldb, p0, kc, N, kc * NR);

@@ -14,7 +14,7 @@
 // │ m       first moment (Adam) or momentum buffer (SGD), same layout   nparams floats │
 // │ v       second moment (Adam), same layout                           nparams floats │
 // │ packed  per cell Uᵀ │ Wᵀ │ W │ U, then Vᵀ │ V: B operands of f32_gemm_packed      │
-// │ scratch a packed A block, a 4×8 edge tile, one packed K-chunk of B (f32_gemm)      │
+// │ scratch a packed A block, an edge tile, one packed K-chunk of B (f32_gemm)         │
 // ╞═ work block (planned for exactly the T × B of the last model_reserve) ═══════════════╡
 // │ X        ids (T,B,F) i32, or features (T,B,n) f32: F ids a step (a feature bag),    │
 // │          the bag's ids first, then −1 (F = 1: one id a step)                        │

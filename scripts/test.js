@@ -1,5 +1,6 @@
 // `npm test`: build, then every suite in turn; exits non-zero if any fails.
-//   1. kernels    as-pect specs in tests/assembly/ (AssemblyScript, against scalar references)
+//   1. kernels    as-pect specs in tests/assembly/ (AssemblyScript, against scalar references);
+//                 then the GEMM specs on the FMA build (rnn-fma.wasm's flags), within a rounding bound
 //   2. node       node:test suites in tests/wrapper/ against the built dist/ (loader.test.js:
 //                 every way of loading, the edge-runtime sandbox, bad input, the package);
 //                 then the same suites under Node 22 and 24 (scripts/nodes.js fetches them once
@@ -28,6 +29,7 @@ const otherNode = (major) => [`node ${major} (node:test)`, () => nodeBinary(majo
 const steps = [
   ["build", process.execPath, ["scripts/build.js"]],
   ["kernels (as-pect)", bin("asp"), ["--config", "as-pect.config.js"]],
+  ["kernels, FMA build (as-pect)", process.execPath, ["scripts/kernels-fma.js"]],
   ["node (node:test)", process.execPath, ["--test", "--test-reporter=spec", ...wrapperSuites]],
   otherNode(22),
   otherNode(24),

@@ -25,9 +25,16 @@ export function wordShape(word) {
 
 /**
  * A word's sub-word features, as tokens of the vocabulary: its last 1–4 letters (lower-cased,
- * for words longer than that), its capitalisation, and whether it has a digit or a hyphen.
- * "Running" → `<f:s1:g>` `<f:s2:ng>` `<f:s3:ing>` `<f:s4:ning>` `<f:cap:cap>`. A word's feature
- * bag is its id and the ids of those of its features the vocabulary holds.
+ * for words longer than that), its capitalisation, whether it has a digit or a hyphen, and its
+ * letter trigrams, the word lower-cased between the boundary marks ^ and $ (so the first and
+ * last trigrams are a prefix and a suffix; "I" gives `^i$`; a trigram twice in a word is in its
+ * bag twice).
+ * "Running" → `<f:s1:g>` `<f:s2:ng>` `<f:s3:ing>` `<f:s4:ning>` `<f:cap:cap>` `<f:g3:^ru>`
+ * `<f:g3:run>` `<f:g3:unn>` `<f:g3:nni>` `<f:g3:nin>` `<f:g3:ing>` `<f:g3:ng$>`. A word's
+ * feature bag is its id and the ids of those of its features the vocabulary holds, so a
+ * vocabulary built before the trigrams (no `<f:g3:…>` tokens) encodes exactly as it did.
+ * The trigrams are what lifts the main job's words never seen in training: they carry the
+ * word's prefixes and its inner letters, which the suffixes do not.
  */
 export function wordFeatures(word) {
   const lower = word.toLowerCase();
@@ -37,6 +44,8 @@ export function wordFeatures(word) {
   out.push(`<f:cap:${caps ? "caps" : /^[A-Z]/.test(word) ? "cap" : /[a-z]/.test(word) ? "low" : "none"}>`);
   if (/\d/.test(word)) out.push("<f:digit>");
   if (word.includes("-")) out.push("<f:hyphen>");
+  const marked = `^${lower}$`;
+  for (let i = 0; i + 3 <= marked.length; i++) out.push(`<f:g3:${marked.slice(i, i + 3)}>`);
   return out;
 }
 

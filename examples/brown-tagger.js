@@ -26,7 +26,8 @@ usage: npm start [-- flags]    or    node examples/brown-tagger.js [flags]
   --embedding E      a trainable embedding of E numbers feeds the first layer (default 80; 0: none)
   --dropout P        dropout between layers in training, 0 <= P < 1 (default 0.25; needs --layers 2+)
   --features MODE    "affixes": each word is a feature bag, its id plus its last 1-4 letters,
-                     capitalisation, digit and hyphen (default); "none": the word's id alone
+                     capitalisation, digit, hyphen and letter trigrams (default); "none": the
+                     word's id alone
   --batch-size B     sentences per step (default 128)
   --lr X             Adam learning rate of the first epoch (default 0.01)
   --lr-decay F       the learning rate is multiplied by F after every epoch (default 0.5)
@@ -82,7 +83,7 @@ async function main(argv) {
   const features = encoder.vocabulary.tokens.filter((t) => t.startsWith("<f:")).length;
   console.log(`tags: ${o.universal ? "12 universal" : `${labels.size} Brown (normalised)`}; vocabulary: ${encoder.vocabulary.size} ids ` +
     `(lower-cased words seen ≥ ${o.minCount} times in training${o.unk === "shapes" ? `, ${classes} unknown-word classes` : ""}` +
-    `${features ? `, ${features} features seen ≥ 5 times (each word a bag: its id, suffixes, capitalisation, digit, hyphen)` : ""}, <pad> <sos> <eos> <unk>)`);
+    `${features ? `, ${features} features seen ≥ 5 times (each word a bag: its id, suffixes, capitalisation, digit, hyphen, letter trigrams)` : ""}, <pad> <sos> <eos> <unk>)`);
   const train = tagDataset(encoder, labels, corpus.train, o.lookahead);
   const validation = tagDataset(encoder, labels, corpus.validation, o.lookahead);
   const test = tagDataset(encoder, labels, corpus.test, o.lookahead);

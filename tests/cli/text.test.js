@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Vocabulary } from "../../dist/index.js";
-import { wordShape, WordEncoder, tokenize, isWordClass } from "../../apps/text.js";
+import { wordShape, wordFeatures, WordEncoder, tokenize, isWordClass } from "../../apps/text.js";
 import { parseTagged, parseLabelled, parseTokens, parseSeriesCsv, parseSeriesJson, splitCsv } from "../../apps/formats.js";
 import { Progress, clock, rate } from "../../apps/progress.js";
 import { trainingPlot, ticks } from "../../apps/plot.js";
@@ -33,6 +33,34 @@ test("WordEncoder: words under minCount become their class; unseen classes becom
   assert.deepEqual(plain.vocabulary.tokens, ["<pad>", "<sos>", "<eos>", "<unk>", "the", "cat"]);
   assert.deepEqual(plain.encode(["the", "ran", "<eos>"]), [4, 3, 3]);
   assert.throws(() => new WordEncoder(plain.vocabulary, { unk: "maybe" }), /unk: expected "plain" or "shapes"/);
+});
+
+test("wordFeatures: suffixes, capitalisation, digit, hyphen, letter trigrams between ^ and $", () => {
+  assert.deepEqual(wordFeatures("Running"), ["<f:s1:g>", "<f:s2:ng>", "<f:s3:ing>", "<f:s4:ning>", "<f:cap:cap>",
+    "<f:g3:^ru>", "<f:g3:run>", "<f:g3:unn>", "<f:g3:nni>", "<f:g3:nin>", "<f:g3:ing>", "<f:g3:ng$>"]);
+  assert.deepEqual(wordFeatures("I"), ["<f:cap:cap>", "<f:g3:^i$>"]);               // no suffix as long as the word
+  assert.deepEqual(wordFeatures("re-1"), ["<f:s1:1>", "<f:s2:-1>", "<f:s3:e-1>", "<f:cap:low>", "<f:digit>", "<f:hyphen>",
+    "<f:g3:^re>", "<f:g3:re->", "<f:g3:e-1>", "<f:g3:-1$>"]);
+  assert.ok(wordFeatures("NASA").includes("<f:cap:caps>") && !wordFeatures("NASA").includes("<f:s4:nasa>"));
+  assert.equal(wordFeatures("banana").filter((f) => f === "<f:g3:ana>").length, 2, "a trigram twice in the word is in the bag twice");
+});
+
+test("WordEncoder with features: a bag per word (its id, then the features the vocabulary holds); an older vocabulary keeps its bags", () => {
+  const train = [["Running", "dogs"], ["running", "cats"]];
+  const enc = WordEncoder.build(train, { minCount: 2, lowercase: true, unk: "shapes", features: true, featureMinCount: 2 });
+  const v = enc.vocabulary;
+  // features seen twice: running's (both spellings) and the plural s; "Running"'s cap only once
+  const held = wordFeatures("Running").filter((f) => v.has(f));
+  assert.deepEqual(held, wordFeatures("Running").filter((f) => f !== "<f:cap:cap>"));
+  assert.ok(v.has("<f:s1:s>") && !v.has("<f:g3:gs$>") && !v.has("<f:g3:^do>"), "a feature seen once is not held");
+  assert.deepEqual(enc.encode(["Running"]), [[v.id("running"), ...held.map((f) => v.id(f))]]);
+  const bag = enc.encode(["rats"])[0];
+  assert.equal(bag[0], v.id(wordShape("rats")), "an unknown word's bag starts with its class");
+  assert.deepEqual(bag.slice(1).map((i) => v.tokens[i]), ["<f:s1:s>", "<f:cap:low>"]);     // its trigrams were each seen once (cats)
+  // A vocabulary without trigram tokens (built before they existed) gives the bags it gave then.
+  const old = new WordEncoder(Vocabulary.build([["running"], ["<f:s1:g>", "<f:s3:ing>", "<f:cap:cap>"]], { lowercase: true }), { unk: "shapes" });
+  const ov = old.vocabulary;
+  assert.deepEqual(old.encode(["Running"]), [[ov.id("running"), ov.id("<f:s1:g>"), ov.id("<f:s3:ing>"), ov.id("<f:cap:cap>")]]);
 });
 
 test("tokenize: punctuation split off, double quotes as `` and '', contractions and possessives whole", () => {

@@ -7,8 +7,9 @@
 // both compare with Node's, computed in-process.
 import * as lib from "../../dist/index.js";
 
-/** Run `f` with globalThis.SharedArrayBuffer removed (if there is one), then put it back. */
-async function withoutSharedMemory(f) {
+/** Run `f` with globalThis.SharedArrayBuffer removed (if there is one), then put it back
+ * (fitAsync then falls back to copies, as on a page without cross-origin isolation). */
+export async function withoutSharedMemory(f) {
   const descriptor = Object.getOwnPropertyDescriptor(globalThis, "SharedArrayBuffer");
   delete globalThis.SharedArrayBuffer;
   try {

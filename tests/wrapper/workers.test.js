@@ -15,6 +15,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { RNN, Random, RnnError } from "../../dist/index.js";
+import { withoutSharedMemory } from "../runtimes/workers_fingerprint.js";
 
 const FAULTY = new URL("../fixtures/workers/faulty.js", import.meta.url);
 const INDEX = new URL("../../dist/index.js", import.meta.url).href;
@@ -63,16 +64,6 @@ const sha = (bytes) => createHash("sha256").update(bytes).digest("hex");
 /** The history without its clocks, and without `workers` (which plain fit has not). */
 const numbers = ({ workers, ...h }) => ({ ...h, epochs: h.epochs.map(({ elapsed, tokensPerSecond, ...e }) => e) });
 
-/** Run `f` with SharedArrayBuffer hidden from the library (fitAsync then falls back to copies). */
-async function withoutSharedMemory(f) {
-  const descriptor = Object.getOwnPropertyDescriptor(globalThis, "SharedArrayBuffer");
-  delete globalThis.SharedArrayBuffer;
-  try {
-    return await f();
-  } finally {
-    Object.defineProperty(globalThis, "SharedArrayBuffer", descriptor);
-  }
-}
 
 for (const c of CASES) {
   test(`workers: 1 is bit for bit fit: ${c.name}`, async () => {
